@@ -1,0 +1,1 @@
+"""The worker process: runs the tests the orchestrator sends it and answers with results."""

@@ -1,0 +1,6 @@
+#pragma once
+#include <nanobind/nanobind.h>
+
+namespace dxpy::bindings {
+void bind_core(nanobind::module_& m);
+}  // namespace dxpy::bindings

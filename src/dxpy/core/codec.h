@@ -1,0 +1,41 @@
+#pragma once
+/// Compact binary form of the core types.
+///
+/// A value is `{u8 tag, u8 kCodecVersion, fields...}`. Fields are written in declaration
+/// order: integers as LEB128 varints, strings and vectors as a varint count then the
+/// items, enums as one byte. One visitor per type (`visit_fields`) serves both encode and
+/// decode, so the two cannot drift apart. Decoding checks the tag, the version, every
+/// length against the bytes left, enum ranges and that no bytes trail: garbage or
+/// truncated input gives an Error, never a crash or an out-of-bounds read.
+
+#include <string>
+#include <string_view>
+
+#include "dxpy/core/types.h"
+#include "dxpy/util/expected.h"
+
+namespace dxpy {
+
+inline constexpr uint8_t kCodecVersion = 1;
+
+enum class CodecTag : uint8_t {
+  kTestId = 1,
+  kMarker = 2,
+  kFixtureId = 3,
+  kTestCase = 4,
+  kAssertionStats = 5,
+  kTestResult = 6,
+};
+
+std::string encode(const TestId& v);
+std::string encode(const Marker& v);
+std::string encode(const FixtureId& v);
+std::string encode(const TestCase& v);
+std::string encode(const AssertionStats& v);
+std::string encode(const TestResult& v);
+
+/// decode<T>(bytes) for each of the types above.
+template <class T>
+Expected<T> decode(std::string_view bytes);
+
+}  // namespace dxpy

@@ -1,0 +1,89 @@
+#pragma once
+/// The vocabulary every component speaks: what a test is and what running it gave.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dxpy {
+
+/// A test's outcome. Crashed and Timeout are dx-py's own: pytest has no process to lose.
+enum class TestStatus : uint8_t {
+  kPassed = 0,
+  kFailed = 1,
+  kError = 2,  // setup or teardown failed, or the module could not be collected
+  kSkipped = 3,
+  kXFailed = 4,
+  kXPassed = 5,
+  kCrashed = 6,  // the worker died while running it
+  kTimeout = 7,
+};
+inline constexpr uint8_t kTestStatusCount = 8;
+std::string_view to_string(TestStatus s);
+
+/// A pytest node id, `path::Class::Inner::name[param]`, kept in its parts.
+struct TestId {
+  std::string path;                  // rootdir-relative, '/'-separated: "tests/test_a.py"
+  std::vector<std::string> classes;  // enclosing classes, outermost first
+  std::string name;                  // function or method name
+  std::string param;                 // parametrize id without brackets; empty if none
+
+  std::string node_id() const;
+  /// Parses a node id. The param is what lies inside the final "[...]" of the last part.
+  static TestId parse(std::string_view node_id);
+  friend bool operator==(const TestId&, const TestId&) = default;
+};
+
+/// `@pytest.mark.NAME(args..., key=value...)`, with arguments kept as their source text.
+struct Marker {
+  std::string name;
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> kwargs;
+  friend bool operator==(const Marker&, const Marker&) = default;
+};
+
+/// Where a fixture is defined: its name and the file (conftest.py or test module) and line.
+struct FixtureId {
+  std::string name;
+  std::string path;
+  uint32_t line = 0;
+  friend bool operator==(const FixtureId&, const FixtureId&) = default;
+};
+
+enum class TestKind : uint8_t { kFunction = 0, kMethod = 1, kUnittest = 2 };
+
+/// One collected test item.
+struct TestCase {
+  TestId id;
+  std::string file;  // path of the module as given to the worker (absolute)
+  uint32_t line = 0;  // 1-based line of the `def`
+  TestKind kind = TestKind::kFunction;
+  bool is_async = false;
+  bool expand_at_runtime = false;  // parametrize arguments not literal: the worker expands it
+  std::vector<Marker> markers;
+  std::vector<std::string> fixtures;  // argument names the test requests
+  friend bool operator==(const TestCase&, const TestCase&) = default;
+};
+
+struct AssertionStats {
+  uint32_t passed = 0;
+  uint32_t failed = 0;
+  friend bool operator==(const AssertionStats&, const AssertionStats&) = default;
+};
+
+/// What running one test gave. A failure, crash or timeout is data here, never an error.
+struct TestResult {
+  TestId id;
+  TestStatus status = TestStatus::kPassed;
+  uint64_t duration_ns = 0;
+  std::string message;    // one line: "assert 1 == 2", the skip reason, the signal
+  std::string traceback;  // the long report
+  std::string stdout_text;
+  std::string stderr_text;
+  AssertionStats assertions;
+  friend bool operator==(const TestResult&, const TestResult&) = default;
+};
+
+}  // namespace dxpy

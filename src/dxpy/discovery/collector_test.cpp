@@ -1,0 +1,93 @@
+#include "dxpy/discovery/collector.h"
+
+#include <gtest/gtest.h>
+#include <tree_sitter/api.h>
+
+extern "C" const TSLanguage* tree_sitter_python(void);
+
+namespace dxpy::discovery {
+namespace {
+
+std::vector<std::string> ids(const ModuleItems& m) {
+  std::vector<std::string> out;
+  for (const auto& t : m.tests) out.push_back(t.id.node_id());
+  return out;
+}
+
+TEST(Grammar, AbiIsWithinTheRuntimesRange) {
+  uint32_t abi = ts_language_abi_version(tree_sitter_python());
+  EXPECT_GE(abi, static_cast<uint32_t>(TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION));
+  EXPECT_LE(abi, static_cast<uint32_t>(TREE_SITTER_LANGUAGE_VERSION));
+}
+
+TEST(Collect, FunctionsClassesAndUnittest) {
+  const char* src = R"(
+import pytest, unittest
+
+def helper(): pass
+
+def test_one(): assert True
+
+async def test_async(tmp_path): pass
+
+class TestThing:
+    def test_a(self, x): pass
+    def helper(self): pass
+    class TestInner:
+        def test_b(self): pass
+
+class TestWithInit:
+    def __init__(self): pass
+    def test_never(self): pass
+
+class Cases(unittest.TestCase):
+    def test_u(self): pass
+)";
+  auto m = collect_module(src, "tests/test_x.py", "/r/tests/test_x.py");
+  EXPECT_TRUE(m.errors.empty());
+  EXPECT_EQ(ids(m), (std::vector<std::string>{
+                        "tests/test_x.py::test_one", "tests/test_x.py::test_async",
+                        "tests/test_x.py::TestThing::test_a", "tests/test_x.py::TestThing::TestInner::test_b",
+                        "tests/test_x.py::Cases::test_u"}));
+  EXPECT_TRUE(m.tests[1].is_async);
+  EXPECT_EQ(m.tests[1].fixtures, std::vector<std::string>{"tmp_path"});
+  EXPECT_EQ(m.tests[2].fixtures, std::vector<std::string>{"x"});
+  EXPECT_EQ(m.tests[0].line, 6u);
+  EXPECT_EQ(m.tests[4].kind, TestKind::kUnittest);
+}
+
+TEST(Collect, Markers) {
+  const char* src = R"(
+import pytest
+@pytest.mark.skipif(sys.platform == "win32", reason="posix only")
+@pytest.mark.slow
+def test_m(): pass
+)";
+  auto m = collect_module(src, "t_test.py", "/t_test.py");
+  ASSERT_EQ(m.tests.size(), 1u);
+  const auto& mk = m.tests[0].markers;
+  ASSERT_EQ(mk.size(), 2u);
+  EXPECT_EQ(mk[0].name, "skipif");
+  EXPECT_EQ(mk[0].args, std::vector<std::string>{"sys.platform == \"win32\""});
+  ASSERT_EQ(mk[0].kwargs.size(), 1u);
+  EXPECT_EQ(mk[0].kwargs[0].first, "reason");
+  EXPECT_EQ(mk[1].name, "slow");
+}
+
+TEST(Collect, SyntaxErrorIsACollectErrorWithItsLine) {
+  auto m = collect_module("def test_ok():\n    pass\n\ndef test_bad(:\n    pass\n", "test_s.py", "/test_s.py");
+  ASSERT_EQ(m.errors.size(), 1u);
+  EXPECT_EQ(m.errors[0].line, 4u);
+  EXPECT_TRUE(m.tests.empty());
+}
+
+TEST(Files, TestFileNames) {
+  EXPECT_TRUE(is_test_file_name("test_a.py"));
+  EXPECT_TRUE(is_test_file_name("a_test.py"));
+  EXPECT_FALSE(is_test_file_name("testa.py"));
+  EXPECT_FALSE(is_test_file_name("test_a.pyc"));
+  EXPECT_TRUE(is_test_file_name("_test.py"));  // fnmatch("*_test.py") matches it too
+}
+
+}  // namespace
+}  // namespace dxpy::discovery

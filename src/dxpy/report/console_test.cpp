@@ -1,0 +1,81 @@
+#include "dxpy/report/console.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace dxpy::report {
+namespace {
+
+std::string run(int verbosity, const std::vector<TestResult>& results) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* f = open_memstream(&buf, &len);
+  auto sink = make_console_reporter({verbosity, false, 80, f});
+  sink->on_session_start({"/root", "3.11.7", "0.1.0", {}});
+  sink->on_collected(results.size(), {});
+  Summary s;
+  for (const auto& r : results) {
+    sink->on_result(TestCase{}, r);
+    ++s.counts[static_cast<int>(r.status)];
+  }
+  s.seconds = 0.25;
+  sink->on_session_end(s);
+  std::fclose(f);
+  std::string out(buf, len);
+  std::free(buf);
+  return out;
+}
+
+TestResult result(const char* node, TestStatus st, const char* msg = "") {
+  TestResult r;
+  r.id = TestId::parse(node);
+  r.status = st;
+  r.message = msg;
+  return r;
+}
+
+TEST(Console, PytestLayout) {
+  auto out = run(0, {result("t/test_a.py::test_1", TestStatus::kPassed),
+                     result("t/test_a.py::test_2", TestStatus::kFailed, "assert 1 == 2"),
+                     result("t/test_b.py::TestC::test_3", TestStatus::kSkipped)});
+  EXPECT_NE(out.find("============================= test session starts =============================="),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("collected 3 items\n"), std::string::npos);
+  EXPECT_NE(out.find("t/test_a.py .F"), std::string::npos);
+  EXPECT_NE(out.find("[ 66%]\n"), std::string::npos);
+  EXPECT_NE(out.find("t/test_b.py s"), std::string::npos);
+  EXPECT_NE(out.find("[100%]\n"), std::string::npos);
+  EXPECT_NE(out.find("_ test_2 _"), std::string::npos);
+  EXPECT_NE(out.find("FAILED t/test_a.py::test_2 - assert 1 == 2\n"), std::string::npos);
+  EXPECT_NE(out.find("= 1 failed, 1 passed, 1 skipped in 0.25s ="), std::string::npos);
+  // Every separator line is exactly the width.
+  EXPECT_NE(out.find("\n========================= 1 failed, 1 passed, 1 skipped in 0.25s =========================\n"),
+            std::string::npos) << out;
+}
+
+TEST(Console, QuietHasNoHeaderAndABareSummary) {
+  auto out = run(-1, {result("t/test_a.py::test_1", TestStatus::kPassed)});
+  EXPECT_EQ(out.find("test session starts"), std::string::npos);
+  EXPECT_NE(out.find("\n1 passed in 0.25s\n"), std::string::npos) << out;
+}
+
+TEST(Console, VerboseNamesEachTest) {
+  auto out = run(1, {result("t/test_a.py::test_1[x]", TestStatus::kXFailed)});
+  EXPECT_NE(out.find("t/test_a.py::test_1[x] XFAIL"), std::string::npos) << out;
+}
+
+TEST(Summary, WordsInPytestOrder) {
+  Summary s;
+  s.counts[static_cast<int>(TestStatus::kError)] = 2;
+  s.counts[static_cast<int>(TestStatus::kPassed)] = 3;
+  s.counts[static_cast<int>(TestStatus::kCrashed)] = 1;
+  s.seconds = 1.5;
+  EXPECT_EQ(summary_words(s), "3 passed, 2 errors, 1 crashed in 1.50s");
+  EXPECT_EQ(summary_words(Summary{}), "no tests ran in 0.00s");
+}
+
+}  // namespace
+}  // namespace dxpy::report

@@ -1,0 +1,45 @@
+#pragma once
+/// Reporters listen to a run: the session calls them in order, from one thread.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dxpy/core/types.h"
+
+namespace dxpy::report {
+
+struct SessionInfo {
+  std::string rootdir;
+  std::string python_version;  // of the workers, "3.11.7"
+  std::string dxpy_version;
+  std::vector<std::string> configfile;  // empty when none
+};
+
+struct CollectionError {
+  std::string path;  // rootdir-relative
+  std::string message;
+  std::string longrepr;
+};
+
+struct Summary {
+  uint64_t counts[kTestStatusCount] = {};
+  uint64_t collection_errors = 0;
+  uint64_t deselected = 0;
+  double seconds = 0;
+  bool interrupted = false;
+};
+
+class ReportSink {
+ public:
+  virtual ~ReportSink() = default;
+  virtual void on_session_start(const SessionInfo&) {}
+  virtual void on_collected(uint64_t /*items*/, const std::vector<CollectionError>& /*errors*/) {}
+  virtual void on_result(const TestCase&, const TestResult&) {}
+  virtual void on_session_end(const Summary&) {}
+};
+
+/// The closing words of pytest's summary line: "1 failed, 2 passed in 0.12s".
+std::string summary_words(const Summary& s);
+
+}  // namespace dxpy::report

@@ -1,0 +1,192 @@
+#include "dxpy/session/run.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "dxpy/core/codec.h"
+#include "dxpy/discovery/collector.h"
+#include "dxpy/pool/worker_process.h"
+#include "dxpy/report/console.h"
+#include "dxpy/util/fs.h"
+
+namespace dxpy::session {
+
+namespace {
+
+struct Selected {
+  std::vector<TestCase> tests;
+  std::vector<report::CollectionError> errors;
+};
+
+// A positional argument is a path, or a node id "path::name..." selecting within it.
+Selected collect(const std::vector<std::string>& args, const std::string& rootdir) {
+  std::vector<std::string> paths;
+  std::map<std::string, std::vector<std::string>> node_filters;  // abs file -> node-id suffixes
+  for (const auto& a : args) {
+    auto sep = a.find("::");
+    std::string path = absolute_path(a.substr(0, sep));
+    paths.push_back(path);
+    if (sep != std::string::npos) node_filters[path].push_back(a.substr(sep));
+  }
+  if (paths.empty()) paths.push_back(rootdir);
+
+  Selected out;
+  std::map<std::string, bool> seen;
+  for (const auto& file : discovery::find_test_files(paths)) {
+    if (seen[file]) continue;
+    seen[file] = true;
+    std::string rel = relative_to(file, rootdir);
+    auto source = read_file(file);
+    if (!source) {
+      out.errors.push_back({rel, source.error().message, ""});
+      continue;
+    }
+    auto items = discovery::collect_module(*source, rel, file);
+    for (const auto& e : items.errors) {
+      std::string longrepr = rel + ":" + std::to_string(e.line) + ": " + e.message;
+      out.errors.push_back({rel, e.message, longrepr});
+    }
+    auto filters = node_filters.find(file);
+    for (auto& t : items.tests) {
+      if (filters != node_filters.end()) {
+        std::string node = t.id.node_id();
+        std::string tail = node.substr(rel.size());
+        bool keep = false;
+        // "::TestC" selects the class, "::TestC::test_x" the method, "::test_x[1]" one param.
+        for (const auto& f : filters->second)
+          keep |= tail == f || tail.rfind(f + "::", 0) == 0 || tail.rfind(f + "[", 0) == 0;
+        if (!keep) continue;
+      }
+      out.tests.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
+TestResult crashed(const TestCase& tc, const std::string& how) {
+  TestResult r;
+  r.id = tc.id;
+  r.status = TestStatus::kCrashed;
+  r.message = "worker crashed while running this test: " + how;
+  r.traceback = tc.id.node_id() + ": the worker process running this test ended with " + how + ".";
+  return r;
+}
+
+class Worker {
+ public:
+  Worker(std::string python, std::string rootdir) : python_(std::move(python)), rootdir_(std::move(rootdir)) {}
+
+  // Starts a worker if none runs; its first frame is its Python version.
+  Expected<std::string> ensure() {
+    if (proc_) return version_;
+    DXPY_TRY(auto proc, pool::WorkerProcess::spawn({python_, {"-m", "dx_py_test_runner.worker"},
+                                                    {"DXPY_ROOTDIR=" + rootdir_}, ""}));
+    auto hello = proc->receive();
+    if (!hello) {
+      std::string how = proc->reap(true);
+      return make_error(Errc::kInternal, "the worker (" + python_ + " -m dx_py_test_runner.worker) did not start: " +
+                                             how + ". Is dx-py installed in that environment? Use --python to pick one.");
+    }
+    version_ = *hello;
+    proc_ = std::move(proc);
+    return version_;
+  }
+
+  // Runs one test; a dead worker gives a crashed result and is replaced on the next call.
+  TestResult run(const TestCase& tc) {
+    auto started = ensure();
+    if (!started) return crashed(tc, started.error().message);
+    auto sent = proc_->send(encode(tc));
+    auto reply = sent ? proc_->receive() : Expected<std::string>(Unexpected<Error>{sent.error()});
+    if (!reply) {
+      std::string how = proc_->reap(false);
+      proc_.reset();
+      return crashed(tc, how);
+    }
+    auto result = decode<TestResult>(*reply);
+    if (!result) {
+      proc_->reap(true);
+      proc_.reset();
+      return crashed(tc, "a malformed result (" + result.error().message + ")");
+    }
+    return std::move(*result);
+  }
+
+  void stop() {
+    if (!proc_) return;
+    (void)proc_->send("");  // an empty frame asks the worker to exit
+    proc_->reap(false);
+    proc_.reset();
+  }
+
+ private:
+  std::string python_, rootdir_, version_;
+  std::unique_ptr<pool::WorkerProcess> proc_;
+};
+
+}  // namespace
+
+std::string default_python() {
+  if (const char* venv = std::getenv("VIRTUAL_ENV"); venv && *venv) {
+    std::string p = join_path(venv, "bin/python");
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = '\0';
+    std::string p = join_path(dirname(self), "python");
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  return "python3";
+}
+
+int run_tests(const RunOptions& opts) {
+  ::signal(SIGPIPE, SIG_IGN);
+  auto t0 = std::chrono::steady_clock::now();
+  std::string rootdir = absolute_path(opts.rootdir.empty() ? "." : opts.rootdir);
+  auto selected = collect(opts.paths, rootdir);
+
+  if (opts.collect_only) {
+    for (const auto& t : selected.tests) std::printf("%s\n", t.id.node_id().c_str());
+    for (const auto& e : selected.errors) std::printf("ERROR %s - %s\n", e.path.c_str(), e.message.c_str());
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("\n%zu test%s collected in %.2fs\n", selected.tests.size(), selected.tests.size() == 1 ? "" : "s",
+                secs);
+    if (!selected.errors.empty()) return kInterrupted;
+    return selected.tests.empty() ? kNoTestsCollected : kOk;
+  }
+
+  Worker worker(opts.python.empty() ? default_python() : opts.python, rootdir);
+  auto version = worker.ensure();
+  if (!version) {
+    std::fprintf(stderr, "dx-py: error: %s\n", version.error().message.c_str());
+    return kInternalError;
+  }
+  auto console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout});
+  console->on_session_start({rootdir, *version, DXPY_VERSION, {}});
+  console->on_collected(selected.tests.size(), selected.errors);
+
+  report::Summary summary;
+  summary.collection_errors = selected.errors.size();
+  for (const auto& tc : selected.tests) {
+    TestResult r = worker.run(tc);
+    ++summary.counts[static_cast<int>(r.status)];
+    console->on_result(tc, r);
+  }
+  worker.stop();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  console->on_session_end(summary);
+
+  if (selected.tests.empty() && selected.errors.empty()) return kNoTestsCollected;
+  auto bad = summary.counts[static_cast<int>(TestStatus::kFailed)] + summary.counts[static_cast<int>(TestStatus::kError)] +
+             summary.counts[static_cast<int>(TestStatus::kCrashed)] +
+             summary.counts[static_cast<int>(TestStatus::kTimeout)] + summary.collection_errors;
+  return bad ? kTestsFailed : kOk;
+}
+
+}  // namespace dxpy::session

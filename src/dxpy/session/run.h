@@ -1,0 +1,34 @@
+#pragma once
+/// One `dx-py test` run: discover -> select -> run in a worker -> report.
+
+#include <string>
+#include <vector>
+
+namespace dxpy::session {
+
+/// pytest's exit codes.
+enum ExitCode : int {
+  kOk = 0,
+  kTestsFailed = 1,
+  kInterrupted = 2,
+  kInternalError = 3,
+  kUsageError = 4,
+  kNoTestsCollected = 5,
+};
+
+struct RunOptions {
+  std::vector<std::string> paths;  // files, folders or node ids; empty: the rootdir
+  int verbosity = 0;
+  bool color = false;
+  bool collect_only = false;
+  std::string python;  // worker interpreter; empty: the active venv's
+  std::string rootdir;  // empty: the current folder
+};
+
+int run_tests(const RunOptions& opts);
+
+/// The interpreter workers run: $VIRTUAL_ENV/bin/python, else the python beside the
+/// dx-py executable (as in a venv's bin/), else python3 from PATH.
+std::string default_python();
+
+}  // namespace dxpy::session

@@ -1,0 +1,68 @@
+#include "dxpy/util/bytes.h"
+
+namespace dxpy {
+
+void ByteWriter::varint(uint64_t v) {
+  while (v >= 0x80) {
+    buf_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  buf_.push_back(static_cast<char>(v));
+}
+
+void ByteWriter::str(std::string_view s) {
+  varint(s.size());
+  buf_.append(s);
+}
+
+Expected<uint64_t> ByteReader::fixed(int n) {
+  if (remaining() < static_cast<size_t>(n))
+    return make_error(Errc::kTruncated, "truncated: need " + std::to_string(n) + " bytes at offset " +
+                                            std::to_string(pos_) + ", have " + std::to_string(remaining()));
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_ + i])) << (8 * i);
+  pos_ += static_cast<size_t>(n);
+  return v;
+}
+
+Expected<uint8_t> ByteReader::u8() {
+  DXPY_TRY(uint64_t v, fixed(1));
+  return static_cast<uint8_t>(v);
+}
+Expected<uint16_t> ByteReader::u16() {
+  DXPY_TRY(uint64_t v, fixed(2));
+  return static_cast<uint16_t>(v);
+}
+Expected<uint32_t> ByteReader::u32() {
+  DXPY_TRY(uint64_t v, fixed(4));
+  return static_cast<uint32_t>(v);
+}
+Expected<uint64_t> ByteReader::u64() { return fixed(8); }
+
+Expected<uint64_t> ByteReader::varint() {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (at_end()) return make_error(Errc::kTruncated, "truncated varint at offset " + std::to_string(pos_));
+    auto byte = static_cast<uint8_t>(data_[pos_++]);
+    if (shift == 63 && byte > 1) return make_error(Errc::kCorrupt, "varint overflows 64 bits");
+    v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) return v;
+  }
+  return make_error(Errc::kCorrupt, "varint longer than 10 bytes");
+}
+
+Expected<std::string_view> ByteReader::raw(size_t n) {
+  if (n > remaining())
+    return make_error(Errc::kTruncated, "truncated: string of " + std::to_string(n) + " bytes at offset " +
+                                            std::to_string(pos_) + ", have " + std::to_string(remaining()));
+  auto s = data_.substr(pos_, n);
+  pos_ += n;
+  return s;
+}
+
+Expected<std::string_view> ByteReader::str() {
+  DXPY_TRY(uint64_t n, varint());
+  return raw(n);
+}
+
+}  // namespace dxpy

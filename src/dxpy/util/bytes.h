@@ -1,0 +1,59 @@
+#pragma once
+/// Little-endian byte buffers: ByteWriter appends, ByteReader reads with bounds checks.
+/// Variable-length integers are LEB128 (at most 10 bytes for a u64). A reader never reads
+/// out of bounds: every read returns an Error once the input is exhausted or malformed.
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "dxpy/util/expected.h"
+
+namespace dxpy {
+
+class ByteWriter {
+ public:
+  void u8(uint8_t v) { buf_.push_back(static_cast<char>(v)); }
+  void u16(uint16_t v) { fixed(v, 2); }
+  void u32(uint32_t v) { fixed(v, 4); }
+  void u64(uint64_t v) { fixed(v, 8); }
+  void varint(uint64_t v);
+  void str(std::string_view s);  // varint length, then the bytes
+  void raw(std::string_view s) { buf_.append(s); }
+
+  const std::string& bytes() const { return buf_; }
+  std::string take() { return std::move(buf_); }
+  size_t size() const { return buf_.size(); }
+
+ private:
+  void fixed(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) buf_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+  std::string buf_;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view data) : data_(data) {}
+
+  Expected<uint8_t> u8();
+  Expected<uint16_t> u16();
+  Expected<uint32_t> u32();
+  Expected<uint64_t> u64();
+  Expected<uint64_t> varint();
+  /// A varint length then that many bytes, viewed in place (valid while the input lives).
+  Expected<std::string_view> str();
+  Expected<std::string_view> raw(size_t n);
+
+  size_t remaining() const { return data_.size() - pos_; }
+  size_t position() const { return pos_; }
+  bool at_end() const { return pos_ == data_.size(); }
+
+ private:
+  Expected<uint64_t> fixed(int n);
+  std::string_view data_;
+  size_t pos_ = 0;
+};
+
+}  // namespace dxpy
