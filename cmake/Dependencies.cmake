@@ -30,9 +30,15 @@ add_library(dxpy_tree_sitter STATIC "${_ts}/src/lib.c")
 target_include_directories(dxpy_tree_sitter SYSTEM PUBLIC "${_ts}/include" PRIVATE "${_ts}/src")
 target_compile_definitions(dxpy_tree_sitter PRIVATE _POSIX_C_SOURCE=200112L _DEFAULT_SOURCE)
 
+# The tree-sitter-python sdist ships parser.c and scanner.c but not the grammar headers
+# (tree_sitter/parser.h, array.h, alloc.h): those are the runtime's lib/src headers.
 set(_tsp "${DXPY_TREE_SITTER_PYTHON_DIR}/src")
+set(_tsp_inc "${CMAKE_BINARY_DIR}/grammar_include")
+foreach(_h parser.h array.h alloc.h ts_assert.h)
+  configure_file("${_ts}/src/${_h}" "${_tsp_inc}/tree_sitter/${_h}" COPYONLY)
+endforeach()
 add_library(dxpy_tree_sitter_python STATIC "${_tsp}/parser.c" "${_tsp}/scanner.c")
-target_include_directories(dxpy_tree_sitter_python SYSTEM PRIVATE "${_tsp}")
+target_include_directories(dxpy_tree_sitter_python SYSTEM BEFORE PRIVATE "${_tsp_inc}" "${_tsp}")
 target_link_libraries(dxpy_tree_sitter_python PUBLIC dxpy_tree_sitter)
 
 # The grammar's ABI must lie in the runtime's supported range.

@@ -1,8 +1,9 @@
 """Recognising outcome exceptions without importing pytest.
 
 pytest's skip/fail/xfail raise classes from _pytest.outcomes; unittest raises SkipTest.
-They are told apart by name so that a suite that never imports pytest never pays for it.
+pytest is never imported here: a suite that does not use it does not pay for it.
 """
+import sys
 import unittest
 
 SKIPPED = "skipped"
@@ -15,9 +16,13 @@ def classify(exc):
     """'skipped', 'xfailed', 'failed' (pytest.fail), or None for an ordinary exception."""
     if isinstance(exc, unittest.SkipTest):
         return SKIPPED
-    cls = type(exc)
-    if cls.__module__ == "_pytest.outcomes":
-        return {"Skipped": SKIPPED, "XFailed": XFAILED, "Failed": FAILED}.get(cls.__name__)
+    pytest_outcomes = sys.modules.get("_pytest.outcomes")  # loaded if the test could raise one
+    if pytest_outcomes is not None and isinstance(exc, pytest_outcomes.OutcomeException):
+        if isinstance(exc, pytest_outcomes.Skipped):
+            return SKIPPED
+        if isinstance(exc, pytest_outcomes.XFailed):
+            return XFAILED
+        return FAILED
     return None
 
 

@@ -91,7 +91,7 @@ void check_truncation(const T& v) {
   auto bytes = encode(v);
   auto cut = *rc::gen::inRange<size_t>(0, bytes.size());
   RC_ASSERT(!decode<T>(std::string_view(bytes).substr(0, cut)).has_value());
-  RC_ASSERT(!decode<T>(bytes + "\x00").has_value());
+  RC_ASSERT(!decode<T>(bytes + std::string(1, '\0')).has_value());
 }
 
 RC_GTEST_PROP(CoreCodec, TestIdRoundTrips, (const TestId& v)) { check_round_trip(v); }

@@ -15,7 +15,7 @@ std::vector<std::string> ids(const ModuleItems& m) {
 }
 
 TEST(Grammar, AbiIsWithinTheRuntimesRange) {
-  uint32_t abi = ts_language_abi_version(tree_sitter_python());
+  uint32_t abi = ts_language_version(tree_sitter_python());
   EXPECT_GE(abi, static_cast<uint32_t>(TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION));
   EXPECT_LE(abi, static_cast<uint32_t>(TREE_SITTER_LANGUAGE_VERSION));
 }

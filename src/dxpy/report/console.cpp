@@ -106,6 +106,7 @@ class Console final : public ReportSink {
   }
 
   void on_result(const TestCase&, const TestResult& r) override {
+    if (o_.verbosity == 0 && r.id.path != current_file_) finish_progress_line();
     ++done_;
     if (is_bad(r.status))
       bad_.push_back({r.id, r.status, r.message, r.traceback, r.stdout_text, r.stderr_text});
