@@ -1,5 +1,6 @@
 #include "dxpy/core/codec.h"
 
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -23,6 +24,16 @@ void visit_fields(V& v, TestResult& x) {
   v(x.assertions);
 }
 
+template <class V>
+void visit_fields(V& v, FixtureDef& x) { v(x.id); v(x.scope); v(x.autouse); v(x.params); v(x.requests); }
+template <class V>
+void visit_fields(V& v, ImportRef& x) { v(x.module); v(x.names); v(x.level); v(x.line); v(x.nested); }
+template <class V>
+void visit_fields(V& v, FileRecord& x) {
+  v(x.path); v(x.size); v(x.mtime_ns); v(x.content_hash); v(x.tests); v(x.fixtures); v(x.imports); v(x.error);
+  v(x.error_line);
+}
+
 template <class T> constexpr CodecTag tag_of();
 template <> constexpr CodecTag tag_of<TestId>() { return CodecTag::kTestId; }
 template <> constexpr CodecTag tag_of<Marker>() { return CodecTag::kMarker; }
@@ -30,10 +41,14 @@ template <> constexpr CodecTag tag_of<FixtureId>() { return CodecTag::kFixtureId
 template <> constexpr CodecTag tag_of<TestCase>() { return CodecTag::kTestCase; }
 template <> constexpr CodecTag tag_of<AssertionStats>() { return CodecTag::kAssertionStats; }
 template <> constexpr CodecTag tag_of<TestResult>() { return CodecTag::kTestResult; }
+template <> constexpr CodecTag tag_of<FixtureDef>() { return CodecTag::kFixtureDef; }
+template <> constexpr CodecTag tag_of<ImportRef>() { return CodecTag::kImportRef; }
+template <> constexpr CodecTag tag_of<FileRecord>() { return CodecTag::kFileRecord; }
 
 // Exclusive upper bound of each enum's valid values.
 constexpr uint8_t enum_limit(TestStatus*) { return kTestStatusCount; }
 constexpr uint8_t enum_limit(TestKind*) { return 3; }
+constexpr uint8_t enum_limit(FixtureScope*) { return kFixtureScopeCount; }
 
 namespace {
 
@@ -44,12 +59,19 @@ class Encoder {
   void operator()(bool& b) { w_.u8(b ? 1 : 0); }
   template <class I>
     requires std::is_integral_v<I>
-  void operator()(I& i) { w_.varint(static_cast<uint64_t>(i)); }
+  void operator()(I& i) {
+    if constexpr (std::is_signed_v<I>)  // zigzag, so small negatives stay short
+      w_.varint((static_cast<uint64_t>(i) << 1) ^ static_cast<uint64_t>(i >> (sizeof(I) * 8 - 1)));
+    else
+      w_.varint(static_cast<uint64_t>(i));
+  }
   template <class E>
     requires std::is_enum_v<E>
   void operator()(E& e) { w_.u8(static_cast<uint8_t>(e)); }
   template <class A, class B>
   void operator()(std::pair<A, B>& p) { (*this)(p.first); (*this)(p.second); }
+  template <size_t N>
+  void operator()(std::array<uint8_t, N>& a) { w_.raw(std::string_view(reinterpret_cast<const char*>(a.data()), N)); }
   template <class T>
   void operator()(std::vector<T>& xs) {
     w_.varint(xs.size());
@@ -87,9 +109,14 @@ class Decoder {
     if (failed_) return;
     auto v = r_.varint();
     if (!take(v)) return;
-    if (*v > static_cast<uint64_t>(std::numeric_limits<I>::max()))
-      return fail(Errc::kCorrupt, "integer " + std::to_string(*v) + " out of range");
-    i = static_cast<I>(*v);
+    if constexpr (std::is_signed_v<I>) {
+      static_assert(sizeof(I) == 8, "only int64_t is signed on the wire");
+      i = static_cast<I>((*v >> 1) ^ (~(*v & 1) + 1));
+    } else {
+      if (*v > static_cast<uint64_t>(std::numeric_limits<I>::max()))
+        return fail(Errc::kCorrupt, "integer " + std::to_string(*v) + " out of range");
+      i = static_cast<I>(*v);
+    }
   }
   template <class E>
     requires std::is_enum_v<E>
@@ -102,6 +129,12 @@ class Decoder {
   }
   template <class A, class B>
   void operator()(std::pair<A, B>& p) { (*this)(p.first); (*this)(p.second); }
+  template <size_t N>
+  void operator()(std::array<uint8_t, N>& a) {
+    if (failed_) return;
+    auto v = r_.raw(N);
+    if (take(v)) std::memcpy(a.data(), v->data(), N);
+  }
   template <class T>
   void operator()(std::vector<T>& xs) {
     if (failed_) return;
@@ -153,6 +186,9 @@ std::string encode(const FixtureId& v) { return encode_value(v); }
 std::string encode(const TestCase& v) { return encode_value(v); }
 std::string encode(const AssertionStats& v) { return encode_value(v); }
 std::string encode(const TestResult& v) { return encode_value(v); }
+std::string encode(const FixtureDef& v) { return encode_value(v); }
+std::string encode(const ImportRef& v) { return encode_value(v); }
+std::string encode(const FileRecord& v) { return encode_value(v); }
 
 template <class T>
 Expected<T> decode(std::string_view bytes) {
@@ -179,5 +215,8 @@ template Expected<FixtureId> decode<FixtureId>(std::string_view);
 template Expected<TestCase> decode<TestCase>(std::string_view);
 template Expected<AssertionStats> decode<AssertionStats>(std::string_view);
 template Expected<TestResult> decode<TestResult>(std::string_view);
+template Expected<FixtureDef> decode<FixtureDef>(std::string_view);
+template Expected<ImportRef> decode<ImportRef>(std::string_view);
+template Expected<FileRecord> decode<FileRecord>(std::string_view);
 
 }  // namespace dxpy

@@ -25,6 +25,9 @@ enum class CodecTag : uint8_t {
   kTestCase = 4,
   kAssertionStats = 5,
   kTestResult = 6,
+  kFixtureDef = 7,
+  kImportRef = 8,
+  kFileRecord = 9,
 };
 
 std::string encode(const TestId& v);
@@ -33,6 +36,9 @@ std::string encode(const FixtureId& v);
 std::string encode(const TestCase& v);
 std::string encode(const AssertionStats& v);
 std::string encode(const TestResult& v);
+std::string encode(const FixtureDef& v);
+std::string encode(const ImportRef& v);
+std::string encode(const FileRecord& v);
 
 /// decode<T>(bytes) for each of the types above.
 template <class T>

@@ -72,6 +72,42 @@ struct Arbitrary<dxpy::TestResult> {
   }
 };
 
+template <>
+struct Arbitrary<dxpy::FixtureScope> {
+  static Gen<dxpy::FixtureScope> arbitrary() {
+    return gen::cast<dxpy::FixtureScope>(gen::inRange<uint8_t>(0, dxpy::kFixtureScopeCount));
+  }
+};
+template <>
+struct Arbitrary<dxpy::FixtureDef> {
+  static Gen<dxpy::FixtureDef> arbitrary() {
+    using dxpy::FixtureDef;
+    return gen::build<FixtureDef>(gen::set(&FixtureDef::id), gen::set(&FixtureDef::scope),
+                                  gen::set(&FixtureDef::autouse), gen::set(&FixtureDef::params),
+                                  gen::set(&FixtureDef::requests));
+  }
+};
+template <>
+struct Arbitrary<dxpy::ImportRef> {
+  static Gen<dxpy::ImportRef> arbitrary() {
+    using dxpy::ImportRef;
+    return gen::build<ImportRef>(gen::set(&ImportRef::module), gen::set(&ImportRef::names),
+                                 gen::set(&ImportRef::level), gen::set(&ImportRef::line),
+                                 gen::set(&ImportRef::nested));
+  }
+};
+template <>
+struct Arbitrary<dxpy::FileRecord> {
+  static Gen<dxpy::FileRecord> arbitrary() {
+    using dxpy::FileRecord;
+    return gen::build<FileRecord>(gen::set(&FileRecord::path), gen::set(&FileRecord::size),
+                                  gen::set(&FileRecord::mtime_ns), gen::set(&FileRecord::content_hash),
+                                  gen::set(&FileRecord::tests, gen::resize(8, gen::arbitrary<std::vector<dxpy::TestCase>>())),
+                                  gen::set(&FileRecord::fixtures), gen::set(&FileRecord::imports),
+                                  gen::set(&FileRecord::error), gen::set(&FileRecord::error_line));
+  }
+};
+
 }  // namespace rc
 
 namespace dxpy {
@@ -100,13 +136,17 @@ RC_GTEST_PROP(CoreCodec, FixtureIdRoundTrips, (const FixtureId& v)) { check_roun
 RC_GTEST_PROP(CoreCodec, TestCaseRoundTrips, (const TestCase& v)) { check_round_trip(v); }
 RC_GTEST_PROP(CoreCodec, AssertionStatsRoundTrips, (const AssertionStats& v)) { check_round_trip(v); }
 RC_GTEST_PROP(CoreCodec, TestResultRoundTrips, (const TestResult& v)) { check_round_trip(v); }
+RC_GTEST_PROP(CoreCodec, FixtureDefRoundTrips, (const FixtureDef& v)) { check_round_trip(v); }
+RC_GTEST_PROP(CoreCodec, ImportRefRoundTrips, (const ImportRef& v)) { check_round_trip(v); }
+RC_GTEST_PROP(CoreCodec, FileRecordRoundTrips, (const FileRecord& v)) { check_round_trip(v); }
+RC_GTEST_PROP(CoreCodec, TruncatedFileRecordIsAnError, (const FileRecord& v)) { check_truncation(v); }
 
 RC_GTEST_PROP(CoreCodec, TruncatedTestCaseIsAnError, (const TestCase& v)) { check_truncation(v); }
 RC_GTEST_PROP(CoreCodec, TruncatedTestResultIsAnError, (const TestResult& v)) { check_truncation(v); }
 
 // Fuzz-style: arbitrary bytes, with or without a valid header, never crash the decoder.
 RC_GTEST_PROP(CoreCodec, GarbageNeverCrashes, (const std::string& junk, bool valid_header, uint8_t tag)) {
-  std::string bytes = valid_header ? std::string{static_cast<char>(tag % 7), static_cast<char>(kCodecVersion)} + junk
+  std::string bytes = valid_header ? std::string{static_cast<char>(tag % 10), static_cast<char>(kCodecVersion)} + junk
                                    : junk;
   (void)decode<TestId>(bytes);
   (void)decode<Marker>(bytes);
@@ -114,6 +154,9 @@ RC_GTEST_PROP(CoreCodec, GarbageNeverCrashes, (const std::string& junk, bool val
   (void)decode<TestCase>(bytes);
   (void)decode<AssertionStats>(bytes);
   (void)decode<TestResult>(bytes);
+  (void)decode<FixtureDef>(bytes);
+  (void)decode<ImportRef>(bytes);
+  (void)decode<FileRecord>(bytes);
 }
 
 // Flipping one byte of a valid encoding gives an error or some value, never a crash.

@@ -1,6 +1,7 @@
 #pragma once
 /// The vocabulary every component speaks: what a test is and what running it gave.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -84,6 +85,44 @@ struct TestResult {
   std::string stderr_text;
   AssertionStats assertions;
   friend bool operator==(const TestResult&, const TestResult&) = default;
+};
+
+enum class FixtureScope : uint8_t { kFunction = 0, kClass = 1, kModule = 2, kPackage = 3, kSession = 4 };
+inline constexpr uint8_t kFixtureScopeCount = 5;
+
+/// A fixture definition found by static discovery (`@pytest.fixture` or `@dx.fixture`).
+struct FixtureDef {
+  FixtureId id;
+  FixtureScope scope = FixtureScope::kFunction;
+  bool autouse = false;
+  std::string params;                 // source text of params=..., empty if none
+  std::vector<std::string> requests;  // the fixture function's own parameters
+  friend bool operator==(const FixtureDef&, const FixtureDef&) = default;
+};
+
+/// An import statement. `import a.b` -> {"a.b", {}, 0}; `from ..x import y` -> {"x", {"y"}, 2}.
+/// `nested`: inside a function, class or block (try/except ImportError, if TYPE_CHECKING).
+struct ImportRef {
+  std::string module;
+  std::vector<std::string> names;
+  uint32_t level = 0;
+  uint32_t line = 0;
+  bool nested = false;
+  friend bool operator==(const ImportRef&, const ImportRef&) = default;
+};
+
+/// Everything discovery learned from one source file: what the .dxti index stores per file.
+struct FileRecord {
+  std::string path;  // rootdir-relative
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  std::array<uint8_t, 32> content_hash{};  // BLAKE3 of the bytes
+  std::vector<TestCase> tests;
+  std::vector<FixtureDef> fixtures;
+  std::vector<ImportRef> imports;
+  std::string error;  // a collection error ("SyntaxError: ..."), empty if none
+  uint32_t error_line = 0;
+  friend bool operator==(const FileRecord&, const FileRecord&) = default;
 };
 
 }  // namespace dxpy

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dxpy/core/types.h"
+
 namespace dxpy::discovery {
 
 /// A decorator: its expression's source text without the '@', whitespace as written
@@ -28,18 +30,8 @@ struct Assignment {
   friend bool operator==(const Assignment&, const Assignment&) = default;
 };
 
-/// An import statement. `import a.b as c` -> {module "a.b", names {}, level 0};
-/// `from ..x import y, z` -> {module "x", names {"y","z"}, level 2};
-/// `from . import y` -> {module "", names {"y"}, level 1}. `*` is a name.
-/// `nested` is true for imports inside a function, class, if/try/with block.
-struct Import {
-  std::string module;
-  std::vector<std::string> names;
-  uint32_t level = 0;
-  uint32_t line = 0;
-  bool nested = false;
-  friend bool operator==(const Import&, const Import&) = default;
-};
+/// Imports are core's ImportRef: the index stores them as they are.
+using Import = ImportRef;
 
 enum class DefKind : uint8_t { kFunction = 0, kAsyncFunction = 1, kClass = 2 };
 
