@@ -30,7 +30,8 @@ test-cpp: install
 test-python: install
 	$(VENV)/bin/python -m pytest -q
 
-check: test-cpp test-python
+check: install
+	@scripts/check.sh $(BUILD)
 
 clean:
 	rm -rf build $(VENV)/.dxpy-installed

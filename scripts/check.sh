@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs the C++ tests (ctest) and the Python tests (pytest), then prints one closing line
+# with both counts. Exits non-zero if either failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/dev}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+ctest --test-dir "$build" --output-on-failure -j2 2>&1 | tee "$log/ctest"
+ctest_rc=${PIPESTATUS[0]}
+.venv/bin/python -m pytest -q -p no:cacheprovider 2>&1 | tee "$log/pytest"
+pytest_rc=${PIPESTATUS[0]}
+
+# ctest: "100% tests passed, 0 tests failed out of 47" or "93% tests passed, 3 tests failed out of 43"
+c_total=$(grep -oE 'out of [0-9]+' "$log/ctest" | tail -1 | grep -oE '[0-9]+')
+c_failed=$(grep -oE '[0-9]+ tests failed' "$log/ctest" | tail -1 | grep -oE '^[0-9]+')
+c_total=${c_total:-0}; c_failed=${c_failed:-0}
+c_passed=$((c_total - c_failed))
+last=$(tail -1 "$log/pytest")
+p_passed=$(grep -oE '[0-9]+ passed' <<<"$last" | grep -oE '[0-9]+'); p_passed=${p_passed:-0}
+p_failed=$(grep -oE '[0-9]+ failed' <<<"$last" | grep -oE '[0-9]+'); p_failed=${p_failed:-0}
+p_errors=$(grep -oE '[0-9]+ errors?' <<<"$last" | grep -oE '[0-9]+'); p_errors=${p_errors:-0}
+
+echo "check: ctest $c_passed passed, $c_failed failed; pytest $p_passed passed, $((p_failed + p_errors)) failed"
+echo "$((c_passed + p_passed)) passed, $((c_failed + p_failed + p_errors)) failed"
+[ "$ctest_rc" -eq 0 ] && [ "$pytest_rc" -eq 0 ] && [ "$c_total" -gt 0 ] && [ "$p_passed" -gt 0 ]
