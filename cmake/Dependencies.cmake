@@ -28,7 +28,8 @@ endforeach()
 set(_ts "${DXPY_TREE_SITTER_DIR}/tree_sitter/core/lib")
 add_library(dxpy_tree_sitter STATIC "${_ts}/src/lib.c")
 target_include_directories(dxpy_tree_sitter SYSTEM PUBLIC "${_ts}/include" PRIVATE "${_ts}/src")
-target_compile_definitions(dxpy_tree_sitter PRIVATE _POSIX_C_SOURCE=200112L _DEFAULT_SOURCE)
+target_compile_definitions(dxpy_tree_sitter PRIVATE _DEFAULT_SOURCE)
+target_compile_options(dxpy_tree_sitter PRIVATE -w)  # third-party code: its warnings are not ours
 
 # The tree-sitter-python sdist ships parser.c and scanner.c but not the grammar headers
 # (tree_sitter/parser.h, array.h, alloc.h): those are the runtime's lib/src headers.
@@ -40,6 +41,7 @@ endforeach()
 add_library(dxpy_tree_sitter_python STATIC "${_tsp}/parser.c" "${_tsp}/scanner.c")
 target_include_directories(dxpy_tree_sitter_python SYSTEM BEFORE PRIVATE "${_tsp_inc}" "${_tsp}")
 target_link_libraries(dxpy_tree_sitter_python PUBLIC dxpy_tree_sitter)
+target_compile_options(dxpy_tree_sitter_python PRIVATE -w)
 
 # The grammar's ABI must lie in the runtime's supported range.
 file(STRINGS "${_tsp}/parser.c" _abi REGEX "^#define LANGUAGE_VERSION [0-9]+")

@@ -1,0 +1,454 @@
+#include "dxpy/discovery/rules.h"
+
+#include <fnmatch.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "dxpy/discovery/pyliteral.h"
+
+namespace dxpy::discovery {
+
+bool matches_prefix_or_glob(const std::vector<std::string>& patterns, const std::string& name) {
+  for (const auto& p : patterns) {
+    if (name.rfind(p, 0) == 0) return true;
+    if (p.find_first_of("*?[") != std::string::npos && fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+namespace {
+
+std::string callee_of(const std::string& text) {
+  auto call = split_call(text);
+  return call ? call->callee : std::string(trim(text));
+}
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80))) return false;
+  return true;
+}
+
+std::optional<Marker> parse_mark(const std::string& text) {
+  auto call = split_call(text);
+  std::string callee = call ? call->callee : std::string(trim(text));
+  for (std::string_view prefix : {"pytest.mark.", "mark."}) {
+    if (callee.rfind(prefix, 0) != 0) continue;
+    std::string name = callee.substr(prefix.size());
+    if (!is_identifier(name)) return std::nullopt;
+    Marker m;
+    m.name = name;
+    if (call) {
+      m.args = call->args;
+      m.kwargs = call->kwargs;
+    }
+    return m;
+  }
+  return std::nullopt;
+}
+
+// `pytestmark = mark` or `pytestmark = [mark, mark]`.
+std::vector<Marker> marks_of_value(const std::string& value) {
+  std::vector<Marker> out;
+  auto items = split_sequence(value);
+  std::vector<std::string> texts = items ? *items : std::vector<std::string>{value};
+  for (const auto& t : texts)
+    if (auto m = parse_mark(t)) out.push_back(std::move(*m));
+  return out;
+}
+
+bool is_fixture_decorator(const std::string& text) {
+  std::string c = callee_of(text);
+  return c == "fixture" || (c.size() > 8 && c.compare(c.size() - 8, 8, ".fixture") == 0);
+}
+
+const Decorator* fixture_decorator(const Def& d) {
+  for (const auto& dec : d.decorators)
+    if (is_fixture_decorator(dec.text)) return &dec;
+  return nullptr;
+}
+
+// Decorator marks in pytest's order: the one nearest the def first.
+std::vector<Marker> decorator_marks(const Def& d) {
+  std::vector<Marker> out;
+  for (auto it = d.decorators.rbegin(); it != d.decorators.rend(); ++it)
+    if (auto m = parse_mark(it->text)) out.push_back(std::move(*m));
+  return out;
+}
+
+const Assignment* find_assignment(const std::vector<Assignment>& as, std::string_view name) {
+  const Assignment* found = nullptr;
+  for (const auto& a : as)
+    if (a.name == name) found = &a;  // the last one wins, as at run time
+  return found;
+}
+
+bool is_false(const Assignment* a) { return a && (a->value == "False" || a->value == "0" || a->value == "None"); }
+bool is_true(const Assignment* a) { return a && a->value == "True"; }
+
+// Defs by name in dict order: a name's first position, its last definition.
+std::vector<const Def*> dict_order(const std::vector<Def>& defs) {
+  std::vector<const Def*> out;
+  std::map<std::string, size_t> pos;
+  for (const auto& d : defs) {
+    auto [it, fresh] = pos.emplace(d.name, out.size());
+    if (fresh) out.push_back(&d);
+    else out[it->second] = &d;
+  }
+  return out;
+}
+
+FixtureScope scope_of(const std::string& text) {
+  auto s = string_literal(text);
+  if (!s) return FixtureScope::kFunction;
+  if (*s == "class") return FixtureScope::kClass;
+  if (*s == "module") return FixtureScope::kModule;
+  if (*s == "package") return FixtureScope::kPackage;
+  if (*s == "session") return FixtureScope::kSession;
+  return FixtureScope::kFunction;
+}
+
+FixtureDef make_fixture(const Def& d, const Decorator& dec, const std::string& path) {
+  FixtureDef f;
+  f.id = FixtureId{d.name, path, d.line};
+  f.requests = d.params;
+  if (auto call = split_call(dec.text)) {
+    for (const auto& [k, v] : call->kwargs) {
+      if (k == "scope") f.scope = scope_of(v);
+      else if (k == "autouse") f.autouse = v == "True";
+      else if (k == "params") f.params = v;
+      else if (k == "name") {
+        if (auto n = string_literal(v)) f.id.name = *n;
+      }
+    }
+    // pytest.fixture("module") is an old positional scope.
+    if (!call->args.empty()) f.scope = scope_of(call->args[0]);
+  }
+  return f;
+}
+
+// --- parametrize -------------------------------------------------------------------------
+
+struct ParamSet {
+  std::string id;
+  std::vector<Marker> marks;
+};
+
+// pytest's make_unique_parameterset_ids: duplicates get a counter suffix.
+void make_unique(std::vector<ParamSet>& sets) {
+  std::map<std::string, int> counts;
+  for (const auto& s : sets) ++counts[s.id];
+  std::set<std::string> all;
+  for (const auto& s : sets) all.insert(s.id);
+  std::map<std::string, int> suffix;
+  for (auto& s : sets) {
+    if (counts[s.id] <= 1) continue;
+    std::string base = s.id;
+    std::string sep = !base.empty() && std::isdigit(static_cast<unsigned char>(base.back())) ? "_" : "";
+    std::string fresh = base + sep + std::to_string(suffix[base]);
+    while (all.count(fresh)) fresh = base + sep + std::to_string(++suffix[base]);
+    s.id = fresh;
+    all.insert(fresh);
+    ++suffix[base];
+  }
+}
+
+// One @parametrize's parameter sets, or nullopt when they are not statically knowable.
+std::optional<std::vector<ParamSet>> expand_parametrize(const Marker& m) {
+  std::optional<std::string> names_text, values_text, ids_text;
+  if (m.args.size() >= 1) names_text = m.args[0];
+  if (m.args.size() >= 2) values_text = m.args[1];
+  for (const auto& [k, v] : m.kwargs) {
+    if (k == "argnames") names_text = v;
+    else if (k == "argvalues") values_text = v;
+    else if (k == "ids") ids_text = v;
+  }
+  if (!names_text || !values_text) return std::nullopt;
+  std::vector<std::string> argnames;
+  if (auto s = string_literal(*names_text)) {
+    std::string cur;
+    for (char c : *s + ",") {
+      if (c == ',') {
+        auto t = trim(cur);
+        if (!t.empty()) argnames.emplace_back(t);
+        cur.clear();
+      } else {
+        cur.push_back(c);
+      }
+    }
+  } else if (auto seq = split_sequence(*names_text)) {
+    for (const auto& item : *seq) {
+      auto s2 = string_literal(item);
+      if (!s2) return std::nullopt;
+      argnames.push_back(*s2);
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (argnames.empty()) return std::nullopt;
+  auto values = split_sequence(*values_text);
+  if (!values || values->empty()) return std::nullopt;
+
+  std::vector<std::optional<std::string>> ids;
+  if (ids_text) {
+    auto seq = split_sequence(*ids_text);
+    if (!seq) return std::nullopt;  // a callable or a computed list
+    for (const auto& t : *seq) {
+      if (trim(t) == "None") {
+        ids.emplace_back(std::nullopt);
+        continue;
+      }
+      auto lid = literal_id(t);
+      if (lid.kind != LiteralId::kId) return std::nullopt;
+      ids.emplace_back(lid.id);
+    }
+  }
+
+  std::vector<ParamSet> sets;
+  for (size_t idx = 0; idx < values->size(); ++idx) {
+    std::string text = (*values)[idx];
+    ParamSet ps;
+    std::optional<std::string> explicit_id;
+    std::vector<std::string> vals;
+    auto call = split_call(text);
+    if (call && (call->callee == "pytest.param" || call->callee == "param")) {
+      vals = call->args;
+      for (const auto& [k, v] : call->kwargs) {
+        if (k == "id") {
+          if (trim(v) == "None") continue;
+          auto s = string_literal(v);
+          if (!s) return std::nullopt;
+          explicit_id = *s;
+        } else if (k == "marks") {
+          auto ms = marks_of_value(v);
+          if (ms.empty()) return std::nullopt;
+          ps.marks = std::move(ms);
+        }
+      }
+      if (argnames.size() == 1 && vals.size() != 1) return std::nullopt;
+    } else if (argnames.size() == 1) {
+      vals = {text};
+    } else {
+      auto seq = split_sequence(text);
+      if (!seq) return std::nullopt;
+      vals = *seq;
+    }
+    if (vals.size() != argnames.size()) return std::nullopt;
+    if (explicit_id) {
+      // pytest escapes non-ASCII in explicit ids too.
+      auto lid = literal_id("'" + *explicit_id + "'");
+      ps.id = lid.kind == LiteralId::kId ? lid.id : *explicit_id;
+    } else if (idx < ids.size() && ids[idx]) {
+      ps.id = *ids[idx];
+    } else {
+      std::string id;
+      for (size_t k = 0; k < vals.size(); ++k) {
+        auto lid = literal_id(vals[k]);
+        if (lid.kind == LiteralId::kUnknown) return std::nullopt;
+        if (k) id += "-";
+        id += lid.kind == LiteralId::kId ? lid.id : argnames[k] + std::to_string(idx);
+      }
+      ps.id = id;
+    }
+    sets.push_back(std::move(ps));
+  }
+  make_unique(sets);
+  return sets;
+}
+
+struct ModuleRules {
+  const Outline& outline;
+  const std::string& abs_path;
+  const NameRules& rules;
+  FileRecord& rec;
+  std::vector<Marker> module_marks;
+  std::map<std::string, const Def*> classes_by_name;  // module-level classes, for bases
+
+  void add_test(const Def& fn, const std::vector<std::string>& classes, TestKind kind,
+                const std::vector<Marker>& outer_marks) {
+    TestCase tc;
+    tc.id = TestId{rec.path, classes, fn.name, ""};
+    tc.file = abs_path;
+    tc.line = fn.line;
+    tc.kind = kind;
+    tc.is_async = fn.kind == DefKind::kAsyncFunction;
+    tc.markers = decorator_marks(fn);
+    tc.markers.insert(tc.markers.end(), outer_marks.begin(), outer_marks.end());
+    tc.fixtures = fn.params;
+    if (kind != TestKind::kFunction && !tc.fixtures.empty() &&
+        !(fn.decorators.size() == 1 && fn.decorators[0].text == "staticmethod"))
+      tc.fixtures.erase(tc.fixtures.begin());  // self or cls
+
+    // Expand every parametrize, nearest first; any unknown one defers the item to run time.
+    std::vector<ParamSet> combined = {ParamSet{}};
+    bool any = false;
+    for (const auto& m : tc.markers) {
+      if (m.name != "parametrize") continue;
+      any = true;
+      auto sets = expand_parametrize(m);
+      if (!sets) {
+        tc.expand_at_runtime = true;
+        rec.tests.push_back(std::move(tc));
+        return;
+      }
+      std::vector<ParamSet> next;
+      for (const auto& c : combined)
+        for (const auto& s : *sets) {
+          ParamSet p;
+          p.id = c.id.empty() ? s.id : c.id + "-" + s.id;
+          p.marks = c.marks;
+          p.marks.insert(p.marks.end(), s.marks.begin(), s.marks.end());
+          next.push_back(std::move(p));
+        }
+      combined = std::move(next);
+    }
+    if (!any) {
+      rec.tests.push_back(std::move(tc));
+      return;
+    }
+    for (const auto& c : combined) {
+      TestCase item = tc;
+      item.id.param = c.id;
+      item.markers.insert(item.markers.begin(), c.marks.begin(), c.marks.end());
+      rec.tests.push_back(std::move(item));
+    }
+  }
+
+  // The class chain within this file: the class, then its bases found by name here.
+  std::vector<const Def*> mro(const Def& cls) const {
+    std::vector<const Def*> out = {&cls};
+    std::set<const Def*> seen = {&cls};
+    for (size_t i = 0; i < out.size(); ++i) {
+      for (const auto& b : out[i]->bases) {
+        auto it = classes_by_name.find(b);
+        if (it != classes_by_name.end() && !seen.count(it->second)) {
+          seen.insert(it->second);
+          out.push_back(it->second);
+        }
+      }
+    }
+    return out;
+  }
+
+  bool is_unittest(const Def& cls) const {
+    for (const Def* c : mro(cls))
+      for (const auto& b : c->bases) {
+        std::string_view base = b;
+        auto dot = base.rfind('.');
+        std::string_view last = dot == std::string_view::npos ? base : base.substr(dot + 1);
+        if (last == "TestCase" || last == "IsolatedAsyncioTestCase") return true;
+      }
+    return false;
+  }
+
+  std::vector<Marker> class_marks(const Def& cls) const {
+    std::vector<Marker> out;
+    for (const Def* c : mro(cls)) {
+      if (const Assignment* pm = find_assignment(c->assignments, "pytestmark")) {
+        auto ms = marks_of_value(pm->value);
+        out.insert(out.end(), ms.begin(), ms.end());
+      }
+      auto ds = decorator_marks(*c);
+      out.insert(out.end(), ds.begin(), ds.end());
+    }
+    return out;
+  }
+
+  void visit_class(const Def& cls, std::vector<std::string> classes, const std::vector<Marker>& outer_marks) {
+    const Assignment* test_attr = find_assignment(cls.assignments, "__test__");
+    if (is_false(test_attr)) return;
+    auto chain = mro(cls);
+    classes.push_back(cls.name);
+    std::vector<Marker> marks = class_marks(cls);
+    marks.insert(marks.end(), outer_marks.begin(), outer_marks.end());
+
+    if (is_unittest(cls)) {
+      // unittest's loader: test* methods of the class and its bases, sorted by name.
+      std::map<std::string, const Def*> methods;
+      for (auto it = chain.rbegin(); it != chain.rend(); ++it)
+        for (const Def* d : dict_order((*it)->body))
+          if (d->kind != DefKind::kClass && d->name.rfind("test", 0) == 0) methods[d->name] = d;
+      if (methods.empty()) {
+        for (const Def* c : chain)
+          for (const Def* d : dict_order(c->body))
+            if (d->kind != DefKind::kClass && d->name == "runTest" && !methods.count("runTest"))
+              methods["runTest"] = d;
+      }
+      for (const auto& [name, d] : methods) add_test(*d, classes, TestKind::kUnittest, marks);
+      return;
+    }
+    if (!matches_prefix_or_glob(rules.classes, cls.name) && !is_true(test_attr)) return;
+    for (const Def* c : chain)
+      for (const auto& d : c->body)
+        if (d.kind != DefKind::kClass && (d.name == "__init__" || d.name == "__new__")) return;  // pytest warns
+
+    // Reverse MRO: base classes' items first; a name seen in a subclass hides the base's.
+    std::set<std::string> seen;
+    std::vector<std::vector<const Def*>> per_class;
+    for (const Def* c : chain) {
+      std::vector<const Def*> items;
+      for (const Def* d : dict_order(c->body)) {
+        if (!seen.insert(d->name).second) continue;
+        items.push_back(d);
+      }
+      per_class.push_back(std::move(items));
+    }
+    for (auto it = per_class.rbegin(); it != per_class.rend(); ++it) {
+      for (const Def* d : *it) {
+        if (d->kind == DefKind::kClass) {
+          if (matches_prefix_or_glob(rules.classes, d->name) || is_unittest(*d)) visit_class(*d, classes, {});
+          continue;
+        }
+        if (const Decorator* fx = fixture_decorator(*d)) {
+          rec.fixtures.push_back(make_fixture(*d, *fx, rec.path));
+          continue;
+        }
+        if (matches_prefix_or_glob(rules.functions, d->name)) add_test(*d, classes, TestKind::kMethod, marks);
+      }
+    }
+  }
+
+  void run(bool conftest) {
+    for (const auto& d : outline.defs)
+      if (d.kind == DefKind::kClass) classes_by_name[d.name] = &d;
+    if (const Assignment* pm = find_assignment(outline.assignments, "pytestmark")) module_marks = marks_of_value(pm->value);
+    bool module_is_test = !conftest && !is_false(find_assignment(outline.assignments, "__test__"));
+    for (const Def* d : dict_order(outline.defs)) {
+      if (d->kind == DefKind::kClass) {
+        if (module_is_test) visit_class(*d, {}, module_marks);
+        continue;
+      }
+      if (const Decorator* fx = fixture_decorator(*d)) {
+        rec.fixtures.push_back(make_fixture(*d, *fx, rec.path));
+        continue;
+      }
+      if (module_is_test && matches_prefix_or_glob(rules.functions, d->name))
+        add_test(*d, {}, TestKind::kFunction, module_marks);
+    }
+  }
+};
+
+}  // namespace
+
+void apply_rules(const Outline& outline, const std::string& abs_path, const NameRules& rules, FileRecord& record) {
+  record.tests.clear();
+  record.fixtures.clear();
+  record.imports = outline.imports;
+  record.error.clear();
+  record.error_line = 0;
+  if (!outline.errors.empty()) {
+    record.error = outline.errors.front().message;
+    record.error_line = outline.errors.front().line;
+    return;
+  }
+  std::string_view base = record.path;
+  auto slash = base.rfind('/');
+  if (slash != std::string_view::npos) base = base.substr(slash + 1);
+  ModuleRules r{outline, abs_path, rules, record, {}, {}};
+  r.run(base == "conftest.py");
+}
+
+}  // namespace dxpy::discovery

@@ -1,0 +1,29 @@
+#pragma once
+/// pytest's collection rules applied to a module's Outline: which defs are tests, their
+/// node ids, marks, requested fixtures and statically expanded parametrizations; which
+/// defs are fixtures.
+
+#include <string>
+#include <vector>
+
+#include "dxpy/core/types.h"
+#include "dxpy/discovery/outline.h"
+
+namespace dxpy::discovery {
+
+/// The name-matching ini options (python_classes, python_functions): each entry is a
+/// prefix, or a glob when it holds a glob character, as pytest's
+/// _matches_prefix_or_glob_option.
+struct NameRules {
+  std::vector<std::string> classes = {"Test"};
+  std::vector<std::string> functions = {"test"};
+};
+
+bool matches_prefix_or_glob(const std::vector<std::string>& patterns, const std::string& name);
+
+/// Fills `record.tests`, `record.fixtures`, `record.imports` and the collection error
+/// from `outline`. `record.path` (rootdir-relative) must be set; `abs_path` is the module's
+/// path for the worker. A conftest.py yields fixtures and imports but no tests.
+void apply_rules(const Outline& outline, const std::string& abs_path, const NameRules& rules, FileRecord& record);
+
+}  // namespace dxpy::discovery
