@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Collection benchmark: dx-py against pytest, rtest and karva on the same trees, in one run.
+
+Workloads: the test folders of the real suites (toolz, simplejson, mpmath, networkx) and a
+generated tree of 100,000 tests (gen_suite.py --files 2000 --tests 50). For each, every tool
+collects the tree REPEAT times; the table gives the median wall time, MB/s of test source,
+peak RSS, and the ratio of each peer's time to dx-py's cold time.
+
+  dx-py cold   `dx-py test --collect-only -q` with no .dx-py cache (parse everything)
+  dx-py warm   the same with the index valid and nothing changed
+  pytest       `pytest --collect-only -q`
+  rtest        `rtest --collect-only`
+  karva        `karva test` with a filter that selects nothing (karva has no collect-only mode:
+               this measures its discovery plus start-up)
+
+    bench/collect_bench.py [--repeat 5] [--quick]
+"""
+import argparse
+import importlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN = os.path.dirname(sys.executable)
+SHARED = os.path.join(HERE, "..", "..", "shared")
+OUT = os.path.join(HERE, "out")
+
+
+def run_measured(cmd, cwd):
+    """Wall time (s) and peak RSS (MB) of one run of cmd."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    return wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
+
+
+def source_bytes(root, target):
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(os.path.join(root, target)):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
+        for f in filenames:
+            if f.endswith(".py") and (f.startswith("test_") or f.endswith("_test.py") or f == "conftest.py"):
+                total += os.path.getsize(os.path.join(dirpath, f))
+    return total
+
+
+def tools(root, target):
+    cache = os.path.join(root, ".dx-py")
+    dx = [os.path.join(BIN, "dx-py"), "test", "--collect-only", "-q", "--rootdir", root, target]
+    return [
+        ("dx-py cold", dx, lambda: shutil.rmtree(cache, ignore_errors=True)),
+        ("dx-py warm", dx, None),
+        ("pytest", [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                    "--rootdir", root, target], None),
+        ("rtest", [os.path.join(BIN, "rtest"), "--collect-only", target], None),
+        ("karva", [os.path.join(BIN, "karva"), "test", "-E", "test(=dxpy_selects_nothing)", target], None),
+    ]
+
+
+def bench(label, root, target, repeat):
+    mb = source_bytes(root, target) / 1e6
+    rows = []
+    for name, cmd, before in tools(root, target):
+        if not os.path.exists(cmd[0]) and not cmd[0].endswith("python"):
+            continue
+        walls, rss = [], []
+        code = 0
+        for _ in range(repeat):
+            if before:
+                before()
+            w, r, code = run_measured(cmd, root)
+            walls.append(w)
+            rss.append(r)
+        rows.append((name, statistics.median(walls), max(rss), code))
+    base = rows[0][1]
+    print(f"\n{label}: {mb:.2f} MB of test source")
+    print(f"| tool | median s | MB/s | peak RSS MB | time / dx-py cold | exit |")
+    print(f"|---|---|---|---|---|---|")
+    for name, wall, rss, code in rows:
+        print(f"| {name} | {wall:.3f} | {mb / wall:.1f} | {rss:.0f} | {wall / base:.1f}x | {code} |")
+    sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="skip the 100,000-test tree")
+    args = ap.parse_args()
+    for name in ("toolz", "simplejson", "mpmath", "networkx"):
+        pkg = os.path.dirname(importlib.import_module(name).__file__)
+        bench(name, os.path.dirname(pkg), os.path.basename(pkg), args.repeat)
+    if not args.quick:
+        tree = os.path.join(OUT, "gen100k")
+        if not os.path.exists(os.path.join(tree, "expected.json")):
+            subprocess.run([sys.executable, os.path.join(SHARED, "bench", "gen_suite.py"), tree, "--files", "2000",
+                            "--tests", "50", "--mix", "trivial"], check=True, stdout=subprocess.DEVNULL)
+        bench("generated 100,000 tests (2,000 files)", tree, "tests", args.repeat)
+
+
+if __name__ == "__main__":
+    main()
