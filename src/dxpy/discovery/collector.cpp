@@ -182,6 +182,19 @@ ModuleItems collect_module(std::string_view source, const std::string& rel_path,
   return std::move(c.out);
 }
 
+void describe_source(std::string_view source, const std::string& abs_path, const NameRules& /*rules*/,
+                     FileRecord& record) {
+  // Interim: the tree-sitter collector. The scanner's Outline plus apply_rules replace it.
+  auto items = collect_module(source, record.path, abs_path);
+  record.tests = std::move(items.tests);
+  record.error.clear();
+  record.error_line = 0;
+  if (!items.errors.empty()) {
+    record.error = items.errors.front().message;
+    record.error_line = items.errors.front().line;
+  }
+}
+
 bool is_test_file_name(std::string_view name) {
   if (name.size() < 4 || name.substr(name.size() - 3) != ".py") return false;
   return name.rfind("test_", 0) == 0 || (name.size() >= 8 && name.substr(name.size() - 8) == "_test.py");

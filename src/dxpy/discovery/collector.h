@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dxpy/core/types.h"
+#include "dxpy/discovery/rules.h"
 
 namespace dxpy::discovery {
 
@@ -25,6 +26,10 @@ struct ModuleItems {
 /// Collects the tests of `source`, whose rootdir-relative path is `rel_path` and whose
 /// path for the worker is `abs_path`.
 ModuleItems collect_module(std::string_view source, const std::string& rel_path, const std::string& abs_path);
+
+/// Everything discovery learns from one file: tests, fixtures, imports, collection error.
+/// `record.path` (rootdir-relative) must be set; size, mtime and hash are the caller's.
+void describe_source(std::string_view source, const std::string& abs_path, const NameRules& rules, FileRecord& record);
 
 /// True for file names pytest collects by default: test_*.py and *_test.py.
 bool is_test_file_name(std::string_view name);

@@ -1,14 +1,18 @@
 #include "dxpy/session/run.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <map>
 
 #include "dxpy/core/codec.h"
 #include "dxpy/discovery/collector.h"
+#include "dxpy/session/collect.h"
 #include "dxpy/pool/worker_process.h"
 #include "dxpy/report/console.h"
 #include "dxpy/util/fs.h"
@@ -22,8 +26,22 @@ struct Selected {
   std::vector<report::CollectionError> errors;
 };
 
+// The cache folder, created private to the user; empty when it cannot be made.
+std::string cache_dir(const std::string& rootdir, std::vector<std::string>& notes) {
+  std::string dir = join_path(rootdir, ".dx-py");
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    notes.push_back("no cache: cannot create " + dir + ": " + std::strerror(errno));
+    return "";
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    notes.push_back("no cache: " + dir + " is not writable");
+    return "";
+  }
+  return dir;
+}
+
 // A positional argument is a path, or a node id "path::name..." selecting within it.
-Selected collect(const std::vector<std::string>& args, const std::string& rootdir) {
+Selected collect(const std::vector<std::string>& args, const std::string& rootdir, int verbosity) {
   std::vector<std::string> paths;
   std::map<std::string, std::vector<std::string>> node_filters;  // abs file -> node-id suffixes
   for (const auto& a : args) {
@@ -34,33 +52,46 @@ Selected collect(const std::vector<std::string>& args, const std::string& rootdi
   }
   if (paths.empty()) paths.push_back(rootdir);
 
-  Selected out;
+  CollectOptions copts;
+  copts.rootdir = rootdir;
   std::map<std::string, bool> seen;
-  for (const auto& file : discovery::find_test_files(paths)) {
-    if (seen[file]) continue;
-    seen[file] = true;
-    std::string rel = relative_to(file, rootdir);
-    auto source = read_file(file);
-    if (!source) {
-      out.errors.push_back({rel, source.error().message, ""});
-      continue;
+  for (auto& file : discovery::find_test_files(paths))
+    if (!seen[file]) {
+      seen[file] = true;
+      copts.files.push_back(file);
     }
-    auto items = discovery::collect_module(*source, rel, file);
-    for (const auto& e : items.errors) {
-      std::string longrepr = rel + ":" + std::to_string(e.line) + ": " + e.message;
-      out.errors.push_back({rel, e.message, longrepr});
+  std::vector<std::string> notes;
+  std::string cache = cache_dir(rootdir, notes);
+  if (!cache.empty()) copts.index_path = join_path(cache, "index.dxti");
+  Collected collected = collect_files(copts);
+  notes.insert(notes.end(), collected.notes.begin(), collected.notes.end());
+  if (verbosity > 0) {
+    for (const auto& n : notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
+    std::fprintf(stderr, "dx-py: collection: %zu files from the index, %zu re-hashed, %zu parsed%s\n",
+                 collected.stats.reused, collected.stats.rehashed, collected.stats.parsed,
+                 collected.stats.index_written ? "; index written" : "");
+  }
+
+  Selected out;
+  for (size_t i = 0; i < collected.records.size(); ++i) {
+    auto& rec = collected.records[i];
+    const std::string& file = copts.files[i];
+    if (!rec.error.empty()) {
+      std::string longrepr = rec.path + (rec.error_line ? ":" + std::to_string(rec.error_line) : "") + ": " + rec.error;
+      out.errors.push_back({rec.path, rec.error, longrepr});
     }
     auto filters = node_filters.find(file);
-    for (auto& t : items.tests) {
+    for (auto& t : rec.tests) {
       if (filters != node_filters.end()) {
         std::string node = t.id.node_id();
-        std::string tail = node.substr(rel.size());
+        std::string tail = node.substr(rec.path.size());
         bool keep = false;
         // "::TestC" selects the class, "::TestC::test_x" the method, "::test_x[1]" one param.
         for (const auto& f : filters->second)
           keep |= tail == f || tail.rfind(f + "::", 0) == 0 || tail.rfind(f + "[", 0) == 0;
         if (!keep) continue;
       }
+      t.file = file;  // the index may have been written from another checkout path
       out.tests.push_back(std::move(t));
     }
   }
@@ -149,7 +180,7 @@ int run_tests(const RunOptions& opts) {
   ::signal(SIGPIPE, SIG_IGN);
   auto t0 = std::chrono::steady_clock::now();
   std::string rootdir = absolute_path(opts.rootdir.empty() ? "." : opts.rootdir);
-  auto selected = collect(opts.paths, rootdir);
+  auto selected = collect(opts.paths, rootdir, opts.verbosity);
 
   if (opts.collect_only) {
     for (const auto& t : selected.tests) std::printf("%s\n", t.id.node_id().c_str());

@@ -1,0 +1,158 @@
+#pragma once
+/// .dxti: the test index, one file per rootdir, caching what discovery learned per source file.
+///
+///   header      64 bytes, format::Header
+///   file table  file_count rows of format::FileRow (80 bytes), sorted by path, unique
+///   test table  test_count rows of format::TestRow (16 bytes), grouped by file in file order
+///   pool        bytes: paths, node ids, and each file's `dxpy::encode(FileRecord)`
+///
+/// Every integer is little-endian; pool offsets count from the start of the pool. A file's
+/// record is stored encoded and whole, so loading one file decodes only that one, while
+/// listing node ids, paths, sizes, mtimes and hashes reads the tables in place (mmap).
+///
+/// checksum = BLAKE3(header bytes [0, 32) || BLAKE3(body)), where body = everything after
+/// the header. It covers the header's counts too, so a flipped count cannot shift the
+/// tables into a plausible but wrong list. The file is written whole to a temp file and
+/// renamed over the old one, so a reader sees the old index or the new, never a torn one.
+///
+/// Opening checks, in order: size >= header (kTruncated), magic (kCorrupt), version
+/// (kVersion), header size, rootdir hash, body size (kTruncated if short), checksum, then
+/// every table offset and length, sortedness of paths and the test grouping (kCorrupt).
+/// The caller treats any error as "no index" and rebuilds it.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "dxpy/core/types.h"
+#include "dxpy/util/expected.h"
+#include "dxpy/util/hash.h"
+
+namespace dxpy::index {
+
+/// Bump on any change to the layout below or to the codec that encodes the records.
+inline constexpr uint16_t kDxtiVersion = 1;
+inline constexpr char kDxtiMagic[4] = {'D', 'X', 'T', 'I'};
+
+namespace format {
+
+// These structs name the fields and fix their offsets; the bytes are read and written
+// field by field as little-endian, never by copying a struct, so host layout and
+// endianness do not matter.
+struct Header {
+  char magic[4];          // "DXTI"
+  uint16_t version;       // kDxtiVersion
+  uint16_t header_size;   // sizeof(Header)
+  uint32_t file_count;
+  uint32_t test_count;
+  uint64_t root_hash;     // blake3_u64(absolute_path(rootdir))
+  uint64_t body_size;     // file size - header_size
+  uint8_t checksum[32];   // see above
+};
+static_assert(offsetof(Header, magic) == 0);
+static_assert(offsetof(Header, version) == 4);
+static_assert(offsetof(Header, header_size) == 6);
+static_assert(offsetof(Header, file_count) == 8);
+static_assert(offsetof(Header, test_count) == 12);
+static_assert(offsetof(Header, root_hash) == 16);
+static_assert(offsetof(Header, body_size) == 24);
+static_assert(offsetof(Header, checksum) == 32);
+static_assert(sizeof(Header) == 64);
+/// The checksum covers the header bytes before it.
+inline constexpr size_t kChecksummedHeaderBytes = offsetof(Header, checksum);
+
+struct FileRow {
+  uint64_t size;
+  int64_t mtime_ns;
+  uint8_t content_hash[32];
+  uint64_t path_offset;
+  uint64_t record_offset;  // the encoded FileRecord
+  uint32_t path_len;
+  uint32_t record_len;
+  uint32_t first_test;     // index of this file's first row in the test table
+  uint32_t test_count;
+};
+static_assert(offsetof(FileRow, size) == 0);
+static_assert(offsetof(FileRow, mtime_ns) == 8);
+static_assert(offsetof(FileRow, content_hash) == 16);
+static_assert(offsetof(FileRow, path_offset) == 48);
+static_assert(offsetof(FileRow, record_offset) == 56);
+static_assert(offsetof(FileRow, path_len) == 64);
+static_assert(offsetof(FileRow, record_len) == 68);
+static_assert(offsetof(FileRow, first_test) == 72);
+static_assert(offsetof(FileRow, test_count) == 76);
+static_assert(sizeof(FileRow) == 80);
+
+struct TestRow {
+  uint64_t node_id_offset;  // TestId::node_id() text
+  uint32_t node_id_len;
+  uint32_t file_index;
+};
+static_assert(offsetof(TestRow, node_id_offset) == 0);
+static_assert(offsetof(TestRow, node_id_len) == 8);
+static_assert(offsetof(TestRow, file_index) == 12);
+static_assert(sizeof(TestRow) == 16);
+
+}  // namespace format
+
+/// The whole index file for `files` (in any order; paths must be unique). kUsage on a
+/// duplicate path, kLimit when a count or length does not fit its field.
+Expected<std::string> encode_index(std::string_view rootdir, const std::vector<FileRecord>& files);
+
+/// encode_index, then an atomic replace of `path` (temp file, fsync, rename).
+Expected<void> write_index(const std::string& path, std::string_view rootdir, const std::vector<FileRecord>& files);
+
+/// A validated, read-only mapping of a .dxti file. After open() succeeds every accessor
+/// stays in bounds; an index (file or test) out of range is a bug and aborts. The mapping
+/// outlives a concurrent replace of the file: rename leaves the old inode to us.
+class IndexReader {
+ public:
+  /// kNotFound if the file is missing, kIo if unreadable, else the checks listed above.
+  static Expected<IndexReader> open(const std::string& path, std::string_view rootdir);
+
+  IndexReader(IndexReader&& other) noexcept;
+  IndexReader& operator=(IndexReader&& other) noexcept;
+  IndexReader(const IndexReader&) = delete;
+  IndexReader& operator=(const IndexReader&) = delete;
+  ~IndexReader();
+
+  /// Files are in ascending byte order of path.
+  size_t file_count() const { return file_count_; }
+  std::string_view file_path(size_t i) const;
+  uint64_t file_size(size_t i) const;
+  int64_t file_mtime_ns(size_t i) const;
+  Hash256 file_hash(size_t i) const;
+  /// The tests of file i are [first, first + count) in the test table.
+  std::pair<size_t, size_t> file_tests(size_t i) const;
+  /// Decodes file i's record; kCorrupt if it disagrees with its table row.
+  Expected<FileRecord> record(size_t i) const;
+  /// Binary search by path.
+  std::optional<size_t> find(std::string_view path) const;
+
+  size_t test_count() const { return test_count_; }
+  std::string_view test_node_id(size_t t) const;
+  size_t test_file(size_t t) const;
+
+ private:
+  IndexReader(const char* map, size_t map_size) : map_(map), map_size_(map_size) {}
+  Expected<void> validate(std::string_view rootdir);
+  const char* file_row(size_t i) const;
+  const char* test_row(size_t t) const;
+  std::string_view pool_slice(uint64_t offset, uint32_t len) const;
+  void release();
+
+  const char* map_ = nullptr;
+  size_t map_size_ = 0;
+  const char* files_ = nullptr;
+  const char* tests_ = nullptr;
+  const char* pool_ = nullptr;
+  size_t pool_size_ = 0;
+  size_t file_count_ = 0;
+  size_t test_count_ = 0;
+};
+
+}  // namespace dxpy::index

@@ -1,0 +1,80 @@
+#pragma once
+// Helpers shared by the index tests: a scoped temp folder kept when a test fails, raw file
+// writes for corrupt inputs, and a small realistic FileRecord.
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+#include "dxpy/core/types.h"
+#include "dxpy/index/dxti.h"
+#include "dxpy/util/hash.h"
+
+namespace dxpy::index::testing {
+
+inline std::string make_temp_dir(const char* prefix) {
+  std::string tmpl = ::testing::TempDir() + prefix + "XXXXXX";
+  const char* dir = mkdtemp(tmpl.data());
+  EXPECT_NE(dir, nullptr);
+  return tmpl;
+}
+
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("dxpy_index_"); }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);  // kept for a look when a test fails
+  }
+  std::string path(std::string_view name) const { return dir_ + "/" + std::string(name); }
+  std::string dir_;
+};
+
+/// A plain, non-atomic write: tests use it to lay down truncated or corrupt files.
+inline void write_bytes(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+/// Recomputes the header checksum after a test edited the bytes, written from the format
+/// comment in dxti.h rather than shared with the writer, so it also checks that comment.
+inline void reseal(std::string& bytes) {
+  Hash256 body = blake3(std::string_view(bytes).substr(sizeof(format::Header)));
+  std::string buf = bytes.substr(0, format::kChecksummedHeaderBytes);
+  buf.append(reinterpret_cast<const char*>(body.data()), body.size());
+  Hash256 sum = blake3(buf);
+  bytes.replace(offsetof(format::Header, checksum), sum.size(), reinterpret_cast<const char*>(sum.data()), sum.size());
+}
+
+inline FileRecord sample_record(const std::string& path, int tests) {
+  FileRecord r;
+  r.path = path;
+  r.size = 1000 + path.size();
+  r.mtime_ns = 1'700'000'000'000'000'000LL + static_cast<int64_t>(path.size());
+  r.content_hash = blake3(path);
+  for (int k = 0; k < tests; ++k) {
+    TestCase t;
+    t.id.path = path;
+    if (k % 3 == 1) t.id.classes = {"TestGroup"};
+    t.id.name = "test_case_" + std::to_string(k);
+    if (k % 4 == 2) {
+      t.id.param = "p";  // appended, not "p" + ...: GCC 12 gives a false -Wrestrict there
+      t.id.param += std::to_string(k);
+      t.id.param += "-x";
+    }
+    t.file = "/repo/" + path;
+    t.line = static_cast<uint32_t>(10 + 5 * k);
+    t.kind = k % 3 == 1 ? TestKind::kMethod : TestKind::kFunction;
+    if (k % 5 == 0) t.markers.push_back(Marker{"slow", {}, {}});
+    t.fixtures = {"tmp_path"};
+    r.tests.push_back(std::move(t));
+  }
+  r.fixtures.push_back(FixtureDef{FixtureId{"db", path, 3}, FixtureScope::kModule, false, "", {"tmp_path"}});
+  r.imports.push_back(ImportRef{"os.path", {}, 0, 1, false});
+  return r;
+}
+
+}  // namespace dxpy::index::testing

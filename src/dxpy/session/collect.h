@@ -1,0 +1,36 @@
+#pragma once
+/// Collection with the .dxti index: a file is parsed again only when its size or mtime
+/// changed and its BLAKE3 content hash differs. Parsing runs on every core.
+
+#include <string>
+#include <vector>
+
+#include "dxpy/core/types.h"
+#include "dxpy/discovery/rules.h"
+
+namespace dxpy::session {
+
+struct CollectOptions {
+  std::string rootdir;             // absolute
+  std::vector<std::string> files;  // absolute paths of the modules to collect
+  discovery::NameRules rules;
+  std::string index_path;  // empty: no index (read-only project, or disabled)
+  unsigned threads = 0;    // 0: the number of cores
+};
+
+struct CollectStats {
+  size_t reused = 0;    // taken from the index, unchanged
+  size_t rehashed = 0;  // touched but identical content
+  size_t parsed = 0;
+  bool index_written = false;
+};
+
+struct Collected {
+  std::vector<FileRecord> records;  // one per file, in the order given
+  std::vector<std::string> notes;   // for -v: why the index was ignored or not written
+  CollectStats stats;
+};
+
+Collected collect_files(const CollectOptions& opts);
+
+}  // namespace dxpy::session

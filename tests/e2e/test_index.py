@@ -1,0 +1,68 @@
+"""The .dxti index as a user meets it: reused when nothing changed, re-hashed when only
+touched, re-parsed when edited, and rebuilt (with a note under -v) when corrupt."""
+import os
+
+
+def collection_line(run):
+    return next(line for line in run.err.splitlines() if line.startswith("dx-py: collection:"))
+
+
+def test_index_is_written_reused_and_refreshed(project):
+    project.write({"tests/test_a.py": "def test_a():\n    pass\n", "tests/test_b.py": "def test_b():\n    pass\n"})
+    first = project.run("-v", "--collect-only")
+    assert "0 files from the index, 0 re-hashed, 2 parsed; index written" in collection_line(first)
+    index = project.root / ".dx-py" / "index.dxti"
+    assert index.exists()
+    assert (os.stat(project.root / ".dx-py").st_mode & 0o777) == 0o700
+
+    again = project.run("-v", "--collect-only")
+    assert "2 files from the index, 0 re-hashed, 0 parsed" in collection_line(again)
+
+    # Touched but identical: re-hashed, not re-parsed.
+    os.utime(project.root / "tests/test_a.py", ns=(1, 1))
+    touched = project.run("-v", "--collect-only")
+    assert "1 files from the index, 1 re-hashed, 0 parsed" in collection_line(touched)
+
+    # Edited: re-parsed, and the new test is listed.
+    project.write({"tests/test_b.py": "def test_b():\n    pass\n\ndef test_b2():\n    pass\n"})
+    edited = project.run("-v", "--collect-only")
+    assert "1 parsed" in collection_line(edited)
+    assert "tests/test_b.py::test_b2" in edited.out
+
+
+def test_corrupt_index_is_ignored_rebuilt_and_reported(project):
+    project.write({"test_a.py": "def test_a():\n    pass\n"})
+    project.run("--collect-only")
+    index = project.root / ".dx-py" / "index.dxti"
+    data = bytearray(index.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    index.write_bytes(bytes(data))
+    r = project.run("-v", "--collect-only")
+    assert r.code == 0
+    assert "test_a.py::test_a" in r.out
+    assert "ignored" in r.err and "rebuilding" in r.err
+    assert "index written" in collection_line(r)
+
+
+def test_truncated_and_foreign_indexes_never_give_a_wrong_list(project):
+    project.write({"test_a.py": "def test_a():\n    pass\n"})
+    project.run("--collect-only")
+    index = project.root / ".dx-py" / "index.dxti"
+    for payload in (index.read_bytes()[:10], b"", b"DXTI" + b"\0" * 200):
+        index.write_bytes(payload)
+        r = project.run("--collect-only", "-q")
+        assert r.code == 0
+        assert r.out.splitlines()[0] == "test_a.py::test_a"
+
+
+def test_read_only_project_runs_without_cache(project, tmp_path):
+    project.write({"test_a.py": "def test_a():\n    pass\n"})
+    os.chmod(project.root, 0o555)
+    try:
+        r = project.run("-v", "--collect-only")
+    finally:
+        os.chmod(project.root, 0o755)
+    if os.geteuid() == 0:
+        return  # root writes anywhere: nothing to check
+    assert r.code == 0
+    assert "no cache" in r.err
