@@ -55,14 +55,9 @@ def test_truncated_and_foreign_indexes_never_give_a_wrong_list(project):
         assert r.out.splitlines()[0] == "test_a.py::test_a"
 
 
-def test_read_only_project_runs_without_cache(project, tmp_path):
-    project.write({"test_a.py": "def test_a():\n    pass\n"})
-    os.chmod(project.root, 0o555)
-    try:
-        r = project.run("-v", "--collect-only")
-    finally:
-        os.chmod(project.root, 0o755)
-    if os.geteuid() == 0:
-        return  # root writes anywhere: nothing to check
+def test_unusable_cache_folder_means_no_cache_not_failure(project):
+    project.write({"test_a.py": "def test_a():\n    pass\n", ".dx-py": "not a folder"})
+    r = project.run("-v")
     assert r.code == 0
     assert "no cache" in r.err
+    assert "1 passed" in r.out

@@ -33,6 +33,10 @@ std::string cache_dir(const std::string& rootdir, std::vector<std::string>& note
     notes.push_back("no cache: cannot create " + dir + ": " + std::strerror(errno));
     return "";
   }
+  if (auto st = stat_path(dir); !st || !st->is_dir) {
+    notes.push_back("no cache: " + dir + " is not a folder");
+    return "";
+  }
   if (::access(dir.c_str(), W_OK) != 0) {
     notes.push_back("no cache: " + dir + " is not writable");
     return "";
