@@ -147,6 +147,31 @@ def test_collect_only_prints_node_ids(project):
     assert "2 tests collected in " in r.out
 
 
+def test_collect_only_tree_and_counts_like_pytest(project):
+    project.write({
+        "pkg/__init__.py": "",
+        "pkg/test_p.py": "import unittest\n\nclass Case(unittest.TestCase):\n    def test_u(self):\n        pass\n",
+        "tests/test_t.py": "class TestK:\n    def test_b(self):\n        pass\n",
+    })
+    tree = project.run("--collect-only")
+    assert tree.code == 0
+    body = tree.out.split("collected 2 items\n\n", 1)[1]
+    assert body.splitlines()[:9] == [
+        f"<Dir {project.root.name}>",
+        "  <Package pkg>",
+        "    <Module test_p.py>",
+        "      <UnitTestCase Case>",
+        "        <TestCaseFunction test_u>",
+        "  <Dir tests>",
+        "    <Module test_t.py>",
+        "      <Class TestK>",
+        "        <Function test_b>",
+    ]
+    assert " 2 tests collected in " in tree.out.splitlines()[-1]
+    counts = project.run("--collect-only", "-qq")
+    assert counts.out.splitlines() == ["pkg/test_p.py: 1", "tests/test_t.py: 1"]
+
+
 def test_no_tests_is_exit_5(project):
     project.write({"helper.py": "x = 1\n"})
     r = project.run()

@@ -89,7 +89,8 @@ class Console final : public ReportSink {
   void on_session_start(const SessionInfo& info) override {
     if (o_.verbosity < 0) return;
     line(paint(kBold, sep('=', "test session starts", o_.width)));
-    line("platform linux -- Python " + info.python_version + ", dx-py-" + info.dxpy_version);
+    std::string python = info.python_version.empty() ? "" : "Python " + info.python_version + ", ";
+    line("platform linux -- " + python + "dx-py-" + info.dxpy_version);
     line("rootdir: " + info.rootdir);
     for (const auto& c : info.configfile) line("configfile: " + c);
   }

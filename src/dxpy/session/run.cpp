@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "dxpy/discovery/collector.h"
 #include "dxpy/session/collect.h"
 #include "dxpy/pool/worker_process.h"
+#include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
 #include "dxpy/util/fs.h"
 
@@ -187,11 +189,31 @@ int run_tests(const RunOptions& opts) {
   auto selected = collect(opts.paths, rootdir, opts.verbosity);
 
   if (opts.collect_only) {
-    for (const auto& t : selected.tests) std::printf("%s\n", t.id.node_id().c_str());
+    // pytest prints the header and "collected N items" above the tree; -q prints neither.
+    std::unique_ptr<report::ReportSink> console;
+    if (opts.verbosity >= 0) {
+      console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout});
+      console->on_session_start({rootdir, "", DXPY_VERSION, {}});
+      console->on_collected(selected.tests.size(), selected.errors);
+    }
+    report::print_collection(stdout, rootdir, selected.tests, opts.verbosity, [&](const std::string& dir) {
+      return ::access(join_path(join_path(rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
+    });
     for (const auto& e : selected.errors) std::printf("ERROR %s - %s\n", e.path.c_str(), e.message.c_str());
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("\n%zu test%s collected in %.2fs\n", selected.tests.size(), selected.tests.size() == 1 ? "" : "s",
-                secs);
+    char line[128];
+    std::snprintf(line, sizeof line, "%zu test%s collected in %.2fs", selected.tests.size(),
+                  selected.tests.size() == 1 ? "" : "s", secs);
+    if (opts.verbosity >= 0) {
+      std::string l(line);
+      int fill = std::max((80 - static_cast<int>(l.size()) - 2) / 2, 1);
+      std::string eq(static_cast<size_t>(fill), '=');
+      std::string full = eq + " " + l + " " + eq;
+      if (full.size() < 80) full += "=";
+      std::printf("\n%s\n", full.c_str());
+    } else if (opts.verbosity == -1) {
+      std::printf("\n%s\n", line);
+    }
     if (!selected.errors.empty()) return kInterrupted;
     return selected.tests.empty() ? kNoTestsCollected : kOk;
   }

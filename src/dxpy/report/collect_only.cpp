@@ -1,0 +1,65 @@
+#include "dxpy/report/collect_only.h"
+
+namespace dxpy::report {
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    auto slash = path.find('/', start);
+    parts.push_back(path.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) return parts;
+    start = slash + 1;
+  }
+}
+
+void print_tree(std::FILE* out, const std::string& rootdir, const std::vector<TestCase>& tests,
+                const std::function<bool(const std::string&)>& is_package) {
+  // The chain of open nodes, as the labels printed at each depth.
+  std::vector<std::string> open;
+  auto emit = [&](size_t depth, const std::string& label) {
+    if (depth < open.size() && open[depth] == label) return;
+    open.resize(depth);
+    open.push_back(label);
+    std::fprintf(out, "%s%s\n", std::string(2 * depth, ' ').c_str(), label.c_str());
+  };
+  std::string root_name = rootdir.substr(rootdir.rfind('/') + 1);
+  for (const auto& t : tests) {
+    emit(0, "<Dir " + root_name + ">");
+    auto parts = split_path(t.id.path);
+    std::string dir;
+    size_t depth = 1;
+    for (size_t i = 0; i + 1 < parts.size(); ++i, ++depth) {
+      dir += (dir.empty() ? "" : "/") + parts[i];
+      emit(depth, (is_package(dir) ? "<Package " : "<Dir ") + parts[i] + ">");
+    }
+    emit(depth++, "<Module " + parts.back() + ">");
+    bool unittest = t.kind == TestKind::kUnittest;
+    for (const auto& c : t.id.classes) emit(depth++, (unittest ? "<UnitTestCase " : "<Class ") + c + ">");
+    std::string name = t.id.name + (t.id.param.empty() ? "" : "[" + t.id.param + "]");
+    emit(depth, (unittest ? "<TestCaseFunction " : "<Function ") + name + ">");
+  }
+}
+
+}  // namespace
+
+void print_collection(std::FILE* out, const std::string& rootdir, const std::vector<TestCase>& tests, int verbosity,
+                      const std::function<bool(const std::string&)>& is_package) {
+  if (verbosity >= 0) {
+    print_tree(out, rootdir, tests, is_package);
+  } else if (verbosity == -1) {
+    for (const auto& t : tests) std::fprintf(out, "%s\n", t.id.node_id().c_str());
+  } else {
+    size_t i = 0;
+    while (i < tests.size()) {
+      size_t j = i;
+      while (j < tests.size() && tests[j].id.path == tests[i].id.path) ++j;
+      std::fprintf(out, "%s: %zu\n", tests[i].id.path.c_str(), j - i);
+      i = j;
+    }
+  }
+}
+
+}  // namespace dxpy::report

@@ -1,0 +1,19 @@
+#pragma once
+/// `--collect-only` output in pytest's three forms: the tree (`<Dir>`, `<Package>`,
+/// `<Module>`, `<Class>`, `<Function>`; verbosity >= 0), node ids (-q), and per-file
+/// counts (-qq).
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dxpy/core/types.h"
+
+namespace dxpy::report {
+
+/// `is_package(dir)` tells whether a rootdir-relative folder holds an __init__.py.
+void print_collection(std::FILE* out, const std::string& rootdir, const std::vector<TestCase>& tests, int verbosity,
+                      const std::function<bool(const std::string&)>& is_package);
+
+}  // namespace dxpy::report
