@@ -1,0 +1,1122 @@
+#include "dxpy/discovery/scanner.h"
+
+#include <array>
+#include <cstring>
+#include <utility>
+
+namespace dxpy::discovery {
+
+namespace {
+
+// ---- characters ---------------------------------------------------------------------
+
+enum CharClass : uint8_t {
+  kOther,      // operator characters
+  kIdent,      // letters, '_', and every byte >= 0x80 (UTF-8 identifiers, taken on trust)
+  kDigit,
+  kBlank,      // ' ', '\t', '\f'
+  kLf,
+  kCr,
+  kQuote,
+  kHash,
+  kBackslash,
+  kOpen,
+  kClose,
+  kDot,
+  kBad,        // never valid outside a literal or comment: NUL, control characters, $ ? `
+};
+
+constexpr std::array<uint8_t, 256> make_classes() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 32; ++c) t[c] = kBad;
+  t[127] = kBad;
+  for (int c = 128; c < 256; ++c) t[c] = kIdent;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kIdent;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kIdent;
+  t['_'] = kIdent;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kDigit;
+  t[' '] = t['\t'] = t['\f'] = kBlank;
+  t['\n'] = kLf;
+  t['\r'] = kCr;
+  t['\''] = t['"'] = kQuote;
+  t['#'] = kHash;
+  t['\\'] = kBackslash;
+  t['('] = t['['] = t['{'] = kOpen;
+  t[')'] = t[']'] = t['}'] = kClose;
+  t['.'] = kDot;
+  t['$'] = t['?'] = t['`'] = kBad;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClass = make_classes();
+
+inline uint8_t cls(char c) { return kClass[static_cast<unsigned char>(c)]; }
+inline bool is_word(char c) {
+  uint8_t k = cls(c);
+  return k == kIdent || k == kDigit;
+}
+
+// String prefix flags.
+constexpr uint8_t kRaw = 1;
+constexpr uint8_t kFormat = 2;  // f-strings, and 3.14's t-strings
+constexpr uint8_t kPrefix = 4;  // set for every valid prefix, including the empty one
+
+// The flags of a string prefix, or 0 if [b, e) is not one (r, u, f, t, b, and r with f, t or b).
+uint8_t prefix_flags(const char* b, const char* e) {
+  size_t n = static_cast<size_t>(e - b);
+  if (n == 0 || n > 2) return n == 0 ? kPrefix : 0;
+  uint8_t flags = kPrefix;
+  bool r = false, u = false, other = false;
+  for (const char* p = b; p < e; ++p) {
+    switch (*p | 0x20) {
+      case 'r':
+        if (r) return 0;
+        r = true;
+        flags |= kRaw;
+        break;
+      case 'u':
+        u = true;
+        break;
+      case 'f':
+      case 't':
+        if (other) return 0;
+        other = true;
+        flags |= kFormat;
+        break;
+      case 'b':
+        if (other) return 0;
+        other = true;
+        break;
+      default:
+        return 0;
+    }
+  }
+  if (u && n > 1) return 0;
+  return flags;
+}
+
+// ---- string literals ----------------------------------------------------------------
+
+constexpr int kMaxNesting = 200;  // CPython's limit for brackets; f-strings allow fewer
+
+// Skips string literals, f-strings with nested replacement fields (PEP 701 rules) included.
+struct StringLexer {
+  const char* p;
+  const char* end;
+  uint32_t line;
+  const char* error = nullptr;
+  uint32_t error_line = 0;
+
+  void fail(const char* message, uint32_t at) {
+    if (!error) {
+      error = message;
+      error_line = at;
+    }
+    p = end;
+  }
+
+  // Skips a newline at p (\n, \r\n or a lone \r). Rows count '\n' as tree-sitter does.
+  void newline() {
+    if (*p == '\r' && p + 1 < end && p[1] == '\n') ++p;
+    if (*p == '\n') ++line;
+    ++p;
+  }
+
+  // p at the opening quote; leaves p after the closing one.
+  void string(uint8_t flags, int level) {
+    const uint32_t start = line;
+    const char q = *p;
+    const bool triple = p + 2 < end && p[1] == q && p[2] == q;
+    p += triple ? 3 : 1;
+    if (flags & kFormat) return fstring_body(q, triple, flags & kRaw, start, level);
+    if (triple) {
+      while (p < end) {
+        char c = *p;
+        if (c == q) {
+          if (p + 2 < end && p[1] == q && p[2] == q) {
+            p += 3;
+            return;
+          }
+          ++p;
+        } else if (c == '\\') {
+          ++p;
+          if (p < end) (*p == '\n' || *p == '\r') ? newline() : void(++p);
+        } else if (c == '\n') {
+          ++line;
+          ++p;
+        } else {
+          ++p;
+        }
+      }
+      return fail("unterminated triple-quoted string literal", start);
+    }
+    while (p < end) {
+      char c = *p;
+      if (c == q) {
+        ++p;
+        return;
+      }
+      if (c == '\\') {
+        ++p;
+        if (p < end) (*p == '\n' || *p == '\r') ? newline() : void(++p);
+      } else if (c == '\n' || c == '\r') {
+        break;
+      } else {
+        ++p;
+      }
+    }
+    fail("unterminated string literal", start);
+  }
+
+  bool at_closing_quote(char q, bool triple) const {
+    return *p == q && (!triple || (p + 2 < end && p[1] == q && p[2] == q));
+  }
+
+  void fstring_body(char q, bool triple, bool raw, uint32_t start, int level) {
+    while (p < end) {
+      char c = *p;
+      if (c == q && at_closing_quote(q, triple)) {
+        p += triple ? 3 : 1;
+        return;
+      }
+      switch (c) {
+        case '\\':
+          if (p + 1 >= end) {
+            ++p;
+          } else if (!raw && p[1] == 'N' && p + 2 < end && p[2] == '{') {
+            // \N{NAME}: the braces are not a replacement field.
+            p += 3;
+            while (p < end && *p != '}' && *p != q && *p != '\n') ++p;
+            if (p < end && *p == '}') ++p;
+          } else if (p[1] == '{' || p[1] == '}') {
+            ++p;  // a backslash does not escape a brace
+          } else {
+            ++p;
+            (*p == '\n' || *p == '\r') ? newline() : void(++p);
+          }
+          break;
+        case '{':
+          if (p + 1 < end && p[1] == '{') {
+            p += 2;
+          } else {
+            ++p;
+            replacement_field(q, triple, level + 1);
+          }
+          break;
+        case '}':
+          if (p + 1 < end && p[1] == '}') p += 2;
+          else return fail("f-string: single '}' is not allowed", line);
+          break;
+        case '\n':
+        case '\r':
+          if (!triple) return fail("unterminated f-string literal", start);
+          newline();
+          break;
+        default:
+          ++p;
+      }
+    }
+    fail(triple ? "unterminated triple-quoted f-string literal" : "unterminated f-string literal", start);
+  }
+
+  // After '{': an expression, then optional '=', '!conversion' and ':format spec', then '}'.
+  void replacement_field(char q, bool triple, int level) {
+    if (level > kMaxNesting) return fail("too many nested f-strings", line);
+    int depth = 0;
+    while (p < end) {
+      char c = *p;
+      switch (cls(c)) {
+        case kLf:
+        case kCr:
+          newline();
+          break;
+        case kHash:
+          while (p < end && *p != '\n' && *p != '\r') ++p;
+          break;
+        case kQuote:
+          string(kPrefix, level + 1);
+          break;
+        case kIdent: {
+          const char* b = p;
+          while (p < end && is_word(*p)) ++p;
+          if (p < end && cls(*p) == kQuote) {
+            if (uint8_t f = prefix_flags(b, p)) string(f, level + 1);
+          }
+          break;
+        }
+        case kOpen:
+          if (++depth > kMaxNesting) return fail("too many nested parentheses", line);
+          ++p;
+          break;
+        case kClose:
+          if (depth == 0) {
+            if (c != '}') return fail("f-string: unmatched bracket", line);
+            ++p;
+            return;
+          }
+          --depth;
+          ++p;
+          break;
+        case kBackslash:
+          ++p;
+          if (p < end) (*p == '\n' || *p == '\r') ? newline() : void(++p);
+          break;
+        default:
+          if (depth == 0 && c == '!' && !(p + 1 < end && p[1] == '=')) {
+            ++p;  // conversion: !r, !s, !a
+            while (p < end && is_word(*p)) ++p;
+          } else if (depth == 0 && c == ':') {
+            ++p;
+            return format_spec(q, triple, level);
+          } else {
+            ++p;
+          }
+      }
+    }
+    fail("f-string: expecting '}'", line);
+  }
+
+  void format_spec(char q, bool triple, int level) {
+    while (p < end) {
+      char c = *p;
+      if (c == q && at_closing_quote(q, triple)) return fail("f-string: expecting '}'", line);
+      switch (c) {
+        case '{':
+          ++p;
+          replacement_field(q, triple, level + 1);
+          break;
+        case '}':
+          ++p;
+          return;
+        case '\\':
+          p += p + 1 < end ? 2 : 1;
+          break;
+        case '\n':
+        case '\r':
+          if (!triple) return fail("unterminated f-string literal", line);
+          newline();
+          break;
+        default:
+          ++p;
+      }
+    }
+    fail("f-string: expecting '}'", line);
+  }
+};
+
+// ---- tokens ---------------------------------------------------------------------------
+
+enum class T : uint8_t {
+  kEof,
+  kNewline,  // end of a logical line
+  kName,
+  kNumber,
+  kString,
+  kOpen,
+  kClose,
+  kColon,
+  kWalrus,
+  kAssign,  // '=' alone
+  kSemi,
+  kComma,
+  kDot,
+  kEllipsis,
+  kStar,
+  kStarStar,
+  kSlash,
+  kAt,
+  kArrow,
+  kOp,  // any other operator
+};
+
+struct Token {
+  T kind = T::kEof;
+  uint32_t depth = 0;  // bracket depth before the token
+  uint32_t line = 0;
+  const char* begin = nullptr;
+  const char* end = nullptr;
+  std::string_view text() const { return {begin, static_cast<size_t>(end - begin)}; }
+  bool is(std::string_view word) const { return kind == T::kName && text() == word; }
+};
+
+// ---- the scanner ------------------------------------------------------------------------
+
+struct Context {
+  std::vector<Def>* defs = nullptr;                // where defs go; null inside functions
+  std::vector<Assignment>* assignments = nullptr;  // only directly in a module or class body
+  bool conditional = false;
+  bool nested = false;  // for imports: not directly in the module body
+  bool match_body = false;  // a match statement's body: case clauses only
+};
+
+struct Frame {
+  uint32_t col;
+  uint32_t alt_col;  // with tabs as one column, for CPython's TabError check
+  Context ctx;
+};
+
+constexpr size_t kMaxIndent = 100;  // CPython's MAXINDENT
+
+bool is_compound_keyword(std::string_view w) {
+  static constexpr std::string_view kWords[] = {"def",  "class", "if",     "elif",    "else", "while",
+                                                "for",  "try",   "except", "finally", "with", "async"};
+  for (std::string_view k : kWords)
+    if (w == k) return true;
+  return false;
+}
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view source)
+      : begin_(source.data()), p_(source.data()), end_(source.data() + source.size()) {}
+
+  Outline run() {
+    if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;
+    if (const void* nul = std::memchr(p_, 0, static_cast<size_t>(end_ - p_))) {
+      uint32_t line = 1;
+      for (const char* q = p_; q < static_cast<const char*>(nul); ++q) line += *q == '\n';
+      return error_outline(SyntaxIssue{line, "source code cannot contain null bytes"});
+    }
+    frames_.push_back(Frame{0, 0, Context{&out_.defs, &out_.assignments, false, false, false}});
+    while (!failed_) {
+      uint32_t col = 0, alt = 0;
+      if (!start_logical_line(col, alt)) break;
+      if (!indent(col, alt)) break;
+      advance();
+      statement(frames_.back().ctx);
+      if (failed_) break;
+      if (tok_.kind == T::kEof) break;
+      if (tok_.kind != T::kNewline) fail(tok_.line, "invalid syntax");
+    }
+    if (!failed_ && block_pending_) fail(line_, "expected an indented block");
+    if (!failed_ && !decorators_.empty()) fail(line_, "invalid syntax: decorator without a definition");
+    if (failed_) return error_outline(issue_);
+    return std::move(out_);
+  }
+
+ private:
+  static Outline error_outline(SyntaxIssue issue) {
+    Outline o;
+    o.errors.push_back(std::move(issue));
+    return o;
+  }
+
+  void fail(uint32_t line, const char* message) {
+    if (failed_) return;
+    failed_ = true;
+    issue_ = SyntaxIssue{line, message};
+    p_ = end_;
+    depth_ = 0;
+    tok_ = Token{T::kEof, 0, line_, end_, end_};
+  }
+
+  // ---- lexing ----
+
+  // Positions p_ on the first token of the next logical line, skipping blank and
+  // comment-only lines; false at the end of input.
+  bool start_logical_line(uint32_t& col, uint32_t& alt) {
+    for (;;) {
+      col = alt = 0;
+      while (p_ < end_) {
+        char c = *p_;
+        if (c == ' ') {
+          ++col;
+          ++alt;
+        } else if (c == '\t') {
+          col = (col / 8 + 1) * 8;
+          ++alt;
+        } else if (c == '\f') {
+          col = alt = 0;
+        } else {
+          break;
+        }
+        ++p_;
+      }
+      if (p_ >= end_) return false;
+      char c = *p_;
+      if (c == '#') {
+        while (p_ < end_ && *p_ != '\n' && *p_ != '\r') ++p_;
+        if (p_ >= end_) return false;
+        c = *p_;
+      }
+      if (c == '\n') {
+        ++line_;
+        ++p_;
+      } else if (c == '\r') {
+        ++p_;
+        if (p_ < end_ && *p_ == '\n') {
+          ++line_;
+          ++p_;
+        }
+      } else {
+        return true;
+      }
+    }
+  }
+
+  void advance() {
+    for (;;) {
+      if (p_ >= end_) {
+        if (depth_ > 0 && !failed_) {
+          fail(open_line_[depth_ - 1], "bracket was never closed");
+          return;
+        }
+        tok_ = Token{T::kEof, 0, line_, end_, end_};
+        return;
+      }
+      const char* b = p_;
+      char c = *p_;
+      switch (cls(c)) {
+        case kBlank:
+          ++p_;
+          continue;
+        case kHash:
+          ++p_;
+          while (p_ < end_ && *p_ != '\n' && *p_ != '\r') ++p_;
+          continue;
+        case kCr:
+          if (p_ + 1 < end_ && p_[1] == '\n') {
+            ++p_;
+            break;  // the '\n' below ends the line
+          }
+          ++p_;
+          if (depth_ == 0) return set(T::kNewline, b);
+          continue;
+        case kLf:
+          break;
+        case kBackslash:
+          ++p_;
+          if (p_ < end_ && *p_ == '\n') {
+            ++line_;
+            ++p_;
+          } else if (p_ < end_ && *p_ == '\r') {
+            ++p_;
+            if (p_ < end_ && *p_ == '\n') {
+              ++line_;
+              ++p_;
+            }
+          } else {
+            return fail(line_, "unexpected character after line continuation character");
+          }
+          continue;
+        case kIdent: {
+          ++p_;
+          while (p_ < end_ && is_word(*p_)) ++p_;
+          if (p_ < end_ && cls(*p_) == kQuote && p_ - b <= 2) {
+            if (uint8_t f = prefix_flags(b, p_)) return lex_string(b, f);
+          }
+          return set(T::kName, b);
+        }
+        case kDigit:
+          return lex_number(b);
+        case kQuote:
+          return lex_string(b, kPrefix);
+        case kDot:
+          if (p_ + 1 < end_ && cls(p_[1]) == kDigit) return lex_number(b);
+          if (p_ + 2 < end_ && p_[1] == '.' && p_[2] == '.') {
+            p_ += 3;
+            return set(T::kEllipsis, b);
+          }
+          ++p_;
+          return set(T::kDot, b);
+        case kOpen:
+          if (depth_ >= static_cast<uint32_t>(kMaxNesting)) return fail(line_, "too many nested parentheses");
+          stack_[depth_] = c;
+          open_line_[depth_] = line_;
+          ++p_;
+          set(T::kOpen, b);
+          ++depth_;
+          return;
+        case kClose: {
+          if (depth_ == 0) return fail(line_, "unmatched closing bracket");
+          char open = stack_[depth_ - 1];
+          if ((open == '(' && c != ')') || (open == '[' && c != ']') || (open == '{' && c != '}'))
+            return fail(line_, "closing bracket does not match the opening one");
+          ++p_;
+          set(T::kClose, b);
+          --depth_;
+          return;
+        }
+        case kBad:
+          return fail(line_, "invalid character");
+        default:
+          return lex_operator(b);
+      }
+      // '\n'
+      ++p_;
+      if (depth_ == 0) {
+        set(T::kNewline, b);
+        ++line_;
+        return;
+      }
+      ++line_;
+    }
+  }
+
+  void set(T kind, const char* b) { tok_ = Token{kind, depth_, line_, b, p_}; }
+
+  void lex_string(const char* b, uint8_t flags) {
+    StringLexer lx{p_, end_, line_};
+    uint32_t start = line_;
+    lx.string(flags, 0);
+    if (lx.error) return fail(lx.error_line, lx.error);
+    p_ = lx.p;
+    tok_ = Token{T::kString, depth_, start, b, p_};
+    line_ = lx.line;
+  }
+
+  void lex_number(const char* b) {
+    while (p_ < end_) {
+      char c = *p_;
+      if (is_word(c) || c == '.') {
+        ++p_;
+        if ((c == 'e' || c == 'E') && p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      } else {
+        break;
+      }
+    }
+    set(T::kNumber, b);
+  }
+
+  void lex_operator(const char* b) {
+    char c = *p_++;
+    char n = p_ < end_ ? *p_ : '\0';
+    T kind = T::kOp;
+    switch (c) {
+      case '=':
+        if (n == '=') ++p_;
+        else kind = T::kAssign;
+        break;
+      case ':':
+        if (n == '=') {
+          ++p_;
+          kind = T::kWalrus;
+        } else {
+          kind = T::kColon;
+        }
+        break;
+      case ';':
+        kind = T::kSemi;
+        break;
+      case ',':
+        kind = T::kComma;
+        break;
+      case '@':
+        if (n == '=') ++p_;
+        else kind = T::kAt;
+        break;
+      case '-':
+        if (n == '>') {
+          ++p_;
+          kind = T::kArrow;
+        } else if (n == '=') {
+          ++p_;
+        }
+        break;
+      case '*':
+      case '/':
+        if (n == c) {
+          ++p_;
+          n = p_ < end_ ? *p_ : '\0';
+          if (n == '=') ++p_;
+          else kind = c == '*' ? T::kStarStar : T::kOp;
+        } else if (n == '=') {
+          ++p_;
+        } else {
+          kind = c == '*' ? T::kStar : T::kSlash;
+        }
+        break;
+      case '<':
+      case '>':
+        if (n == c) {
+          ++p_;
+          if (p_ < end_ && *p_ == '=') ++p_;
+        } else if (n == '=' || (c == '<' && n == '>')) {
+          ++p_;
+        }
+        break;
+      case '!':
+        if (n != '=') return fail(line_, "invalid syntax");
+        ++p_;
+        break;
+      case '+':
+      case '%':
+      case '&':
+      case '|':
+      case '^':
+        if (n == '=') ++p_;
+        break;
+      case '~':
+        break;
+      default:
+        return fail(line_, "invalid character");
+    }
+    set(kind, b);
+  }
+
+  // ---- statements ----
+
+  struct Saved {
+    const char* p;
+    uint32_t line;
+    uint32_t depth;
+    Token tok;
+  };
+  Saved save() const { return Saved{p_, line_, depth_, tok_}; }
+  // Only from a statement's start (depth 0): brackets opened since are forgotten with depth_.
+  void restore(const Saved& s) {
+    if (failed_) return;
+    p_ = s.p;
+    line_ = s.line;
+    depth_ = s.depth;
+    tok_ = s.tok;
+  }
+
+  bool at_end_of_line() const { return tok_.kind == T::kNewline || tok_.kind == T::kEof; }
+
+  bool indent(uint32_t col, uint32_t alt) {
+    const Frame& top = frames_.back();
+    if (!decorators_.empty() && col != top.col) {
+      fail(line_, "invalid syntax: decorator without a definition");
+      return false;
+    }
+    if (block_pending_) {
+      block_pending_ = false;
+      if (col <= top.col) {
+        fail(line_, "expected an indented block");
+        return false;
+      }
+      if (alt <= top.alt_col) {
+        fail(line_, "inconsistent use of tabs and spaces in indentation");
+        return false;
+      }
+      if (frames_.size() >= kMaxIndent) {
+        fail(line_, "too many levels of indentation");
+        return false;
+      }
+      frames_.push_back(Frame{col, alt, pending_ctx_});
+      return true;
+    }
+    if (col > top.col) {
+      fail(line_, "unexpected indent");
+      return false;
+    }
+    while (col < frames_.back().col) frames_.pop_back();
+    if (col != frames_.back().col) {
+      fail(line_, "unindent does not match any outer indentation level");
+      return false;
+    }
+    if (alt != frames_.back().alt_col) {
+      fail(line_, "inconsistent use of tabs and spaces in indentation");
+      return false;
+    }
+    return true;
+  }
+
+  void statement(const Context& ctx) {
+    if (ctx.match_body) {
+      if (tok_.is("case")) return compound(ctx, false);
+      return fail(tok_.line, "invalid syntax: expected 'case'");
+    }
+    if (tok_.kind == T::kAt) return decorator();
+    if (tok_.kind == T::kName) {
+      std::string_view w = tok_.text();
+      if (w == "def") return function(ctx, DefKind::kFunction, tok_.line);
+      if (w == "class") return class_def(ctx, tok_.line);
+      if (w == "async") {
+        uint32_t line = tok_.line;
+        advance();
+        if (tok_.is("def")) return function(ctx, DefKind::kAsyncFunction, line);
+        if (tok_.is("for") || tok_.is("with")) return compound(ctx, false);
+        return fail(line, "invalid syntax");
+      }
+      if (w == "if" || w == "elif" || w == "else" || w == "while" || w == "for" || w == "try" ||
+          w == "except" || w == "finally" || w == "with")
+        return compound(ctx, false);
+      if (w == "match" && is_match_statement()) return compound(ctx, true);
+    }
+    if (!decorators_.empty()) return fail(tok_.line, "invalid syntax: decorator without a definition");
+    simple_statements(ctx);
+  }
+
+  // `match` is a keyword only in `match SUBJECT:` followed by a block: a logical line
+  // that ends in ':' cannot be a simple statement.
+  bool is_match_statement() {
+    Saved s = save();
+    advance();
+    bool header = false;
+    if (!at_end_of_line() && tok_.kind != T::kAssign && tok_.kind != T::kColon && tok_.kind != T::kDot) {
+      T last = T::kEof;
+      while (!at_end_of_line()) {
+        last = tok_.kind;
+        advance();
+      }
+      header = last == T::kColon;
+    }
+    restore(s);
+    return header;
+  }
+
+  // Skips tokens at bracket depth `depth` until one of `stops` (kColon, kComma, kAssign,
+  // kSemi) or the bracket closing that depth; a lambda's own ':', ',' and '=' do not stop.
+  void skip_expression(uint32_t depth, std::initializer_list<T> stops) {
+    uint32_t lambdas = 0;
+    while (!at_end_of_line()) {
+      if (tok_.depth == depth) {
+        T k = tok_.kind;
+        if (k == T::kClose) return;
+        if (k == T::kName && tok_.text() == "lambda") {
+          ++lambdas;
+        } else if (k == T::kColon && lambdas > 0) {
+          --lambdas;
+        } else if (lambdas == 0 || k == T::kSemi) {
+          for (T s : stops)
+            if (k == s) return;
+        }
+      }
+      advance();
+    }
+  }
+
+  // The rest of a simple statement: up to ';' or the end of the line.
+  void skip_statement() {
+    while (!at_end_of_line() && !(tok_.kind == T::kSemi && tok_.depth == 0)) advance();
+  }
+
+  // tok_ is an opening bracket: skips to just after its closing one.
+  void skip_brackets() {
+    uint32_t d = tok_.depth;
+    advance();
+    while (!at_end_of_line() && !(tok_.kind == T::kClose && tok_.depth == d + 1)) advance();
+    if (tok_.kind == T::kClose) advance();
+  }
+
+  std::string fold(const char* b, const char* e) const {
+    return e > b ? fold_source_text(std::string_view(b, static_cast<size_t>(e - b))) : std::string();
+  }
+
+  void decorator() {
+    uint32_t line = tok_.line;
+    const char* b = tok_.end;
+    advance();
+    while (!at_end_of_line()) advance();
+    if (failed_) return;
+    std::string text = fold(b, tok_.begin);
+    if (text.empty()) return fail(line, "invalid syntax");
+    decorators_.push_back(Decorator{std::move(text), line});
+  }
+
+  // After the header's ':': a block on the next lines, or simple statements on this one.
+  void body(const Context& ctx) {
+    advance();
+    if (tok_.kind == T::kNewline) {
+      block_pending_ = true;
+      pending_ctx_ = ctx;
+    } else if (tok_.kind == T::kEof) {
+      fail(tok_.line, "expected an indented block");
+    } else if (ctx.match_body) {
+      fail(tok_.line, "invalid syntax");
+    } else {
+      simple_statements(ctx);
+    }
+  }
+
+  void compound(const Context& ctx, bool match) {
+    advance();
+    skip_expression(0, {T::kColon});
+    if (tok_.kind != T::kColon) return fail(tok_.line, "expected ':'");
+    body(Context{ctx.defs, nullptr, ctx.defs != nullptr, true, match});
+  }
+
+  void function(const Context& ctx, DefKind kind, uint32_t line) {
+    Def d;
+    d.kind = kind;
+    d.line = line;
+    d.conditional = ctx.conditional;
+    advance();
+    if (tok_.kind != T::kName) return fail(tok_.line, "invalid syntax");
+    d.name = tok_.text();
+    advance();
+    if (tok_.kind == T::kOpen && *tok_.begin == '[') skip_brackets();
+    if (tok_.kind != T::kOpen || *tok_.begin != '(') return fail(tok_.line, "expected '('");
+    advance();
+    while (tok_.kind != T::kClose) {
+      bool marker = false;
+      if (tok_.kind == T::kStar || tok_.kind == T::kStarStar || tok_.kind == T::kSlash) {
+        marker = tok_.kind != T::kStarStar;
+        advance();
+      }
+      if (tok_.kind == T::kName) {
+        d.params.emplace_back(tok_.text());
+        advance();
+      } else if (!marker || (tok_.kind != T::kComma && tok_.kind != T::kClose)) {
+        return fail(tok_.line, "invalid syntax");
+      }
+      if (tok_.kind == T::kColon) {
+        advance();
+        skip_expression(1, {T::kComma, T::kAssign});
+      }
+      if (tok_.kind == T::kAssign) {
+        advance();
+        if (tok_.kind == T::kComma || tok_.kind == T::kClose) return fail(tok_.line, "expected default value");
+        skip_expression(1, {T::kComma});
+      }
+      if (tok_.kind == T::kComma) {
+        advance();
+      } else if (tok_.kind != T::kClose) {
+        return fail(tok_.line, "invalid syntax");
+      }
+    }
+    advance();
+    if (tok_.kind == T::kArrow) {
+      advance();
+      skip_expression(0, {T::kColon});
+    }
+    if (tok_.kind != T::kColon) return fail(tok_.line, "expected ':'");
+    d.decorators = std::move(decorators_);
+    decorators_.clear();
+    if (ctx.defs) ctx.defs->push_back(std::move(d));
+    body(Context{nullptr, nullptr, false, true, false});
+  }
+
+  void class_def(const Context& ctx, uint32_t line) {
+    Def d;
+    d.kind = DefKind::kClass;
+    d.line = line;
+    d.conditional = ctx.conditional;
+    advance();
+    if (tok_.kind != T::kName) return fail(tok_.line, "invalid syntax");
+    d.name = tok_.text();
+    advance();
+    if (tok_.kind == T::kOpen && *tok_.begin == '[') skip_brackets();
+    if (tok_.kind == T::kOpen && *tok_.begin == '(') {
+      advance();
+      while (tok_.kind != T::kClose) {
+        const char* b = tok_.begin;
+        bool keyword = tok_.kind == T::kStarStar;
+        if (tok_.kind == T::kName) {
+          advance();
+          keyword = tok_.kind == T::kAssign;
+        }
+        skip_expression(1, {T::kComma});
+        if (failed_) return;
+        std::string text = fold(b, tok_.begin);
+        if (text.empty()) return fail(tok_.line, "invalid syntax");
+        if (!keyword) d.bases.push_back(std::move(text));
+        if (tok_.kind == T::kComma) advance();
+        else if (tok_.kind != T::kClose) return fail(tok_.line, "invalid syntax");
+      }
+      advance();
+    }
+    if (tok_.kind != T::kColon) return fail(tok_.line, "expected ':'");
+    d.decorators = std::move(decorators_);
+    decorators_.clear();
+    Context inner{nullptr, nullptr, false, true, false};
+    if (ctx.defs) {
+      ctx.defs->push_back(std::move(d));
+      // Frames above this one never add to ctx.defs, so the pointers stay valid.
+      inner.defs = &ctx.defs->back().body;
+      inner.assignments = &ctx.defs->back().assignments;
+    }
+    body(inner);
+  }
+
+  void simple_statements(const Context& ctx) {
+    for (;;) {
+      if (tok_.kind == T::kName) {
+        std::string_view w = tok_.text();
+        if (w == "import") import_names(ctx);
+        else if (w == "from") import_from(ctx);
+        else if (is_compound_keyword(w)) return fail(tok_.line, "invalid syntax");
+        else if (ctx.assignments) assignment(*ctx.assignments);
+        else skip_statement();
+      } else {
+        skip_statement();
+      }
+      if (tok_.kind != T::kSemi) return;
+      advance();
+      if (at_end_of_line()) return;
+    }
+  }
+
+  void assignment(std::vector<Assignment>& out) {
+    Token name = tok_;
+    advance();
+    if (tok_.kind == T::kColon) {
+      advance();
+      skip_expression(0, {T::kAssign, T::kSemi});
+    }
+    if (tok_.kind == T::kAssign) {
+      const char* b = tok_.end;
+      advance();
+      skip_statement();
+      if (failed_) return;
+      std::string value = fold(b, tok_.begin);
+      if (value.empty()) return fail(name.line, "invalid syntax");
+      out.push_back(Assignment{std::string(name.text()), std::move(value), name.line});
+      return;
+    }
+    skip_statement();
+  }
+
+  // Appends ".NAME" parts to `module`; tok_ is on the first NAME.
+  bool dotted_name(std::string& module) {
+    for (;;) {
+      if (tok_.kind != T::kName) {
+        fail(tok_.line, "invalid syntax");
+        return false;
+      }
+      module += tok_.text();
+      advance();
+      if (tok_.kind != T::kDot) return true;
+      module += '.';
+      advance();
+    }
+  }
+
+  // After `import` or after `NAME`: an optional `as NAME`.
+  bool alias() {
+    if (!tok_.is("as")) return true;
+    advance();
+    if (tok_.kind != T::kName) {
+      fail(tok_.line, "invalid syntax");
+      return false;
+    }
+    advance();
+    return true;
+  }
+
+  void import_names(const Context& ctx) {
+    uint32_t line = tok_.line;
+    advance();
+    for (;;) {
+      Import imp;
+      imp.line = line;
+      imp.nested = ctx.nested;
+      if (!dotted_name(imp.module) || !alias()) return;
+      out_.imports.push_back(std::move(imp));
+      if (tok_.kind != T::kComma) return;
+      advance();
+    }
+  }
+
+  void import_from(const Context& ctx) {
+    Import imp;
+    imp.line = tok_.line;
+    imp.nested = ctx.nested;
+    advance();
+    for (;; advance()) {
+      if (tok_.kind == T::kDot) imp.level += 1;
+      else if (tok_.kind == T::kEllipsis) imp.level += 3;
+      else break;
+    }
+    if (!tok_.is("import") && !dotted_name(imp.module)) return;
+    if (!tok_.is("import")) return fail(tok_.line, "invalid syntax");
+    if (imp.level == 0 && imp.module.empty()) return fail(tok_.line, "invalid syntax");
+    advance();
+    if (tok_.kind == T::kStar) {
+      imp.names.emplace_back("*");
+      advance();
+    } else {
+      bool parens = tok_.kind == T::kOpen && *tok_.begin == '(';
+      if (parens) advance();
+      for (;;) {
+        if (tok_.kind != T::kName) return fail(tok_.line, "invalid syntax");
+        imp.names.emplace_back(tok_.text());
+        advance();
+        if (!alias()) return;
+        if (tok_.kind != T::kComma) break;
+        advance();
+        if (parens && tok_.kind == T::kClose) break;
+      }
+      if (parens) {
+        if (tok_.kind != T::kClose) return fail(tok_.line, "invalid syntax");
+        advance();
+      }
+    }
+    out_.imports.push_back(std::move(imp));
+  }
+
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+  uint32_t line_ = 1;
+  uint32_t depth_ = 0;
+  char stack_[kMaxNesting] = {};
+  uint32_t open_line_[kMaxNesting] = {};
+  Token tok_;
+  bool failed_ = false;
+  SyntaxIssue issue_;
+
+  Outline out_;
+  std::vector<Frame> frames_;
+  std::vector<Decorator> decorators_;
+  bool block_pending_ = false;
+  Context pending_ctx_;
+};
+
+}  // namespace
+
+Outline scan_outline(std::string_view source) { return Scanner(source).run(); }
+
+std::string fold_source_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool blank = false;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  auto emit = [&](const char* b, const char* e) {
+    if (blank && !out.empty()) out += ' ';
+    blank = false;
+    out.append(b, e);
+  };
+  auto literal = [&](const char* b, const char* q, uint8_t flags) {
+    StringLexer lx{q, end, 0};
+    lx.string(flags, 0);
+    emit(b, lx.error ? end : lx.p);
+    return lx.error ? end : lx.p;
+  };
+  while (p < end) {
+    switch (cls(*p)) {
+      case kBlank:
+      case kLf:
+      case kCr:
+        blank = true;
+        ++p;
+        break;
+      case kHash:
+        while (p < end && *p != '\n' && *p != '\r') ++p;
+        break;
+      case kBackslash:
+        if (p + 1 < end && (p[1] == '\n' || p[1] == '\r')) {
+          blank = true;
+          ++p;
+        } else {
+          emit(p, p + 1);
+          ++p;
+        }
+        break;
+      case kQuote:
+        p = literal(p, p, kPrefix);
+        break;
+      case kIdent:
+      case kDigit: {
+        const char* q = p;
+        while (q < end && is_word(*q)) ++q;
+        uint8_t flags = q < end && cls(*q) == kQuote && q - p <= 2 ? prefix_flags(p, q) : 0;
+        if (flags && cls(*p) == kIdent) {
+          p = literal(p, q, flags);
+        } else {
+          emit(p, q);
+          p = q;
+        }
+        break;
+      }
+      default:
+        emit(p, p + 1);
+        ++p;
+    }
+  }
+  return out;
+}
+
+}  // namespace dxpy::discovery
