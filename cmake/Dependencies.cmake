@@ -5,6 +5,7 @@
 find_package(Python 3.9 REQUIRED COMPONENTS Interpreter Development.Module)
 find_package(Threads REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
+find_package(tomlplusplus CONFIG REQUIRED)
 
 # --- pinned sdists --------------------------------------------------------------------
 set(DXPY_DEPS_DIR "${PROJECT_SOURCE_DIR}/.deps" CACHE PATH "Where the pinned sdists are unpacked")

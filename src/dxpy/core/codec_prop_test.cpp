@@ -92,6 +92,7 @@ struct Arbitrary<dxpy::ImportRef> {
   static Gen<dxpy::ImportRef> arbitrary() {
     using dxpy::ImportRef;
     return gen::build<ImportRef>(gen::set(&ImportRef::module), gen::set(&ImportRef::names),
+                                 gen::set(&ImportRef::aliases), gen::set(&ImportRef::alias),
                                  gen::set(&ImportRef::level), gen::set(&ImportRef::line),
                                  gen::set(&ImportRef::nested));
   }
@@ -104,7 +105,8 @@ struct Arbitrary<dxpy::FileRecord> {
                                   gen::set(&FileRecord::mtime_ns), gen::set(&FileRecord::content_hash),
                                   gen::set(&FileRecord::tests, gen::resize(8, gen::arbitrary<std::vector<dxpy::TestCase>>())),
                                   gen::set(&FileRecord::fixtures), gen::set(&FileRecord::imports),
-                                  gen::set(&FileRecord::error), gen::set(&FileRecord::error_line));
+                                  gen::set(&FileRecord::error), gen::set(&FileRecord::error_line),
+                                  gen::set(&FileRecord::outline));
   }
 };
 

@@ -105,6 +105,10 @@ struct FixtureDef {
 struct ImportRef {
   std::string module;
   std::vector<std::string> names;
+  /// `from m import a as b`: aliases[i] is names[i]'s local name, or "" when not renamed
+  /// (empty, or as long as names). `import a.b as c`: alias is "c".
+  std::vector<std::string> aliases;
+  std::string alias;
   uint32_t level = 0;
   uint32_t line = 0;
   bool nested = false;
@@ -122,6 +126,9 @@ struct FileRecord {
   std::vector<ImportRef> imports;
   std::string error;  // a collection error ("SyntaxError: ..."), empty if none
   uint32_t error_line = 0;
+  /// Discovery's encoded Outline of the file, opaque here: classes in other files read
+  /// it to resolve base classes defined in this one.
+  std::string outline;
   friend bool operator==(const FileRecord&, const FileRecord&) = default;
 };
 

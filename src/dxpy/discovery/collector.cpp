@@ -8,15 +8,20 @@
 #include <cstring>
 #include <memory>
 
+#include "dxpy/discovery/outline_codec.h"
 #include "dxpy/discovery/ts_outline.h"
 #include "dxpy/util/fs.h"
 
 
 namespace dxpy::discovery {
 
+Outline parse_outline(std::string_view source) { return outline_with_tree_sitter(source); }
+
 void describe_source(std::string_view source, const std::string& abs_path, const NameRules& rules,
                      FileRecord& record) {
-  apply_rules(outline_with_tree_sitter(source), abs_path, rules, record);
+  Outline outline = parse_outline(source);
+  apply_rules(outline, abs_path, rules, record);
+  record.outline = encode_outline(outline);
 }
 
 bool is_test_file_name(std::string_view name) {

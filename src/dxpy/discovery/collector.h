@@ -7,9 +7,13 @@
 #include <vector>
 
 #include "dxpy/core/types.h"
+#include "dxpy/discovery/outline.h"
 #include "dxpy/discovery/rules.h"
 
 namespace dxpy::discovery {
+
+/// The outline of a source file, from the front end in use.
+Outline parse_outline(std::string_view source);
 
 /// Everything discovery learns from one file: tests, fixtures, imports, collection error.
 /// `record.path` (rootdir-relative) must be set; size, mtime and hash are the caller's.

@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -264,8 +265,10 @@ struct ModuleRules {
   const std::string& abs_path;
   const NameRules& rules;
   FileRecord& rec;
+  const BaseResolver* resolver;
   std::vector<Marker> module_marks;
-  std::map<std::string, const Def*> classes_by_name;  // module-level classes, for bases
+  std::map<const Outline*, std::map<std::string, const Def*>> local_cache;
+  std::map<const Def*, std::vector<ClassRef>> mro_cache;
 
   void add_test(const Def& fn, const std::vector<std::string>& classes, TestKind kind,
                 const std::vector<Marker>& outer_marks) {
@@ -317,25 +320,64 @@ struct ModuleRules {
     }
   }
 
-  // The class chain within this file: the class, then its bases found by name here.
-  std::vector<const Def*> mro(const Def& cls) const {
-    std::vector<const Def*> out = {&cls};
-    std::set<const Def*> seen = {&cls};
-    for (size_t i = 0; i < out.size(); ++i) {
-      for (const auto& b : out[i]->bases) {
-        auto it = classes_by_name.find(b);
-        if (it != classes_by_name.end() && !seen.count(it->second)) {
-          seen.insert(it->second);
-          out.push_back(it->second);
-        }
+  // Classes by name at a module's top level (the last definition wins).
+  const Def* local_class(const Outline& o, const std::string& name) {
+    auto [it, fresh] = local_cache.try_emplace(&o);
+    if (fresh)
+      for (const auto& d : o.defs)
+        if (d.kind == DefKind::kClass) it->second[d.name] = &d;
+    auto found = it->second.find(name);
+    return found == it->second.end() ? nullptr : found->second;
+  }
+
+  std::optional<ClassRef> resolve_base(const ClassRef& ctx, const std::string& base) {
+    if (const Def* d = local_class(*ctx.outline, base)) return ClassRef{d, ctx.outline, ctx.path};
+    if (resolver) return (*resolver)(*ctx.outline, ctx.path, base);
+    return std::nullopt;
+  }
+
+  // Python's C3 linearisation over the classes that can be found; bases that cannot be
+  // found (builtins, other packages) contribute nothing.
+  std::vector<ClassRef> mro(const ClassRef& cls, int depth = 0) {
+    if (auto it = mro_cache.find(cls.def); it != mro_cache.end()) return it->second;
+    std::vector<std::vector<ClassRef>> seqs;
+    std::vector<ClassRef> bases;
+    if (depth < 50) {
+      for (const auto& b : cls.def->bases) {
+        auto r = resolve_base(cls, b);
+        if (!r || r->def == cls.def) continue;
+        seqs.push_back(mro(*r, depth + 1));
+        bases.push_back(*r);
       }
     }
+    seqs.push_back(bases);
+    std::vector<ClassRef> out = {cls};
+    for (;;) {
+      seqs.erase(std::remove_if(seqs.begin(), seqs.end(), [](const auto& q) { return q.empty(); }), seqs.end());
+      if (seqs.empty()) break;
+      const ClassRef* pick = nullptr;
+      for (const auto& q : seqs) {
+        bool in_tail = false;
+        for (const auto& other : seqs)
+          for (size_t k = 1; k < other.size(); ++k) in_tail |= other[k].def == q.front().def;
+        if (!in_tail) {
+          pick = &q.front();
+          break;
+        }
+      }
+      if (!pick) pick = &seqs.front().front();  // inconsistent hierarchy: Python raises; keep going
+      ClassRef chosen = *pick;
+      out.push_back(chosen);
+      for (auto& q : seqs)
+        if (!q.empty() && q.front().def == chosen.def) q.erase(q.begin());
+    }
+    mro_cache[cls.def] = out;
     return out;
   }
 
-  bool is_unittest(const Def& cls) const {
-    for (const Def* c : mro(cls))
-      for (const auto& b : c->bases) {
+  bool is_unittest(const ClassRef& cls) {
+    for (const auto& c : mro(cls))
+      for (const auto& b : c.def->bases) {
         std::string_view base = b;
         auto dot = base.rfind('.');
         std::string_view last = dot == std::string_view::npos ? base : base.substr(dot + 1);
@@ -344,36 +386,41 @@ struct ModuleRules {
     return false;
   }
 
-  std::vector<Marker> class_marks(const Def& cls) const {
+  // pytest reads marks along the MRO, base classes first.
+  std::vector<Marker> class_marks(const ClassRef& cls) {
     std::vector<Marker> out;
-    for (const Def* c : mro(cls)) {
-      if (const Assignment* pm = find_assignment(c->assignments, "pytestmark")) {
+    auto chain = mro(cls);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      if (const Assignment* pm = find_assignment(it->def->assignments, "pytestmark")) {
         auto ms = marks_of_value(pm->value);
         out.insert(out.end(), ms.begin(), ms.end());
       }
-      auto ds = decorator_marks(*c);
+      auto ds = decorator_marks(*it->def);
       out.insert(out.end(), ds.begin(), ds.end());
     }
     return out;
   }
 
-  void visit_class(const Def& cls, std::vector<std::string> classes, const std::vector<Marker>& outer_marks) {
-    const Assignment* test_attr = find_assignment(cls.assignments, "__test__");
+  void visit_class(const ClassRef& cls_ref, std::vector<std::string> classes, const std::vector<Marker>& outer_marks) {
+    const Def& cls = *cls_ref.def;
+    const Assignment* test_attr = nullptr;
+    auto chain = mro(cls_ref);
+    for (const auto& c : chain)  // __test__ is inherited
+      if ((test_attr = find_assignment(c.def->assignments, "__test__"))) break;
     if (is_false(test_attr)) return;
-    auto chain = mro(cls);
     classes.push_back(cls.name);
-    std::vector<Marker> marks = class_marks(cls);
+    std::vector<Marker> marks = class_marks(cls_ref);
     marks.insert(marks.end(), outer_marks.begin(), outer_marks.end());
 
-    if (is_unittest(cls)) {
+    if (is_unittest(cls_ref)) {
       // unittest's loader: test* methods of the class and its bases, sorted by name.
       std::map<std::string, const Def*> methods;
       for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-        for (const Def* d : dict_order((*it)->body))
+        for (const Def* d : dict_order(it->def->body))
           if (d->kind != DefKind::kClass && d->name.rfind("test", 0) == 0) methods[d->name] = d;
       if (methods.empty()) {
-        for (const Def* c : chain)
-          for (const Def* d : dict_order(c->body))
+        for (const auto& c : chain)
+          for (const Def* d : dict_order(c.def->body))
             if (d->kind != DefKind::kClass && d->name == "runTest" && !methods.count("runTest"))
               methods["runTest"] = d;
       }
@@ -381,29 +428,28 @@ struct ModuleRules {
       return;
     }
     if (!matches_prefix_or_glob(rules.classes, cls.name) && !is_true(test_attr)) return;
-    for (const Def* c : chain)
-      for (const auto& d : c->body)
+    for (const auto& c : chain)
+      for (const auto& d : c.def->body)
         if (d.kind != DefKind::kClass && (d.name == "__init__" || d.name == "__new__")) return;  // pytest warns
 
     // Reverse MRO: base classes' items first; a name seen in a subclass hides the base's.
     std::set<std::string> seen;
-    std::vector<std::vector<const Def*>> per_class;
-    for (const Def* c : chain) {
-      std::vector<const Def*> items;
-      for (const Def* d : dict_order(c->body)) {
-        if (!seen.insert(d->name).second) continue;
-        items.push_back(d);
-      }
+    std::vector<std::vector<std::pair<const Def*, const ClassRef*>>> per_class;
+    for (const auto& c : chain) {
+      std::vector<std::pair<const Def*, const ClassRef*>> items;
+      for (const Def* d : dict_order(c.def->body))
+        if (seen.insert(d->name).second) items.emplace_back(d, &c);
       per_class.push_back(std::move(items));
     }
     for (auto it = per_class.rbegin(); it != per_class.rend(); ++it) {
-      for (const Def* d : *it) {
+      for (const auto& [d, owner] : *it) {
         if (d->kind == DefKind::kClass) {
-          if (matches_prefix_or_glob(rules.classes, d->name) || is_unittest(*d)) visit_class(*d, classes, {});
+          ClassRef inner{d, owner->outline, owner->path};
+          if (matches_prefix_or_glob(rules.classes, d->name) || is_unittest(inner)) visit_class(inner, classes, {});
           continue;
         }
         if (const Decorator* fx = fixture_decorator(*d)) {
-          rec.fixtures.push_back(make_fixture(*d, *fx, rec.path));
+          if (owner->def == &cls) rec.fixtures.push_back(make_fixture(*d, *fx, rec.path));
           continue;
         }
         if (matches_prefix_or_glob(rules.functions, d->name)) add_test(*d, classes, TestKind::kMethod, marks);
@@ -412,13 +458,11 @@ struct ModuleRules {
   }
 
   void run(bool conftest) {
-    for (const auto& d : outline.defs)
-      if (d.kind == DefKind::kClass) classes_by_name[d.name] = &d;
     if (const Assignment* pm = find_assignment(outline.assignments, "pytestmark")) module_marks = marks_of_value(pm->value);
     bool module_is_test = !conftest && !is_false(find_assignment(outline.assignments, "__test__"));
     for (const Def* d : dict_order(outline.defs)) {
       if (d->kind == DefKind::kClass) {
-        if (module_is_test) visit_class(*d, {}, module_marks);
+        if (module_is_test) visit_class(ClassRef{d, &outline, rec.path}, {}, module_marks);
         continue;
       }
       if (const Decorator* fx = fixture_decorator(*d)) {
@@ -433,7 +477,19 @@ struct ModuleRules {
 
 }  // namespace
 
-void apply_rules(const Outline& outline, const std::string& abs_path, const NameRules& rules, FileRecord& record) {
+bool has_foreign_bases(const Outline& outline) {
+  std::set<std::string> local;
+  for (const auto& d : outline.defs)
+    if (d.kind == DefKind::kClass) local.insert(d.name);
+  for (const auto& d : outline.defs)
+    if (d.kind == DefKind::kClass)
+      for (const auto& b : d.bases)
+        if (!local.count(b) && b != "object") return true;
+  return false;
+}
+
+void apply_rules(const Outline& outline, const std::string& abs_path, const NameRules& rules, FileRecord& record,
+                 const BaseResolver* resolver) {
   record.tests.clear();
   record.fixtures.clear();
   record.imports = outline.imports;
@@ -447,7 +503,7 @@ void apply_rules(const Outline& outline, const std::string& abs_path, const Name
   std::string_view base = record.path;
   auto slash = base.rfind('/');
   if (slash != std::string_view::npos) base = base.substr(slash + 1);
-  ModuleRules r{outline, abs_path, rules, record, {}, {}};
+  ModuleRules r{outline, abs_path, rules, record, resolver, {}, {}, {}};
   r.run(base == "conftest.py");
 }
 

@@ -3,6 +3,8 @@
 /// node ids, marks, requested fixtures and statically expanded parametrizations; which
 /// defs are fixtures.
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,9 +23,26 @@ struct NameRules {
 
 bool matches_prefix_or_glob(const std::vector<std::string>& patterns, const std::string& name);
 
+/// A class in some module, with what resolving its own bases needs.
+struct ClassRef {
+  const Def* def = nullptr;
+  const Outline* outline = nullptr;  // of the module defining it
+  std::string path;                  // that module's rootdir-relative path
+};
+
+/// Resolves a base-class expression written in module `from_path` (outline `from`) to a
+/// class defined in another module; nullopt when it cannot be found statically.
+using BaseResolver =
+    std::function<std::optional<ClassRef>(const Outline& from, const std::string& from_path, const std::string& base)>;
+
+/// True when some class of `outline` names a base that the file itself does not define:
+/// inheritance that only another module's outline can complete.
+bool has_foreign_bases(const Outline& outline);
+
 /// Fills `record.tests`, `record.fixtures`, `record.imports` and the collection error
 /// from `outline`. `record.path` (rootdir-relative) must be set; `abs_path` is the module's
 /// path for the worker. A conftest.py yields fixtures and imports but no tests.
-void apply_rules(const Outline& outline, const std::string& abs_path, const NameRules& rules, FileRecord& record);
+void apply_rules(const Outline& outline, const std::string& abs_path, const NameRules& rules, FileRecord& record,
+                 const BaseResolver* resolver = nullptr);
 
 }  // namespace dxpy::discovery

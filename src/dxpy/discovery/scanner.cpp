@@ -973,14 +973,15 @@ class Scanner {
     }
   }
 
-  // After `import` or after `NAME`: an optional `as NAME`.
-  bool alias() {
+  // After a module or name: an optional `as NAME`, stored in `alias`.
+  bool alias(std::string& alias) {
     if (!tok_.is("as")) return true;
     advance();
     if (tok_.kind != T::kName) {
       fail(tok_.line, "invalid syntax");
       return false;
     }
+    alias = tok_.text();
     advance();
     return true;
   }
@@ -992,7 +993,7 @@ class Scanner {
       Import imp;
       imp.line = line;
       imp.nested = ctx.nested;
-      if (!dotted_name(imp.module) || !alias()) return;
+      if (!dotted_name(imp.module) || !alias(imp.alias)) return;
       out_.imports.push_back(std::move(imp));
       if (tok_.kind != T::kComma) return;
       advance();
@@ -1019,15 +1020,18 @@ class Scanner {
     } else {
       bool parens = tok_.kind == T::kOpen && *tok_.begin == '(';
       if (parens) advance();
+      bool renamed = false;
       for (;;) {
         if (tok_.kind != T::kName) return fail(tok_.line, "invalid syntax");
         imp.names.emplace_back(tok_.text());
         advance();
-        if (!alias()) return;
+        if (!alias(imp.aliases.emplace_back())) return;
+        renamed |= !imp.aliases.back().empty();
         if (tok_.kind != T::kComma) break;
         advance();
         if (parens && tok_.kind == T::kClose) break;
       }
+      if (!renamed) imp.aliases.clear();
       if (parens) {
         if (tok_.kind != T::kClose) return fail(tok_.line, "invalid syntax");
         advance();
@@ -1067,7 +1071,7 @@ std::string fold_source_text(std::string_view text) {
   auto emit = [&](const char* b, const char* e) {
     if (blank && !out.empty()) out += ' ';
     blank = false;
-    out.append(b, e);
+    out.append(b, static_cast<size_t>(e - b));
   };
   auto literal = [&](const char* b, const char* q, uint8_t flags) {
     StringLexer lx{q, end, 0};

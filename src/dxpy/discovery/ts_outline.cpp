@@ -61,6 +61,9 @@ struct Builder {
     if (is(n, "wildcard_import")) return "*";
     return dotted(n);
   }
+  std::string alias_of(TSNode n) const {
+    return is(n, "aliased_import") ? std::string(raw(field(n, "alias"))) : std::string();
+  }
 
   void add_import(TSNode n, bool nested) {
     if (is(n, "import_statement")) {
@@ -68,7 +71,12 @@ struct Builder {
       for (uint32_t i = 0; i < c; ++i) {
         TSNode k = ts_node_named_child(n, i);
         if (is_extra(k)) continue;
-        out.imports.push_back(Import{imported_name(k), {}, 0, line(n), nested});
+        Import imp;
+        imp.module = imported_name(k);
+        imp.alias = alias_of(k);
+        imp.line = line(n);
+        imp.nested = nested;
+        out.imports.push_back(std::move(imp));
       }
       return;
     }
@@ -92,11 +100,15 @@ struct Builder {
       imp.module = dotted(module);
     }
     uint32_t c = ts_node_named_child_count(n);
+    bool renamed = false;
     for (uint32_t i = 0; i < c; ++i) {
       TSNode k = ts_node_named_child(n, i);
       if (is_extra(k) || ts_node_eq(k, module)) continue;
       imp.names.push_back(imported_name(k));
+      imp.aliases.push_back(alias_of(k));
+      renamed |= !imp.aliases.back().empty();
     }
+    if (!renamed) imp.aliases.clear();
     out.imports.push_back(std::move(imp));
   }
 
@@ -325,6 +337,7 @@ struct Differ {
   }
   bool import(const std::string& p, const Import& a, const Import& b) {
     return field(p + ".module", a.module, b.module) || field(p + ".names", a.names, b.names) ||
+           field(p + ".aliases", a.aliases, b.aliases) || field(p + ".alias", a.alias, b.alias) ||
            field(p + ".level", a.level, b.level) || field(p + ".line", a.line, b.line) ||
            field(p + ".nested", a.nested, b.nested);
   }
@@ -377,8 +390,9 @@ std::string describe(const Outline& o) {
   for (const auto& a : o.assignments)
     s += a.name + " = " + a.value + "  # line " + std::to_string(a.line) + "\n";
   for (const auto& i : o.imports) {
-    s += "import " + std::string(i.level, '.') + i.module + quoted(i.names) + "  # line " + std::to_string(i.line) +
-         (i.nested ? ", nested" : "") + "\n";
+    s += "import " + std::string(i.level, '.') + i.module + (i.alias.empty() ? "" : " as " + i.alias) +
+         quoted(i.names) + (i.aliases.empty() ? "" : " as " + quoted(i.aliases)) + "  # line " +
+         std::to_string(i.line) + (i.nested ? ", nested" : "") + "\n";
   }
   return s;
 }

@@ -73,7 +73,7 @@ inline FileRecord sample_record(const std::string& path, int tests) {
     r.tests.push_back(std::move(t));
   }
   r.fixtures.push_back(FixtureDef{FixtureId{"db", path, 3}, FixtureScope::kModule, false, "", {"tmp_path"}});
-  r.imports.push_back(ImportRef{"os.path", {}, 0, 1, false});
+  r.imports.push_back(ImportRef{"os.path", {}, {}, "", 0, 1, false});
   return r;
 }
 

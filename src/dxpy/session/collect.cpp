@@ -1,12 +1,18 @@
 #include "dxpy/session/collect.h"
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <atomic>
+#include <map>
+#include <memory>
 #include <cstring>
 #include <optional>
 #include <thread>
 
 #include "dxpy/discovery/collector.h"
+#include "dxpy/discovery/inherit.h"
+#include "dxpy/discovery/outline_codec.h"
 #include "dxpy/index/dxti.h"
 #include "dxpy/index/lock.h"
 #include "dxpy/util/fs.h"
@@ -23,6 +29,40 @@ std::optional<index::IndexReader> open_index(const CollectOptions& opts, std::ve
   if (idx.error().code != Errc::kNotFound)
     notes.push_back("index " + opts.index_path + " ignored (" + idx.error().message + "); rebuilding it");
   return std::nullopt;
+}
+
+// Classes whose bases live in other modules: collect them again with a resolver that reads
+// those modules' outlines (from this run's records, else by parsing the module).
+void resolve_inheritance(const CollectOptions& opts, std::vector<FileRecord>& records) {
+  std::map<std::string, size_t> by_path;
+  for (size_t i = 0; i < records.size(); ++i) by_path[records[i].path] = i;
+  std::map<std::string, std::unique_ptr<discovery::Outline>> cache;
+  auto load = [&](const std::string& rel) -> const discovery::Outline* {
+    auto [it, fresh] = cache.try_emplace(rel);
+    if (!fresh) return it->second.get();
+    if (auto rec = by_path.find(rel); rec != by_path.end()) {
+      if (auto o = discovery::decode_outline(records[rec->second].outline))
+        it->second = std::make_unique<discovery::Outline>(std::move(*o));
+      return it->second.get();
+    }
+    if (auto src = read_file(join_path(opts.rootdir, rel)))
+      it->second = std::make_unique<discovery::Outline>(discovery::parse_outline(*src));
+    return it->second.get();
+  };
+  auto has_init = [&](const std::string& dir) {
+    return ::access(join_path(join_path(opts.rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
+  };
+  discovery::CrossFileResolver resolver(load, has_init);
+  discovery::BaseResolver base_resolver = resolver.as_base_resolver();
+  for (size_t i = 0; i < records.size(); ++i) {
+    FileRecord& rec = records[i];
+    if (rec.outline.empty() || !rec.error.empty()) continue;
+    const discovery::Outline* o = load(rec.path);
+    if (!o || !discovery::has_foreign_bases(*o)) continue;
+    std::string outline = std::move(rec.outline);
+    discovery::apply_rules(*o, opts.files[i], opts.rules, rec, &base_resolver);
+    rec.outline = std::move(outline);
+  }
 }
 
 }  // namespace
@@ -88,6 +128,8 @@ Collected collect_files(const CollectOptions& opts) {
     for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
     for (auto& t : pool) t.join();
   }
+
+  resolve_inheritance(opts, out.records);
 
   if (changed && !opts.index_path.empty()) {
     // One writer at a time; a run that finds the lock taken leaves the writing to the other.

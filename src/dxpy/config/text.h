@@ -1,0 +1,26 @@
+#pragma once
+/// Text helpers that follow Python's str semantics, so that INI parsing and error messages
+/// agree with iniconfig and pytest: code points, str.isspace(), str.strip(), repr().
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dxpy::config {
+
+/// UTF-8 to code points; nullopt if `s` is not valid UTF-8 (Python would refuse the file).
+std::optional<std::u32string> decode_utf8(std::string_view s);
+/// Like decode_utf8, but a byte that is not part of a valid sequence becomes one code point.
+std::u32string decode_utf8_lossy(std::string_view s);
+std::string encode_utf8(std::u32string_view s);
+
+/// str.isspace() for one code point.
+bool is_py_space(char32_t c);
+std::u32string_view py_strip(std::u32string_view s);
+std::u32string_view py_lstrip(std::u32string_view s);
+std::u32string_view py_rstrip(std::u32string_view s);
+
+/// repr() of a str: 'text' or "text" with Python's escapes.
+std::string py_repr(std::string_view utf8);
+
+}  // namespace dxpy::config
