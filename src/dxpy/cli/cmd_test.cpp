@@ -21,8 +21,6 @@ struct Planned {
   bool takes_value;
 };
 constexpr Planned kPlanned[] = {
-    {"-k", "only run tests matching the expression", true},
-    {"-m", "only run tests matching the mark expression", true},
     {"-x,--exitfirst", "exit on the first failure", false},
     {"--maxfail", "exit after N failures", true},
     {"-s", "disable output capture", false},
@@ -37,7 +35,6 @@ constexpr Planned kPlanned[] = {
     {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
     {"--ci", "CI mode: no colour, no prompts, snapshots never written", false},
-    {"-c", "load configuration from FILE", true},
     {"--changed", "run the tests affected by the git changes", false},
     {"--affected-by", "run the tests affected by FILE...", true},
     {"--shard", "run shard K of N (K/N)", true},
@@ -53,6 +50,9 @@ struct TestArgs {
   std::string python;
   std::string color = "auto";
   std::string rootdir;
+  std::string inifile;
+  std::string keyword;
+  std::string markexpr;
   std::vector<std::unique_ptr<std::string>> planned_values;
   std::vector<std::pair<const char*, CLI::Option*>> planned;
 };
@@ -72,6 +72,9 @@ int run_test(const TestArgs& a) {
   o.collect_only = a.collect_only;
   o.python = a.python;
   o.rootdir = a.rootdir;
+  o.inifile = a.inifile;
+  o.keyword = a.keyword;
+  o.markexpr = a.markexpr;
   const char* no_color = std::getenv("NO_COLOR");
   o.color = a.color == "yes" || (a.color == "auto" && ::isatty(1) && !(no_color && *no_color));
   return session::run_tests(o);
@@ -89,7 +92,10 @@ Command test_command() {
             app.add_option("--python", a->python, "interpreter for the workers (default: the active venv's)");
             app.add_option("--color", a->color, "colour the output: yes|no|auto")
                 ->check(CLI::IsMember({"yes", "no", "auto"}));
-            app.add_option("--rootdir", a->rootdir, "the root folder of the run (default: the current folder)");
+            app.add_option("-k", a->keyword, "only run tests whose names match the expression (pytest's -k)");
+            app.add_option("-m", a->markexpr, "only run tests whose marks match the expression (pytest's -m)");
+            app.add_option("-c,--config-file", a->inifile, "load the configuration from FILE");
+            app.add_option("--rootdir", a->rootdir, "the root folder of the run (default: pytest's rules)");
             for (const auto& p : kPlanned) {
               std::string help = std::string(p.help) + " (not yet)";
               CLI::Option* opt;

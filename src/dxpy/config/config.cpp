@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "dxpy/config/fnmatch.h"
+#include "dxpy/util/fnmatch.h"
 #include "dxpy/config/locate.h"
 #include "dxpy/config/shlex.h"
-#include "dxpy/config/text.h"
+#include "dxpy/util/text.h"
 #include "dxpy/util/fs.h"
 
 namespace dxpy::config {
@@ -232,14 +232,6 @@ Expected<void> apply_overrides(Config& config, const std::vector<std::string>& o
 bool matches_python_files(std::string_view path, const Config& config) {
   return std::any_of(config.python_files.begin(), config.python_files.end(),
                      [&](const std::string& p) { return fnmatch_path(p, path); });
-}
-
-bool matches_prefix_or_glob(std::string_view name, const std::vector<std::string>& patterns) {
-  for (const auto& p : patterns) {
-    if (name.substr(0, p.size()) == p) return true;
-    if (p.find_first_of("*?[") != std::string::npos && fnmatch(name, p)) return true;
-  }
-  return false;
 }
 
 bool matches_python_classes(std::string_view name, const Config& config) {

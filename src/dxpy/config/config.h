@@ -94,9 +94,6 @@ Expected<void> apply_overrides(Config& config, const std::vector<std::string>& o
 /// Whether a file is a test module by python_files (pytest's fnmatch_ex, so a pattern
 /// without '/' matches the basename). `path` may be a bare file name.
 bool matches_python_files(std::string_view path, const Config& config);
-/// pytest's _matches_prefix_or_glob_option: `name` starts with a pattern, or matches it as
-/// a glob if the pattern holds '*', '?' or '['.
-bool matches_prefix_or_glob(std::string_view name, const std::vector<std::string>& patterns);
 bool matches_python_classes(std::string_view name, const Config& config);
 bool matches_python_functions(std::string_view name, const Config& config);
 

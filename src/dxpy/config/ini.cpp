@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "dxpy/config/text.h"
+#include "dxpy/util/text.h"
 
 namespace dxpy::config {
 

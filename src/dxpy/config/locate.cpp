@@ -9,7 +9,7 @@
 #include <toml++/toml.h>
 
 #include "dxpy/config/ini.h"
-#include "dxpy/config/text.h"
+#include "dxpy/util/text.h"
 #include "dxpy/util/fs.h"
 
 namespace dxpy::config {

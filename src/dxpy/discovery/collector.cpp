@@ -1,7 +1,7 @@
 #include "dxpy/discovery/collector.h"
 
 #include <dirent.h>
-#include <fnmatch.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,6 +10,7 @@
 
 #include "dxpy/discovery/outline_codec.h"
 #include "dxpy/discovery/ts_outline.h"
+#include "dxpy/util/fnmatch.h"
 #include "dxpy/util/fs.h"
 
 
@@ -24,26 +25,28 @@ void describe_source(std::string_view source, const std::string& abs_path, const
   record.outline = encode_outline(outline);
 }
 
-bool is_test_file_name(std::string_view name) {
-  if (name.size() < 4 || name.substr(name.size() - 3) != ".py") return false;
-  return name.rfind("test_", 0) == 0 || (name.size() >= 8 && name.substr(name.size() - 8) == "_test.py");
+bool is_test_file_name(std::string_view name, const FileRules& rules) {
+  if (name.size() < 3 || name.substr(name.size() - 3) != ".py") return false;
+  for (const auto& p : rules.python_files)
+    if (fnmatch_path(p, name)) return true;
+  return false;
 }
 
 namespace {
 
-bool skip_dir(const char* name) {
-  // pytest's default norecursedirs, plus anything with a pyvenv.cfg (a virtualenv).
-  static const char* const kPatterns[] = {"*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv",
-                                          "{arch}", "__pycache__"};
-  for (const char* p : kPatterns)
-    if (fnmatch(p, name, 0) == 0) return true;
-  return false;
+bool skip_dir(const std::string& path, const std::string& name, const FileRules& rules) {
+  if (name == "__pycache__") return true;
+  for (const auto& p : rules.norecursedirs)
+    if (fnmatch_path(p, path)) return true;
+  // pytest does not look inside virtualenvs (collect_in_virtualenv is off by default).
+  return ::access(join_path(path, "pyvenv.cfg").c_str(), F_OK) == 0 ||
+         ::access(join_path(path, "conda-meta/history").c_str(), F_OK) == 0;
 }
 
-void walk(const std::string& dir, std::vector<std::string>& out) {
+void walk(const std::string& dir, const FileRules& rules, std::vector<std::string>& out) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) return;
-  std::vector<std::string> files, dirs;
+  std::vector<std::pair<std::string, bool>> entries;
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
@@ -54,30 +57,27 @@ void walk(const std::string& dir, std::vector<std::string>& out) {
       is_dir = st && st->is_dir;
     }
     if (is_dir) {
-      if (!skip_dir(name.c_str()) && !stat_path(join_path(full, "pyvenv.cfg"))) dirs.push_back(full);
-    } else if (is_test_file_name(name)) {
-      files.push_back(full);
+      if (!skip_dir(full, name, rules)) entries.emplace_back(std::move(full), true);
+    } else if (is_test_file_name(name, rules)) {
+      entries.emplace_back(std::move(full), false);
     }
   }
   ::closedir(d);
   // pytest visits a folder's entries sorted by name, files and folders interleaved.
-  std::vector<std::pair<std::string, bool>> entries;
-  for (auto& f : files) entries.emplace_back(std::move(f), false);
-  for (auto& s : dirs) entries.emplace_back(std::move(s), true);
   std::sort(entries.begin(), entries.end());
   for (auto& [path, is_dir] : entries) {
-    if (is_dir) walk(path, out);
+    if (is_dir) walk(path, rules, out);
     else out.push_back(path);
   }
 }
 
 }  // namespace
 
-std::vector<std::string> find_test_files(const std::vector<std::string>& paths) {
+std::vector<std::string> find_test_files(const std::vector<std::string>& paths, const FileRules& rules) {
   std::vector<std::string> out;
   for (const auto& p : paths) {
     auto st = stat_path(p);
-    if (st && st->is_dir) walk(p, out);
+    if (st && st->is_dir) walk(p, rules, out);
     else if (st) out.push_back(p);
   }
   return out;

@@ -19,11 +19,18 @@ Outline parse_outline(std::string_view source);
 /// `record.path` (rootdir-relative) must be set; size, mtime and hash are the caller's.
 void describe_source(std::string_view source, const std::string& abs_path, const NameRules& rules, FileRecord& record);
 
-/// True for file names pytest collects by default: test_*.py and *_test.py.
-bool is_test_file_name(std::string_view name);
+/// The ini options that decide which files are test modules.
+struct FileRules {
+  std::vector<std::string> python_files = {"test_*.py", "*_test.py"};
+  std::vector<std::string> norecursedirs = {"*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv",
+                                            "{arch}"};
+};
 
-/// Test files under each of `paths` (files are taken as given), sorted the way pytest
-/// visits them, skipping pytest's default norecursedirs.
-std::vector<std::string> find_test_files(const std::vector<std::string>& paths);
+/// True when `name` matches python_files.
+bool is_test_file_name(std::string_view name, const FileRules& rules = {});
+
+/// Test files under each of `paths` (a file given explicitly is taken whatever its name),
+/// in the order pytest visits them, skipping norecursedirs and virtualenvs.
+std::vector<std::string> find_test_files(const std::vector<std::string>& paths, const FileRules& rules = {});
 
 }  // namespace dxpy::discovery

@@ -1,6 +1,5 @@
 #include "dxpy/discovery/rules.h"
 
-#include <fnmatch.h>
 
 #include <algorithm>
 #include <map>
@@ -8,16 +7,9 @@
 #include <set>
 
 #include "dxpy/discovery/pyliteral.h"
+#include "dxpy/util/fnmatch.h"
 
 namespace dxpy::discovery {
-
-bool matches_prefix_or_glob(const std::vector<std::string>& patterns, const std::string& name) {
-  for (const auto& p : patterns) {
-    if (name.rfind(p, 0) == 0) return true;
-    if (p.find_first_of("*?[") != std::string::npos && fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
-  }
-  return false;
-}
 
 namespace {
 
@@ -427,7 +419,7 @@ struct ModuleRules {
       for (const auto& [name, d] : methods) add_test(*d, classes, TestKind::kUnittest, marks);
       return;
     }
-    if (!matches_prefix_or_glob(rules.classes, cls.name) && !is_true(test_attr)) return;
+    if (!matches_prefix_or_glob(cls.name, rules.classes) && !is_true(test_attr)) return;
     for (const auto& c : chain)
       for (const auto& d : c.def->body)
         if (d.kind != DefKind::kClass && (d.name == "__init__" || d.name == "__new__")) return;  // pytest warns
@@ -445,14 +437,14 @@ struct ModuleRules {
       for (const auto& [d, owner] : *it) {
         if (d->kind == DefKind::kClass) {
           ClassRef inner{d, owner->outline, owner->path};
-          if (matches_prefix_or_glob(rules.classes, d->name) || is_unittest(inner)) visit_class(inner, classes, {});
+          if (matches_prefix_or_glob(d->name, rules.classes) || is_unittest(inner)) visit_class(inner, classes, {});
           continue;
         }
         if (const Decorator* fx = fixture_decorator(*d)) {
           if (owner->def == &cls) rec.fixtures.push_back(make_fixture(*d, *fx, rec.path));
           continue;
         }
-        if (matches_prefix_or_glob(rules.functions, d->name)) add_test(*d, classes, TestKind::kMethod, marks);
+        if (matches_prefix_or_glob(d->name, rules.functions)) add_test(*d, classes, TestKind::kMethod, marks);
       }
     }
   }
@@ -469,7 +461,7 @@ struct ModuleRules {
         rec.fixtures.push_back(make_fixture(*d, *fx, rec.path));
         continue;
       }
-      if (module_is_test && matches_prefix_or_glob(rules.functions, d->name))
+      if (module_is_test && matches_prefix_or_glob(d->name, rules.functions))
         add_test(*d, {}, TestKind::kFunction, module_marks);
     }
   }

@@ -21,7 +21,6 @@ struct NameRules {
   std::vector<std::string> functions = {"test"};
 };
 
-bool matches_prefix_or_glob(const std::vector<std::string>& patterns, const std::string& name);
 
 /// A class in some module, with what resolving its own bases needs.
 struct ClassRef {

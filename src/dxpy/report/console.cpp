@@ -95,12 +95,13 @@ class Console final : public ReportSink {
     for (const auto& c : info.configfile) line("configfile: " + c);
   }
 
-  void on_collected(uint64_t items, const std::vector<CollectionError>& errors) override {
-    total_ = items;
+  void on_collected(uint64_t items, const std::vector<CollectionError>& errors, uint64_t deselected) override {
+    total_ = items - deselected;
     collect_errors_ = errors;
     if (o_.verbosity >= 0) {
       std::string s = "collected " + std::to_string(items) + (items == 1 ? " item" : " items");
       if (!errors.empty()) s += " / " + std::to_string(errors.size()) + (errors.size() == 1 ? " error" : " errors");
+      if (deselected) s += " / " + std::to_string(deselected) + " deselected / " + std::to_string(total_) + " selected";
       line(paint(kBold, s));
       line("");
     }

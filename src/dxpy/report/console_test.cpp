@@ -14,7 +14,7 @@ std::string run(int verbosity, const std::vector<TestResult>& results) {
   std::FILE* f = open_memstream(&buf, &len);
   auto sink = make_console_reporter({verbosity, false, 80, f});
   sink->on_session_start({"/root", "3.11.7", "0.1.0", {}});
-  sink->on_collected(results.size(), {});
+  sink->on_collected(results.size(), {}, 0);
   Summary s;
   for (const auto& r : results) {
     sink->on_result(TestCase{}, r);

@@ -34,7 +34,9 @@ class ReportSink {
  public:
   virtual ~ReportSink() = default;
   virtual void on_session_start(const SessionInfo&) {}
-  virtual void on_collected(uint64_t /*items*/, const std::vector<CollectionError>& /*errors*/) {}
+  /// `items` counts every collected item, `deselected` of them are not run (-k, -m).
+  virtual void on_collected(uint64_t /*items*/, const std::vector<CollectionError>& /*errors*/,
+                            uint64_t /*deselected*/) {}
   virtual void on_result(const TestCase&, const TestResult&) {}
   virtual void on_session_end(const Summary&) {}
 };

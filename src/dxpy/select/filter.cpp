@@ -2,12 +2,12 @@
 
 #include <string>
 
-#include "dxpy/config/fnmatch.h"
+#include "dxpy/util/fnmatch.h"
 
 namespace dxpy::select {
 
 bool match_glob(std::string_view pattern, std::string_view node_id) {
-  return pattern == node_id || config::fnmatch(node_id, pattern);
+  return pattern == node_id || dxpy::fnmatch(node_id, pattern);
 }
 
 bool names_literally(std::string_view pattern, const TestCase& test) {

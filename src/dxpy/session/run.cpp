@@ -13,7 +13,7 @@
 
 #include "dxpy/core/codec.h"
 #include "dxpy/discovery/collector.h"
-#include "dxpy/session/collect.h"
+#include "dxpy/session/selection.h"
 #include "dxpy/pool/worker_process.h"
 #include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
@@ -22,87 +22,6 @@
 namespace dxpy::session {
 
 namespace {
-
-struct Selected {
-  std::vector<TestCase> tests;
-  std::vector<report::CollectionError> errors;
-};
-
-// The cache folder, created private to the user; empty when it cannot be made.
-std::string cache_dir(const std::string& rootdir, std::vector<std::string>& notes) {
-  std::string dir = join_path(rootdir, ".dx-py");
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    notes.push_back("no cache: cannot create " + dir + ": " + std::strerror(errno));
-    return "";
-  }
-  if (auto st = stat_path(dir); !st || !st->is_dir) {
-    notes.push_back("no cache: " + dir + " is not a folder");
-    return "";
-  }
-  if (::access(dir.c_str(), W_OK) != 0) {
-    notes.push_back("no cache: " + dir + " is not writable");
-    return "";
-  }
-  return dir;
-}
-
-// A positional argument is a path, or a node id "path::name..." selecting within it.
-Selected collect(const std::vector<std::string>& args, const std::string& rootdir, int verbosity) {
-  std::vector<std::string> paths;
-  std::map<std::string, std::vector<std::string>> node_filters;  // abs file -> node-id suffixes
-  for (const auto& a : args) {
-    auto sep = a.find("::");
-    std::string path = absolute_path(a.substr(0, sep));
-    paths.push_back(path);
-    if (sep != std::string::npos) node_filters[path].push_back(a.substr(sep));
-  }
-  if (paths.empty()) paths.push_back(rootdir);
-
-  CollectOptions copts;
-  copts.rootdir = rootdir;
-  std::map<std::string, bool> seen;
-  for (auto& file : discovery::find_test_files(paths))
-    if (!seen[file]) {
-      seen[file] = true;
-      copts.files.push_back(file);
-    }
-  std::vector<std::string> notes;
-  std::string cache = cache_dir(rootdir, notes);
-  if (!cache.empty()) copts.index_path = join_path(cache, "index.dxti");
-  Collected collected = collect_files(copts);
-  notes.insert(notes.end(), collected.notes.begin(), collected.notes.end());
-  if (verbosity > 0) {
-    for (const auto& n : notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
-    std::fprintf(stderr, "dx-py: collection: %zu files from the index, %zu re-hashed, %zu parsed%s\n",
-                 collected.stats.reused, collected.stats.rehashed, collected.stats.parsed,
-                 collected.stats.index_written ? "; index written" : "");
-  }
-
-  Selected out;
-  for (size_t i = 0; i < collected.records.size(); ++i) {
-    auto& rec = collected.records[i];
-    const std::string& file = copts.files[i];
-    if (!rec.error.empty()) {
-      std::string longrepr = rec.path + (rec.error_line ? ":" + std::to_string(rec.error_line) : "") + ": " + rec.error;
-      out.errors.push_back({rec.path, rec.error, longrepr});
-    }
-    auto filters = node_filters.find(file);
-    for (auto& t : rec.tests) {
-      if (filters != node_filters.end()) {
-        std::string node = t.id.node_id();
-        std::string tail = node.substr(rec.path.size());
-        bool keep = false;
-        // "::TestC" selects the class, "::TestC::test_x" the method, "::test_x[1]" one param.
-        for (const auto& f : filters->second)
-          keep |= tail == f || tail.rfind(f + "::", 0) == 0 || tail.rfind(f + "[", 0) == 0;
-        if (!keep) continue;
-      }
-      t.file = file;  // the index may have been written from another checkout path
-      out.tests.push_back(std::move(t));
-    }
-  }
-  return out;
-}
 
 TestResult crashed(const TestCase& tc, const std::string& how) {
   TestResult r;
@@ -185,16 +104,26 @@ std::string default_python() {
 int run_tests(const RunOptions& opts) {
   ::signal(SIGPIPE, SIG_IGN);
   auto t0 = std::chrono::steady_clock::now();
-  std::string rootdir = absolute_path(opts.rootdir.empty() ? "." : opts.rootdir);
-  auto selected = collect(opts.paths, rootdir, opts.verbosity);
+  auto selection = select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true});
+  if (!selection) {
+    std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
+    return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError
+                                                                                          : kInternalError;
+  }
+  Selection& selected = *selection;
+  const std::string& rootdir = selected.config.rootdir;
+  if (opts.verbosity > 0)
+    for (const auto& n : selected.notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
+  report::SessionInfo info{rootdir, "", DXPY_VERSION, {}};
+  if (!selected.config.inifile.empty()) info.configfile.push_back(relative_to(selected.config.inifile, rootdir));
 
   if (opts.collect_only) {
     // pytest prints the header and "collected N items" above the tree; -q prints neither.
     std::unique_ptr<report::ReportSink> console;
     if (opts.verbosity >= 0) {
       console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout});
-      console->on_session_start({rootdir, "", DXPY_VERSION, {}});
-      console->on_collected(selected.tests.size(), selected.errors);
+      console->on_session_start(info);
+      console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
     }
     report::print_collection(stdout, rootdir, selected.tests, opts.verbosity, [&](const std::string& dir) {
       return ::access(join_path(join_path(rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
@@ -202,8 +131,12 @@ int run_tests(const RunOptions& opts) {
     for (const auto& e : selected.errors) std::printf("ERROR %s - %s\n", e.path.c_str(), e.message.c_str());
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char line[128];
-    std::snprintf(line, sizeof line, "%zu test%s collected in %.2fs", selected.tests.size(),
-                  selected.tests.size() == 1 ? "" : "s", secs);
+    size_t n = selected.tests.size();
+    if (selected.deselected)
+      std::snprintf(line, sizeof line, "%zu/%zu tests collected (%zu deselected) in %.2fs", n,
+                    n + static_cast<size_t>(selected.deselected), static_cast<size_t>(selected.deselected), secs);
+    else
+      std::snprintf(line, sizeof line, "%zu test%s collected in %.2fs", n, n == 1 ? "" : "s", secs);
     if (opts.verbosity >= 0) {
       std::string l(line);
       int fill = std::max((80 - static_cast<int>(l.size()) - 2) / 2, 1);
@@ -225,11 +158,13 @@ int run_tests(const RunOptions& opts) {
     return kInternalError;
   }
   auto console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout});
-  console->on_session_start({rootdir, *version, DXPY_VERSION, {}});
-  console->on_collected(selected.tests.size(), selected.errors);
+  info.python_version = *version;
+  console->on_session_start(info);
+  console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
 
   report::Summary summary;
   summary.collection_errors = selected.errors.size();
+  summary.deselected = selected.deselected;
   for (const auto& tc : selected.tests) {
     TestResult r = worker.run(tc);
     ++summary.counts[static_cast<int>(r.status)];

@@ -22,7 +22,10 @@ struct RunOptions {
   bool color = false;
   bool collect_only = false;
   std::string python;  // worker interpreter; empty: the active venv's
-  std::string rootdir;  // empty: the current folder
+  std::string rootdir;   // --rootdir; empty: pytest's rules decide
+  std::string inifile;   // -c
+  std::string keyword;   // -k
+  std::string markexpr;  // -m
 };
 
 int run_tests(const RunOptions& opts);

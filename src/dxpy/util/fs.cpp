@@ -1,5 +1,6 @@
 #include "dxpy/util/fs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,6 +80,18 @@ Expected<FileStat> stat_path(const std::string& path) {
   out.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
   out.is_dir = S_ISDIR(st.st_mode);
   out.is_file = S_ISREG(st.st_mode);
+  return out;
+}
+
+std::vector<std::string> list_dir(const std::string& path) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != "..") out.emplace_back(name);
+  }
+  ::closedir(d);
   return out;
 }
 

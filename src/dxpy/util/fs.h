@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dxpy/util/expected.h"
 
@@ -20,6 +21,9 @@ struct FileStat {
 Expected<std::string> read_file(const std::string& path);
 Expected<void> write_file_atomic(const std::string& path, std::string_view data);
 Expected<FileStat> stat_path(const std::string& path);
+
+/// Names in a folder (not "." or ".."), unsorted; empty when it cannot be read.
+std::vector<std::string> list_dir(const std::string& path);
 
 /// The last path component and the rest ("a/b/c.py" -> "a/b", "c.py").
 std::string_view dirname(std::string_view path);

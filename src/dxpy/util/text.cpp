@@ -1,8 +1,8 @@
-#include "dxpy/config/text.h"
+#include "dxpy/util/text.h"
 
 #include <cstdio>
 
-namespace dxpy::config {
+namespace dxpy {
 
 namespace {
 
@@ -137,4 +137,4 @@ std::string py_repr(std::string_view utf8) {
   return encode_utf8(out);
 }
 
-}  // namespace dxpy::config
+}  // namespace dxpy

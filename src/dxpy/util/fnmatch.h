@@ -6,9 +6,11 @@
 /// case-sensitive (os.path.normcase is the identity on POSIX) and works on code points, so
 /// '?' matches one UTF-8 character; bytes that are not valid UTF-8 count as one character each.
 
+#include <string>
 #include <string_view>
+#include <vector>
 
-namespace dxpy::config {
+namespace dxpy {
 
 /// fnmatch.fnmatch(name, pattern): the whole of `name` must match.
 bool fnmatch(std::string_view name, std::string_view pattern);
@@ -18,4 +20,8 @@ bool fnmatch(std::string_view name, std::string_view pattern);
 /// against an absolute path gets a "*/" prefix, so "tests/test_*.py" matches anywhere.
 bool fnmatch_path(std::string_view pattern, std::string_view path);
 
-}  // namespace dxpy::config
+/// pytest's _matches_prefix_or_glob_option (python_classes, python_functions): `name`
+/// starts with a pattern, or matches it as a glob when it holds a glob character.
+bool matches_prefix_or_glob(std::string_view name, const std::vector<std::string>& patterns);
+
+}  // namespace dxpy

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace dxpy::config {
+namespace dxpy {
 
 /// UTF-8 to code points; nullopt if `s` is not valid UTF-8 (Python would refuse the file).
 std::optional<std::u32string> decode_utf8(std::string_view s);
@@ -23,4 +23,4 @@ std::u32string_view py_rstrip(std::u32string_view s);
 /// repr() of a str: 'text' or "text" with Python's escapes.
 std::string py_repr(std::string_view utf8);
 
-}  // namespace dxpy::config
+}  // namespace dxpy

@@ -1,8 +1,8 @@
-#include "dxpy/config/fnmatch.h"
+#include "dxpy/util/fnmatch.h"
 
 #include <gtest/gtest.h>
 
-namespace dxpy::config {
+namespace dxpy {
 namespace {
 
 struct Case {
@@ -71,4 +71,4 @@ TEST(Fnmatch, PathPatternsAsPytestFnmatchEx) {
 }
 
 }  // namespace
-}  // namespace dxpy::config
+}  // namespace dxpy

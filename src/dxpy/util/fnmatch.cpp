@@ -1,12 +1,12 @@
-#include "dxpy/config/fnmatch.h"
+#include "dxpy/util/fnmatch.h"
 
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "dxpy/config/text.h"
+#include "dxpy/util/text.h"
 
-namespace dxpy::config {
+namespace dxpy {
 
 namespace {
 
@@ -161,4 +161,12 @@ bool fnmatch_path(std::string_view pattern, std::string_view path) {
   return fnmatch(path, pattern);
 }
 
-}  // namespace dxpy::config
+bool matches_prefix_or_glob(std::string_view name, const std::vector<std::string>& patterns) {
+  for (const auto& p : patterns) {
+    if (name.substr(0, p.size()) == p) return true;
+    if (p.find_first_of("*?[") != std::string::npos && fnmatch(name, p)) return true;
+  }
+  return false;
+}
+
+}  // namespace dxpy

@@ -1,0 +1,179 @@
+#include "dxpy/session/selection.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "dxpy/discovery/collector.h"
+#include "dxpy/select/expression.h"
+#include "dxpy/select/filter.h"
+#include "dxpy/select/matchers.h"
+#include "dxpy/session/collect.h"
+#include "dxpy/util/fnmatch.h"
+#include "dxpy/util/fs.h"
+
+namespace dxpy::session {
+
+namespace {
+
+// The cache folder, created private to the user; empty when it cannot be made.
+std::string cache_dir(const std::string& rootdir, std::vector<std::string>& notes) {
+  std::string dir = join_path(rootdir, ".dx-py");
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    notes.push_back("no cache: cannot create " + dir + ": " + std::strerror(errno));
+    return "";
+  }
+  if (auto st = stat_path(dir); !st || !st->is_dir) {
+    notes.push_back("no cache: " + dir + " is not a folder");
+    return "";
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    notes.push_back("no cache: " + dir + " is not writable");
+    return "";
+  }
+  return dir;
+}
+
+bool has_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+// testpaths entries are globs relative to the rootdir (pytest expands them).
+std::vector<std::string> expand_testpaths(const config::Config& cfg) {
+  std::vector<std::string> out;
+  for (const auto& t : cfg.testpaths) {
+    std::string p = join_path(cfg.rootdir, t);
+    if (!has_glob(t)) {
+      if (stat_path(p)) out.push_back(absolute_path(p));
+      continue;
+    }
+    // A glob: match it against the rootdir's entries one level per pattern component.
+    std::vector<std::string> level = {cfg.rootdir};
+    size_t start = 0;
+    while (start <= t.size()) {
+      auto slash = t.find('/', start);
+      std::string part = t.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      std::vector<std::string> next;
+      for (const auto& dir : level) {
+        if (!has_glob(part)) {
+          std::string cand = join_path(dir, part);
+          if (stat_path(cand)) next.push_back(cand);
+          continue;
+        }
+        auto entries = list_dir(dir);
+        for (const auto& e : entries)
+          if (dxpy::fnmatch(e, part)) next.push_back(join_path(dir, e));
+      }
+      level = std::move(next);
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    std::sort(level.begin(), level.end());
+    out.insert(out.end(), level.begin(), level.end());
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<Selection> select_tests(const SelectionRequest& req) {
+  Selection out;
+  std::string cwd = absolute_path(".");
+  DXPY_TRY(out.config, config::load_config(req.args, cwd, req.inifile, req.rootdir));
+  const config::Config& cfg = out.config;
+  const std::string& rootdir = cfg.rootdir;
+
+  // Positional arguments: a path (with an optional ::node suffix) or, when no such path
+  // exists and it holds a glob character, a pattern over node ids (Property 18).
+  std::vector<std::string> paths;
+  std::map<std::string, std::vector<std::string>> node_filters;  // abs path -> node-id suffixes
+  std::set<std::string> whole;                                   // abs paths selected whole
+  std::vector<std::string> patterns;
+  for (const auto& a : req.args) {
+    auto sep = a.find("::");
+    std::string path = absolute_path(join_path(cwd, a.substr(0, sep)));
+    if (!stat_path(path)) {
+      if (has_glob(a)) {
+        patterns.push_back(a);
+        continue;
+      }
+      return make_error(Errc::kUsage, "file or directory not found: " + a);
+    }
+    paths.push_back(path);
+    if (sep != std::string::npos) node_filters[path].push_back(a.substr(sep));
+    else whole.insert(path);
+  }
+  if (req.args.empty()) {
+    // pytest uses testpaths only when run from the rootdir.
+    if (cwd == rootdir) paths = expand_testpaths(cfg);
+    if (paths.empty()) paths.push_back(cwd);
+  } else if (paths.empty()) {
+    paths.push_back(cwd);  // only patterns: match them against everything under here
+  }
+
+  discovery::FileRules file_rules{cfg.python_files, cfg.norecursedirs};
+  CollectOptions copts;
+  copts.rootdir = rootdir;
+  copts.rules = discovery::NameRules{cfg.python_classes, cfg.python_functions};
+  std::set<std::string> seen;
+  for (auto& file : discovery::find_test_files(paths, file_rules))
+    if (seen.insert(file).second) copts.files.push_back(file);
+  if (req.use_cache) {
+    std::string cache = cache_dir(rootdir, out.notes);
+    if (!cache.empty()) copts.index_path = join_path(cache, "index.dxti");
+  }
+  Collected collected = collect_files(copts);
+  out.notes.insert(out.notes.end(), collected.notes.begin(), collected.notes.end());
+  out.notes.push_back("collection: " + std::to_string(collected.stats.reused) + " files from the index, " +
+                      std::to_string(collected.stats.rehashed) + " re-hashed, " +
+                      std::to_string(collected.stats.parsed) + " parsed" +
+                      (collected.stats.index_written ? "; index written" : ""));
+
+  DXPY_TRY(auto keyword, select::compile_keyword_option(req.keyword));
+  DXPY_TRY(auto markexpr, select::compile_mark_option(req.markexpr));
+
+  for (size_t i = 0; i < collected.records.size(); ++i) {
+    auto& rec = collected.records[i];
+    const std::string& file = copts.files[i];
+    if (!rec.error.empty()) {
+      std::string longrepr = rec.path + (rec.error_line ? ":" + std::to_string(rec.error_line) : "") + ": " + rec.error;
+      out.errors.push_back({rec.path, rec.error, longrepr});
+    }
+    auto filters = node_filters.find(file);
+    bool file_whole = whole.count(file) > 0 || filters == node_filters.end();
+    for (auto& t : rec.tests) {
+      t.file = file;  // the index may have been written from another checkout path
+      bool keep = file_whole;
+      if (!keep) {
+        std::string node = t.id.node_id();
+        std::string tail = node.substr(rec.path.size());
+        // "::TestC" selects the class, "::TestC::test_x" the method, "::test_x[1]" one param.
+        for (const auto& f : filters->second)
+          keep |= tail == f || tail.rfind(f + "::", 0) == 0 || tail.rfind(f + "[", 0) == 0;
+      }
+      if (keep && !patterns.empty()) {
+        bool any = false;
+        for (const auto& p : patterns) any |= select::matches_glob(p, t) || select::names_literally(p, t);
+        keep = any;
+      }
+      if (!keep) continue;  // not asked for: not "deselected" either
+      bool selected = true;
+      if (keyword) {
+        auto m = keyword->evaluate(select::KeywordMatcher::from_test(t));
+        if (!m) return Unexpected<Error>{m.error()};
+        selected = *m;
+      }
+      if (selected && markexpr) selected = markexpr->evaluate(select::MarkMatcher(t));
+      if (!selected) {
+        ++out.deselected;
+        continue;
+      }
+      out.tests.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
+}  // namespace dxpy::session

@@ -1,0 +1,38 @@
+#pragma once
+/// From the command line to the list of tests to run: configuration (rootdir, ini
+/// options), positional arguments (paths, node ids, glob patterns), collection through the
+/// index, then -k and -m.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dxpy/config/config.h"
+#include "dxpy/core/types.h"
+#include "dxpy/report/sink.h"
+#include "dxpy/util/expected.h"
+
+namespace dxpy::session {
+
+struct SelectionRequest {
+  std::vector<std::string> args;  // positional: paths, node ids, glob patterns
+  std::string inifile;            // -c
+  std::string rootdir;            // --rootdir
+  std::string keyword;            // -k
+  std::string markexpr;           // -m
+  bool use_cache = true;
+};
+
+struct Selection {
+  config::Config config;
+  std::vector<TestCase> tests;
+  std::vector<report::CollectionError> errors;
+  uint64_t deselected = 0;
+  std::vector<std::string> notes;  // for -v
+};
+
+/// kUsage for what pytest calls a usage error: a bad config file, a missing path, a bad
+/// -k or -m expression.
+Expected<Selection> select_tests(const SelectionRequest& req);
+
+}  // namespace dxpy::session
