@@ -14,6 +14,8 @@ peak RSS, and the ratio of each peer's time to dx-py's cold time.
                this measures its discovery plus start-up)
 
     bench/collect_bench.py [--repeat 5] [--quick]
+
+Trees are kept in $TMPDIR/dxpy-bench between runs.
 """
 import argparse
 import importlib
@@ -22,21 +24,30 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.dirname(sys.executable)
 SHARED = os.path.join(HERE, "..", "..", "shared")
-OUT = os.path.join(HERE, "out")
+WORK = os.path.join(os.environ.get("TMPDIR", "/tmp"), "dxpy-bench")
+
+
+ENV = dict(os.environ, VIRTUAL_ENV=os.path.dirname(BIN), PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
 
 
 def run_measured(cmd, cwd):
-    """Wall time (s) and peak RSS (MB) of one run of cmd."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    return wall, usage.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
+    """Wall time (s), peak RSS (MB) and exit code of one run of cmd.
+
+    GNU time reports the peak RSS: a child started from this Python process would inherit
+    the interpreter's RSS high-water mark at exec and hide a small tool's own peak."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        t0 = time.perf_counter()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], cwd=cwd, env=ENV,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - t0
+        lines = rss.read().split()
+    return wall, int(lines[-1]) / 1024.0 if lines else float("nan"), p.returncode
 
 
 def source_bytes(root, target):
@@ -58,7 +69,8 @@ def tools(root, target):
         ("pytest", [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
                     "--rootdir", root, target], None),
         ("rtest", [os.path.join(BIN, "rtest"), "--collect-only", target], None),
-        ("karva", [os.path.join(BIN, "karva"), "test", "-E", "test(=dxpy_selects_nothing)", target], None),
+        ("karva", [os.path.join(BIN, "karva"), "test", "-E", "test(=dxpy_selects_nothing)",
+                   os.path.join(root, target)], None),
     ]
 
 
@@ -91,11 +103,16 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="skip the 100,000-test tree")
     args = ap.parse_args()
+    # Each suite is copied out of the venv into its own folder, outside any project, so that
+    # every tool sees the same plain tree (karva and rtest look for a project root upwards).
     for name in ("toolz", "simplejson", "mpmath", "networkx"):
         pkg = os.path.dirname(importlib.import_module(name).__file__)
-        bench(name, os.path.dirname(pkg), os.path.basename(pkg), args.repeat)
+        root = os.path.join(WORK, name)
+        if not os.path.isdir(os.path.join(root, name)):
+            shutil.copytree(pkg, os.path.join(root, name), ignore=shutil.ignore_patterns("__pycache__"))
+        bench(name, root, name, args.repeat)
     if not args.quick:
-        tree = os.path.join(OUT, "gen100k")
+        tree = os.path.join(WORK, "gen100k")
         if not os.path.exists(os.path.join(tree, "expected.json")):
             subprocess.run([sys.executable, os.path.join(SHARED, "bench", "gen_suite.py"), tree, "--files", "2000",
                             "--tests", "50", "--mix", "trivial"], check=True, stdout=subprocess.DEVNULL)
