@@ -96,3 +96,27 @@ def test_inheritance_across_files(project):
     })
     r = project.run("--collect-only", "-q")
     assert ids(r) == ["tests/test_impl.py::TestImpl::test_shared", "tests/test_impl.py::TestImpl::test_own"]
+
+
+def test_editing_a_base_class_in_another_file_refreshes_its_subclasses(project):
+    project.write({
+        "tests/__init__.py": "",
+        "tests/base.py": "class BaseChecks:\n    def test_shared(self):\n        pass\n",
+        "tests/test_impl.py": "from tests.base import BaseChecks\n\nclass TestImpl(BaseChecks):\n    pass\n",
+    })
+    first = project.run("--collect-only", "-q")
+    assert ids(first) == ["tests/test_impl.py::TestImpl::test_shared"]
+    project.write({"tests/base.py": "class BaseChecks:\n    def test_shared(self):\n        pass\n\n"
+                                    "    def test_added(self):\n        pass\n"})
+    second = project.run("--collect-only", "-q")
+    assert ids(second) == ["tests/test_impl.py::TestImpl::test_shared", "tests/test_impl.py::TestImpl::test_added"]
+    third = project.run("--collect-only", "-v")
+    assert "1 files from the index, 0 re-hashed, 0 parsed" in third.err
+
+
+def test_a_run_on_part_of_the_tree_keeps_the_rest_of_the_index(project):
+    project.write({"a/test_a.py": "def test_a():\n    pass\n", "b/test_b.py": "def test_b():\n    pass\n"})
+    project.run("--collect-only")
+    project.run("--collect-only", "a")
+    r = project.run("--collect-only", "-v")
+    assert "2 files from the index, 0 re-hashed, 0 parsed" in r.err

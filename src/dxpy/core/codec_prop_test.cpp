@@ -106,7 +106,7 @@ struct Arbitrary<dxpy::FileRecord> {
                                   gen::set(&FileRecord::tests, gen::resize(8, gen::arbitrary<std::vector<dxpy::TestCase>>())),
                                   gen::set(&FileRecord::fixtures), gen::set(&FileRecord::imports),
                                   gen::set(&FileRecord::error), gen::set(&FileRecord::error_line),
-                                  gen::set(&FileRecord::outline));
+                                  gen::set(&FileRecord::outline), gen::set(&FileRecord::depends_on));
   }
 };
 

@@ -42,7 +42,7 @@ void visit_fields(V& v, ImportRef& x) { v(x.module); v(x.names); v(x.aliases); v
 template <class V>
 void visit_fields(V& v, FileRecord& x) {
   v(x.path); v(x.size); v(x.mtime_ns); v(x.content_hash); v(x.tests); v(x.fixtures); v(x.imports); v(x.error);
-  v(x.error_line); v(x.outline);
+  v(x.error_line); v(x.outline); v(x.depends_on);
 }
 
 // Exclusive upper bound of each enum's valid values.

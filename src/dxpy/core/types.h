@@ -129,6 +129,9 @@ struct FileRecord {
   /// Discovery's encoded Outline of the file, opaque here: classes in other files read
   /// it to resolve base classes defined in this one.
   std::string outline;
+  /// Other modules (rootdir-relative) whose outlines decided `tests`: base classes found
+  /// through imports. The tests are stale when one of them changes.
+  std::vector<std::string> depends_on;
   friend bool operator==(const FileRecord&, const FileRecord&) = default;
 };
 

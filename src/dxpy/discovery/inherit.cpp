@@ -56,6 +56,7 @@ std::optional<ClassRef> CrossFileResolver::class_in_module(const std::string& fr
   for (const auto& cand : module_candidates(from_path, level, module, has_init_)) {
     const Outline* o = load_(cand);
     if (!o) continue;
+    consulted_.insert(cand);
     const Def* found = nullptr;
     for (const auto& d : o->defs)
       if (d.kind == DefKind::kClass && d.name == name) found = &d;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "dxpy/discovery/rules.h"
@@ -28,6 +29,13 @@ class CrossFileResolver {
 
   std::optional<ClassRef> resolve(const Outline& from, const std::string& from_path, const std::string& base,
                                   int depth = 0);
+  /// The modules whose outlines were read since the last call, and forget them.
+  std::vector<std::string> take_consulted() {
+    std::vector<std::string> out(consulted_.begin(), consulted_.end());
+    consulted_.clear();
+    return out;
+  }
+
   BaseResolver as_base_resolver() {
     return [this](const Outline& o, const std::string& p, const std::string& b) { return resolve(o, p, b); };
   }
@@ -37,6 +45,7 @@ class CrossFileResolver {
                                           const std::string& name, int depth);
   OutlineLoader load_;
   std::function<bool(const std::string&)> has_init_;
+  std::set<std::string> consulted_;
 };
 
 }  // namespace dxpy::discovery

@@ -1,6 +1,7 @@
 #include "dxpy/discovery/scanner.h"
 
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <utility>
 
@@ -303,6 +304,76 @@ struct StringLexer {
   }
 };
 
+// ---- encoding -------------------------------------------------------------------------
+
+// The first byte of an invalid UTF-8 sequence (overlong forms, surrogates and code points
+// above U+10FFFF included, as Python's strict decoder), or `end`.
+const char* invalid_utf8(const char* p, const char* end) {
+  while (p < end) {
+    if (end - p >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p, 8);
+      if ((word & 0x8080808080808080ull) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    auto c = static_cast<unsigned char>(*p);
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int trail = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      trail = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      trail = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      trail = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return p;
+    }
+    if (end - p <= trail) return p;
+    auto c1 = static_cast<unsigned char>(p[1]);
+    if (c1 < lo || c1 > hi) return p;
+    for (int i = 2; i <= trail; ++i)
+      if ((static_cast<unsigned char>(p[i]) & 0xC0) != 0x80) return p;
+    p += trail + 1;
+  }
+  return end;
+}
+
+// Whether a PEP 263 declaration (`# -*- coding: latin-1 -*-` on line 1 or 2) names an
+// encoding other than UTF-8, so that bytes are not to be checked as UTF-8.
+bool declares_other_encoding(std::string_view src) {
+  for (int line = 0; line < 2 && !src.empty(); ++line) {
+    size_t eol = src.find_first_of("\r\n");
+    std::string_view l = src.substr(0, eol);
+    size_t i = l.find_first_not_of(" \t\f");
+    if (i != std::string_view::npos && l[i] == '#') {
+      for (size_t at = l.find("coding", i); at != std::string_view::npos; at = l.find("coding", at + 1)) {
+        size_t k = at + 6;
+        if (k >= l.size() || (l[k] != ':' && l[k] != '=')) continue;
+        ++k;
+        while (k < l.size() && (l[k] == ' ' || l[k] == '\t')) ++k;
+        std::string name;
+        for (; k < l.size() && (is_word(l[k]) || l[k] == '-' || l[k] == '.'); ++k)
+          name += static_cast<char>(l[k] == '_' ? '-' : (l[k] | 0x20));
+        if (name.empty()) continue;
+        return !(name == "utf8" || name.rfind("utf-8", 0) == 0);
+      }
+    }
+    if (eol == std::string_view::npos) break;
+    src.remove_prefix(eol + (src[eol] == '\r' && eol + 1 < src.size() && src[eol + 1] == '\n' ? 2 : 1));
+  }
+  return false;
+}
+
 // ---- tokens ---------------------------------------------------------------------------
 
 enum class T : uint8_t {
@@ -327,6 +398,38 @@ enum class T : uint8_t {
   kArrow,
   kOp,  // any other operator
 };
+
+// What a NAME token is, for the checks on neighbouring tokens.
+enum class Word : uint8_t {
+  kName,      // an identifier, also the soft keywords match, case, type and _
+  kValue,     // True, False, None: an operand
+  kOperator,  // a keyword that needs an operand after it: and, not, if, assert ...
+  kLambda,
+  kKeyword,   // other keywords: def, return, else, import ...
+};
+
+Word classify(std::string_view w) {
+  if (w.size() < 2 || w.size() > 8 || w[0] < 'A' || w[0] > 'y') return Word::kName;
+  static constexpr std::pair<std::string_view, Word> kWords[] = {
+      {"False", Word::kValue},       {"None", Word::kValue},        {"True", Word::kValue},
+      {"and", Word::kOperator},      {"as", Word::kOperator},       {"assert", Word::kOperator},
+      {"async", Word::kOperator},    {"await", Word::kOperator},    {"break", Word::kKeyword},
+      {"class", Word::kKeyword},     {"continue", Word::kKeyword},  {"def", Word::kKeyword},
+      {"del", Word::kOperator},      {"elif", Word::kOperator},     {"else", Word::kKeyword},
+      {"except", Word::kKeyword},    {"finally", Word::kKeyword},   {"for", Word::kOperator},
+      {"from", Word::kOperator},     {"global", Word::kOperator},   {"if", Word::kOperator},
+      {"import", Word::kKeyword},    {"in", Word::kOperator},       {"is", Word::kOperator},
+      {"lambda", Word::kLambda},     {"nonlocal", Word::kOperator}, {"not", Word::kOperator},
+      {"or", Word::kOperator},       {"pass", Word::kKeyword},      {"raise", Word::kKeyword},
+      {"return", Word::kKeyword},    {"try", Word::kKeyword},       {"while", Word::kOperator},
+      {"with", Word::kOperator},     {"yield", Word::kKeyword},
+  };
+  for (const auto& [k, v] : kWords)
+    if (k == w) return v;
+  return Word::kName;
+}
+
+bool is_soft_keyword(std::string_view w) { return w == "match" || w == "case" || w == "type"; }
 
 struct Token {
   T kind = T::kEof;
@@ -376,6 +479,11 @@ class Scanner {
       for (const char* q = p_; q < static_cast<const char*>(nul); ++q) line += *q == '\n';
       return error_outline(SyntaxIssue{line, "source code cannot contain null bytes"});
     }
+    // Names and string literals must be UTF-8 unless another encoding is declared;
+    // comments need not be (the import system lets them pass). Checked per token only in
+    // the rare file that is not valid UTF-8 as a whole.
+    check_utf8_ = invalid_utf8(p_, end_) != end_ &&
+                  !declares_other_encoding(std::string_view(p_, static_cast<size_t>(end_ - p_)));
     frames_.push_back(Frame{0, 0, Context{&out_.defs, &out_.assignments, false, false, false}});
     while (!failed_) {
       uint32_t col = 0, alt = 0;
@@ -385,10 +493,10 @@ class Scanner {
       statement(frames_.back().ctx);
       if (failed_) break;
       if (tok_.kind == T::kEof) break;
-      if (tok_.kind != T::kNewline) fail(tok_.line, "invalid syntax");
+      if (tok_.kind != T::kNewline) fail_syntax(tok_.line, "invalid syntax");
     }
-    if (!failed_ && block_pending_) fail(line_, "expected an indented block");
-    if (!failed_ && !decorators_.empty()) fail(line_, "invalid syntax: decorator without a definition");
+    if (!failed_ && block_pending_) fail_syntax(line_, "expected an indented block");
+    if (!failed_ && !decorators_.empty()) fail_syntax(line_, "invalid syntax: decorator without a definition");
     if (failed_) return error_outline(issue_);
     return std::move(out_);
   }
@@ -400,6 +508,7 @@ class Scanner {
     return o;
   }
 
+  // A tokenizer error: it ends the scan.
   void fail(uint32_t line, const char* message) {
     if (failed_) return;
     failed_ = true;
@@ -407,6 +516,18 @@ class Scanner {
     p_ = end_;
     depth_ = 0;
     tok_ = Token{T::kEof, 0, line_, end_, end_};
+  }
+
+  // A grammar error. As CPython, read the rest of the file first: a tokenizer error there
+  // (an unterminated string, a stray bracket; an unclosed one when this error lies inside
+  // brackets) is reported instead, since it is the likelier cause.
+  void fail_syntax(uint32_t line, const char* message) {
+    if (failed_) return;
+    draining_ = true;
+    drain_inside_brackets_ = depth_ > 0;
+    while (!failed_ && tok_.kind != T::kEof) lex();
+    draining_ = false;
+    fail(line, message);
   }
 
   // ---- lexing ----
@@ -453,10 +574,95 @@ class Scanner {
     }
   }
 
+  // Flags of the previous token on the logical line, for check_pair.
+  static constexpr uint8_t kEndsOperand = 1;   // a name, literal or closing bracket
+  static constexpr uint8_t kNeedsOperand = 2;  // an operator or keyword that needs one after it
+  static constexpr uint8_t kSoftStart = 4;     // match, case or type starting a statement
+  static constexpr uint8_t kIsString = 8;
+  static constexpr uint8_t kNoComma = 16;      // an opening bracket or a comma
+  static constexpr uint8_t kIsLambda = 32;
+  static constexpr uint8_t kStatementStart = 64;
+
   void advance() {
+    lex();
+    if (!failed_) check_pair();
+  }
+
+  // Errors two neighbouring tokens show without a grammar: two operands in a row
+  // (`asert x`, `f(a b)`), an operator with nothing after it (`x = 1 +`, `assert`), `(,`.
+  void check_pair() {
+    const T k = tok_.kind;
+    uint8_t cur = 0;
+    bool operand = false;
+    switch (k) {
+      case T::kName:
+        switch (classify(tok_.text())) {
+          case Word::kName:
+            if ((prev_ & kStatementStart) && is_soft_keyword(tok_.text())) cur |= kSoftStart;
+            [[fallthrough]];
+          case Word::kValue:
+            cur |= kEndsOperand;
+            operand = true;
+            break;
+          case Word::kOperator:
+            cur |= kNeedsOperand;
+            break;
+          case Word::kLambda:
+            cur |= kNeedsOperand | kIsLambda;
+            break;
+          case Word::kKeyword:
+            break;
+        }
+        break;
+      case T::kNumber:
+        cur |= kEndsOperand;
+        operand = true;
+        break;
+      case T::kString:
+        cur |= kEndsOperand | kIsString;
+        operand = true;
+        break;
+      case T::kClose:
+        cur |= kEndsOperand;
+        break;
+      case T::kOpen:
+        cur |= kNoComma;
+        break;
+      case T::kComma:
+        cur |= kNoComma;
+        break;
+      case T::kAssign:
+      case T::kWalrus:
+      case T::kArrow:
+      case T::kDot:
+      case T::kAt:
+      case T::kOp:
+        cur |= kNeedsOperand;
+        break;
+      case T::kNewline:
+      case T::kSemi:
+      case T::kColon:
+        cur |= kStatementStart;
+        break;
+      default:
+        break;
+    }
+    bool bad = false;
+    if ((prev_ & kEndsOperand) && operand)
+      bad = !(prev_ & kSoftStart) && !((prev_ & kIsString) && k == T::kString);
+    if (prev_ & kNeedsOperand) {
+      bad |= k == T::kNewline || k == T::kEof || k == T::kClose || k == T::kComma || k == T::kSemi ||
+             k == T::kAssign || (k == T::kColon && !(prev_ & kIsLambda));
+    }
+    if ((prev_ & kNoComma) && k == T::kComma) bad = true;
+    if (bad) return fail_syntax(tok_.line, "invalid syntax");
+    prev_ = cur;
+  }
+
+  void lex() {
     for (;;) {
       if (p_ >= end_) {
-        if (depth_ > 0 && !failed_) {
+        if (depth_ > 0 && !failed_ && (!draining_ || drain_inside_brackets_)) {
           fail(open_line_[depth_ - 1], "bracket was never closed");
           return;
         }
@@ -504,6 +710,7 @@ class Scanner {
           if (p_ < end_ && cls(*p_) == kQuote && p_ - b <= 2) {
             if (uint8_t f = prefix_flags(b, p_)) return lex_string(b, f);
           }
+          if (check_utf8_ && !valid_utf8(b, line_)) return;
           return set(T::kName, b);
         }
         case kDigit:
@@ -552,6 +759,15 @@ class Scanner {
     }
   }
 
+  // Checks [b, p_), which starts on `line`.
+  bool valid_utf8(const char* b, uint32_t line) {
+    const char* bad = invalid_utf8(b, p_);
+    if (bad == p_) return true;
+    for (const char* q = b; q < bad; ++q) line += *q == '\n';
+    fail(line, "invalid UTF-8, and no encoding declared");
+    return false;
+  }
+
   void set(T kind, const char* b) { tok_ = Token{kind, depth_, line_, b, p_}; }
 
   void lex_string(const char* b, uint8_t flags) {
@@ -560,20 +776,36 @@ class Scanner {
     lx.string(flags, 0);
     if (lx.error) return fail(lx.error_line, lx.error);
     p_ = lx.p;
+    if (check_utf8_ && !valid_utf8(b, start)) return;
     tok_ = Token{T::kString, depth_, start, b, p_};
     line_ = lx.line;
   }
 
+  // A number as CPython's tokenizer reads it, so that `1if x else 2` is three tokens.
   void lex_number(const char* b) {
-    while (p_ < end_) {
-      char c = *p_;
-      if (is_word(c) || c == '.') {
+    auto digits = [this](bool hex) {
+      while (p_ < end_ && (cls(*p_) == kDigit || *p_ == '_' || (hex && std::isxdigit(static_cast<unsigned char>(*p_)))))
         ++p_;
-        if ((c == 'e' || c == 'E') && p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      } else {
-        break;
+    };
+    if (*p_ == '0' && p_ + 1 < end_ && std::strchr("xXoObB", p_[1]) && p_[1] != '\0') {
+      p_ += 2;
+      digits(true);
+      return set(T::kNumber, b);
+    }
+    digits(false);
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      digits(false);
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      const char* q = p_ + 1;
+      if (q < end_ && (*q == '+' || *q == '-')) ++q;
+      if (q < end_ && cls(*q) == kDigit) {
+        p_ = q;
+        digits(false);
       }
     }
+    if (p_ < end_ && (*p_ == 'j' || *p_ == 'J')) ++p_;
     set(T::kNumber, b);
   }
 
@@ -660,8 +892,9 @@ class Scanner {
     uint32_t line;
     uint32_t depth;
     Token tok;
+    uint8_t prev;
   };
-  Saved save() const { return Saved{p_, line_, depth_, tok_}; }
+  Saved save() const { return Saved{p_, line_, depth_, tok_, prev_}; }
   // Only from a statement's start (depth 0): brackets opened since are forgotten with depth_.
   void restore(const Saved& s) {
     if (failed_) return;
@@ -669,6 +902,7 @@ class Scanner {
     line_ = s.line;
     depth_ = s.depth;
     tok_ = s.tok;
+    prev_ = s.prev;
   }
 
   bool at_end_of_line() const { return tok_.kind == T::kNewline || tok_.kind == T::kEof; }
@@ -676,13 +910,13 @@ class Scanner {
   bool indent(uint32_t col, uint32_t alt) {
     const Frame& top = frames_.back();
     if (!decorators_.empty() && col != top.col) {
-      fail(line_, "invalid syntax: decorator without a definition");
+      fail_syntax(line_, "invalid syntax: decorator without a definition");
       return false;
     }
     if (block_pending_) {
       block_pending_ = false;
       if (col <= top.col) {
-        fail(line_, "expected an indented block");
+        fail_syntax(line_, "expected an indented block");
         return false;
       }
       if (alt <= top.alt_col) {
@@ -697,7 +931,7 @@ class Scanner {
       return true;
     }
     if (col > top.col) {
-      fail(line_, "unexpected indent");
+      fail_syntax(line_, "unexpected indent");
       return false;
     }
     while (col < frames_.back().col) frames_.pop_back();
@@ -715,7 +949,7 @@ class Scanner {
   void statement(const Context& ctx) {
     if (ctx.match_body) {
       if (tok_.is("case")) return compound(ctx, false);
-      return fail(tok_.line, "invalid syntax: expected 'case'");
+      return fail_syntax(tok_.line, "invalid syntax: expected 'case'");
     }
     if (tok_.kind == T::kAt) return decorator();
     if (tok_.kind == T::kName) {
@@ -727,14 +961,14 @@ class Scanner {
         advance();
         if (tok_.is("def")) return function(ctx, DefKind::kAsyncFunction, line);
         if (tok_.is("for") || tok_.is("with")) return compound(ctx, false);
-        return fail(line, "invalid syntax");
+        return fail_syntax(line, "invalid syntax");
       }
       if (w == "if" || w == "elif" || w == "else" || w == "while" || w == "for" || w == "try" ||
           w == "except" || w == "finally" || w == "with")
         return compound(ctx, false);
       if (w == "match" && is_match_statement()) return compound(ctx, true);
     }
-    if (!decorators_.empty()) return fail(tok_.line, "invalid syntax: decorator without a definition");
+    if (!decorators_.empty()) return fail_syntax(tok_.line, "invalid syntax: decorator without a definition");
     simple_statements(ctx);
   }
 
@@ -801,7 +1035,7 @@ class Scanner {
     while (!at_end_of_line()) advance();
     if (failed_) return;
     std::string text = fold(b, tok_.begin);
-    if (text.empty()) return fail(line, "invalid syntax");
+    if (text.empty()) return fail_syntax(line, "invalid syntax");
     decorators_.push_back(Decorator{std::move(text), line});
   }
 
@@ -812,9 +1046,9 @@ class Scanner {
       block_pending_ = true;
       pending_ctx_ = ctx;
     } else if (tok_.kind == T::kEof) {
-      fail(tok_.line, "expected an indented block");
+      fail_syntax(tok_.line, "expected an indented block");
     } else if (ctx.match_body) {
-      fail(tok_.line, "invalid syntax");
+      fail_syntax(tok_.line, "invalid syntax");
     } else {
       simple_statements(ctx);
     }
@@ -823,7 +1057,7 @@ class Scanner {
   void compound(const Context& ctx, bool match) {
     advance();
     skip_expression(0, {T::kColon});
-    if (tok_.kind != T::kColon) return fail(tok_.line, "expected ':'");
+    if (tok_.kind != T::kColon) return fail_syntax(tok_.line, "expected ':'");
     body(Context{ctx.defs, nullptr, ctx.defs != nullptr, true, match});
   }
 
@@ -833,11 +1067,11 @@ class Scanner {
     d.line = line;
     d.conditional = ctx.conditional;
     advance();
-    if (tok_.kind != T::kName) return fail(tok_.line, "invalid syntax");
+    if (tok_.kind != T::kName) return fail_syntax(tok_.line, "invalid syntax");
     d.name = tok_.text();
     advance();
     if (tok_.kind == T::kOpen && *tok_.begin == '[') skip_brackets();
-    if (tok_.kind != T::kOpen || *tok_.begin != '(') return fail(tok_.line, "expected '('");
+    if (tok_.kind != T::kOpen || *tok_.begin != '(') return fail_syntax(tok_.line, "expected '('");
     advance();
     while (tok_.kind != T::kClose) {
       bool marker = false;
@@ -849,7 +1083,7 @@ class Scanner {
         d.params.emplace_back(tok_.text());
         advance();
       } else if (!marker || (tok_.kind != T::kComma && tok_.kind != T::kClose)) {
-        return fail(tok_.line, "invalid syntax");
+        return fail_syntax(tok_.line, "invalid syntax");
       }
       if (tok_.kind == T::kColon) {
         advance();
@@ -857,13 +1091,13 @@ class Scanner {
       }
       if (tok_.kind == T::kAssign) {
         advance();
-        if (tok_.kind == T::kComma || tok_.kind == T::kClose) return fail(tok_.line, "expected default value");
+        if (tok_.kind == T::kComma || tok_.kind == T::kClose) return fail_syntax(tok_.line, "expected default value");
         skip_expression(1, {T::kComma});
       }
       if (tok_.kind == T::kComma) {
         advance();
       } else if (tok_.kind != T::kClose) {
-        return fail(tok_.line, "invalid syntax");
+        return fail_syntax(tok_.line, "invalid syntax");
       }
     }
     advance();
@@ -871,7 +1105,7 @@ class Scanner {
       advance();
       skip_expression(0, {T::kColon});
     }
-    if (tok_.kind != T::kColon) return fail(tok_.line, "expected ':'");
+    if (tok_.kind != T::kColon) return fail_syntax(tok_.line, "expected ':'");
     d.decorators = std::move(decorators_);
     decorators_.clear();
     if (ctx.defs) ctx.defs->push_back(std::move(d));
@@ -884,7 +1118,7 @@ class Scanner {
     d.line = line;
     d.conditional = ctx.conditional;
     advance();
-    if (tok_.kind != T::kName) return fail(tok_.line, "invalid syntax");
+    if (tok_.kind != T::kName) return fail_syntax(tok_.line, "invalid syntax");
     d.name = tok_.text();
     advance();
     if (tok_.kind == T::kOpen && *tok_.begin == '[') skip_brackets();
@@ -900,14 +1134,14 @@ class Scanner {
         skip_expression(1, {T::kComma});
         if (failed_) return;
         std::string text = fold(b, tok_.begin);
-        if (text.empty()) return fail(tok_.line, "invalid syntax");
+        if (text.empty()) return fail_syntax(tok_.line, "invalid syntax");
         if (!keyword) d.bases.push_back(std::move(text));
         if (tok_.kind == T::kComma) advance();
-        else if (tok_.kind != T::kClose) return fail(tok_.line, "invalid syntax");
+        else if (tok_.kind != T::kClose) return fail_syntax(tok_.line, "invalid syntax");
       }
       advance();
     }
-    if (tok_.kind != T::kColon) return fail(tok_.line, "expected ':'");
+    if (tok_.kind != T::kColon) return fail_syntax(tok_.line, "expected ':'");
     d.decorators = std::move(decorators_);
     decorators_.clear();
     Context inner{nullptr, nullptr, false, true, false};
@@ -926,7 +1160,7 @@ class Scanner {
         std::string_view w = tok_.text();
         if (w == "import") import_names(ctx);
         else if (w == "from") import_from(ctx);
-        else if (is_compound_keyword(w)) return fail(tok_.line, "invalid syntax");
+        else if (is_compound_keyword(w)) return fail_syntax(tok_.line, "invalid syntax");
         else if (ctx.assignments) assignment(*ctx.assignments);
         else skip_statement();
       } else {
@@ -951,7 +1185,7 @@ class Scanner {
       skip_statement();
       if (failed_) return;
       std::string value = fold(b, tok_.begin);
-      if (value.empty()) return fail(name.line, "invalid syntax");
+      if (value.empty()) return fail_syntax(name.line, "invalid syntax");
       out.push_back(Assignment{std::string(name.text()), std::move(value), name.line});
       return;
     }
@@ -962,7 +1196,7 @@ class Scanner {
   bool dotted_name(std::string& module) {
     for (;;) {
       if (tok_.kind != T::kName) {
-        fail(tok_.line, "invalid syntax");
+        fail_syntax(tok_.line, "invalid syntax");
         return false;
       }
       module += tok_.text();
@@ -978,7 +1212,7 @@ class Scanner {
     if (!tok_.is("as")) return true;
     advance();
     if (tok_.kind != T::kName) {
-      fail(tok_.line, "invalid syntax");
+      fail_syntax(tok_.line, "invalid syntax");
       return false;
     }
     alias = tok_.text();
@@ -1011,8 +1245,8 @@ class Scanner {
       else break;
     }
     if (!tok_.is("import") && !dotted_name(imp.module)) return;
-    if (!tok_.is("import")) return fail(tok_.line, "invalid syntax");
-    if (imp.level == 0 && imp.module.empty()) return fail(tok_.line, "invalid syntax");
+    if (!tok_.is("import")) return fail_syntax(tok_.line, "invalid syntax");
+    if (imp.level == 0 && imp.module.empty()) return fail_syntax(tok_.line, "invalid syntax");
     advance();
     if (tok_.kind == T::kStar) {
       imp.names.emplace_back("*");
@@ -1022,7 +1256,7 @@ class Scanner {
       if (parens) advance();
       bool renamed = false;
       for (;;) {
-        if (tok_.kind != T::kName) return fail(tok_.line, "invalid syntax");
+        if (tok_.kind != T::kName) return fail_syntax(tok_.line, "invalid syntax");
         imp.names.emplace_back(tok_.text());
         advance();
         if (!alias(imp.aliases.emplace_back())) return;
@@ -1033,7 +1267,7 @@ class Scanner {
       }
       if (!renamed) imp.aliases.clear();
       if (parens) {
-        if (tok_.kind != T::kClose) return fail(tok_.line, "invalid syntax");
+        if (tok_.kind != T::kClose) return fail_syntax(tok_.line, "invalid syntax");
         advance();
       }
     }
@@ -1048,7 +1282,11 @@ class Scanner {
   char stack_[kMaxNesting] = {};
   uint32_t open_line_[kMaxNesting] = {};
   Token tok_;
+  uint8_t prev_ = kStatementStart;
   bool failed_ = false;
+  bool draining_ = false;
+  bool check_utf8_ = false;
+  bool drain_inside_brackets_ = false;
   SyntaxIssue issue_;
 
   Outline out_;

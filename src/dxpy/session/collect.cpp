@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <memory>
 #include <cstring>
 #include <optional>
@@ -31,38 +32,136 @@ std::optional<index::IndexReader> open_index(const CollectOptions& opts, std::ve
   return std::nullopt;
 }
 
-// Classes whose bases live in other modules: collect them again with a resolver that reads
-// those modules' outlines (from this run's records, else by parsing the module).
-void resolve_inheritance(const CollectOptions& opts, std::vector<FileRecord>& records) {
-  std::map<std::string, size_t> by_path;
-  for (size_t i = 0; i < records.size(); ++i) by_path[records[i].path] = i;
-  std::map<std::string, std::unique_ptr<discovery::Outline>> cache;
-  auto load = [&](const std::string& rel) -> const discovery::Outline* {
-    auto [it, fresh] = cache.try_emplace(rel);
-    if (!fresh) return it->second.get();
-    if (auto rec = by_path.find(rel); rec != by_path.end()) {
-      if (auto o = discovery::decode_outline(records[rec->second].outline))
-        it->second = std::make_unique<discovery::Outline>(std::move(*o));
-      return it->second.get();
-    }
-    if (auto src = read_file(join_path(opts.rootdir, rel)))
-      it->second = std::make_unique<discovery::Outline>(discovery::parse_outline(*src));
-    return it->second.get();
-  };
-  auto has_init = [&](const std::string& dir) {
-    return ::access(join_path(join_path(opts.rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
-  };
-  discovery::CrossFileResolver resolver(load, has_init);
-  discovery::BaseResolver base_resolver = resolver.as_base_resolver();
-  for (size_t i = 0; i < records.size(); ++i) {
-    FileRecord& rec = records[i];
-    if (rec.outline.empty() || !rec.error.empty()) continue;
-    const discovery::Outline* o = load(rec.path);
-    if (!o || !discovery::has_foreign_bases(*o)) continue;
-    std::string outline = std::move(rec.outline);
-    discovery::apply_rules(*o, opts.files[i], opts.rules, rec, &base_resolver);
-    rec.outline = std::move(outline);
+// Classes whose bases live in other modules are collected again with a resolver that reads
+// those modules' outlines: from this run's records, else from the index ("support" records
+// of modules that hold no tests), else by parsing the module. A record keeps the modules it
+// consulted (depends_on), so a later run redoes the work only when one of them changed.
+class Inheritance {
+ public:
+  Inheritance(const CollectOptions& opts, const std::optional<index::IndexReader>& idx, std::vector<FileRecord>& records,
+              const std::vector<bool>& fresh)
+      : opts_(opts), idx_(idx), records_(records), fresh_(fresh),
+        resolver_([this](const std::string& rel) { return load(rel); },
+                  [this](const std::string& dir) {
+                    return ::access(join_path(join_path(opts_.rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
+                  }) {
+    for (size_t i = 0; i < records_.size(); ++i) by_path_[records_[i].path] = i;
   }
+
+  void run() {
+    discovery::BaseResolver base = resolver_.as_base_resolver();
+    for (size_t i = 0; i < records_.size(); ++i) {
+      FileRecord& rec = records_[i];
+      if (rec.outline.empty() || !rec.error.empty()) continue;
+      if (!fresh_[i]) {
+        if (rec.depends_on.empty()) continue;  // resolved when it was parsed; nothing to follow
+        bool stale = false;
+        for (const auto& dep : rec.depends_on) stale |= changed(dep);
+        if (!stale) continue;
+      }
+      const discovery::Outline* o = load(rec.path);
+      if (!o || !discovery::has_foreign_bases(*o)) continue;
+      resolver_.take_consulted();
+      std::string outline = std::move(rec.outline);
+      discovery::apply_rules(*o, opts_.files[i], opts_.rules, rec, &base);
+      rec.outline = std::move(outline);
+      rec.depends_on = resolver_.take_consulted();
+    }
+  }
+
+  /// Records of the modules without tests that were consulted, for the index.
+  std::vector<FileRecord> support_records() {
+    std::vector<FileRecord> out;
+    for (auto& [path, rec] : support_)
+      if (rec) out.push_back(std::move(*rec));
+    return out;
+  }
+  bool any_support_changed() const { return support_changed_; }
+
+ private:
+  // Whether the module at `rel` differs from what the index knew.
+  bool changed(const std::string& rel) {
+    if (auto it = by_path_.find(rel); it != by_path_.end()) return fresh_[it->second];
+    const FileRecord* rec = support(rel);
+    return !rec || changed_support_.count(rel) > 0;
+  }
+
+  const FileRecord* support(const std::string& rel) {
+    auto [it, fresh] = support_.try_emplace(rel);
+    if (!fresh) return it->second ? &*it->second : nullptr;
+    std::string abs = join_path(opts_.rootdir, rel);
+    auto st = stat_path(abs);
+    if (!st || !st->is_file) return nullptr;
+    std::optional<size_t> row = idx_ ? idx_->find(rel) : std::nullopt;
+    if (row && idx_->file_size(*row) == st->size && idx_->file_mtime_ns(*row) == st->mtime_ns) {
+      if (auto r = idx_->record(*row)) {
+        it->second = std::move(*r);
+        return &*it->second;
+      }
+    }
+    auto src = read_file(abs);
+    if (!src) return nullptr;
+    FileRecord rec;
+    rec.path = rel;
+    rec.size = src->size();
+    rec.mtime_ns = st->mtime_ns;
+    rec.content_hash = blake3(*src);
+    support_changed_ = true;
+    if (row && idx_->file_hash(*row) == rec.content_hash) {
+      if (auto r = idx_->record(*row)) {
+        r->size = rec.size;
+        r->mtime_ns = rec.mtime_ns;
+        it->second = std::move(*r);
+        return &*it->second;
+      }
+    }
+    rec.outline = discovery::encode_outline(discovery::parse_outline(*src));
+    changed_support_.insert(rel);
+    it->second = std::move(rec);
+    return &*it->second;
+  }
+
+  const discovery::Outline* load(const std::string& rel) {
+    auto [it, fresh] = outlines_.try_emplace(rel);
+    if (!fresh) return it->second.get();
+    const std::string* bytes = nullptr;
+    if (auto r = by_path_.find(rel); r != by_path_.end()) bytes = &records_[r->second].outline;
+    else if (const FileRecord* rec = support(rel)) bytes = &rec->outline;
+    if (bytes)
+      if (auto o = discovery::decode_outline(*bytes)) it->second = std::make_unique<discovery::Outline>(std::move(*o));
+    return it->second.get();
+  }
+
+  const CollectOptions& opts_;
+  const std::optional<index::IndexReader>& idx_;
+  std::vector<FileRecord>& records_;
+  const std::vector<bool>& fresh_;
+  std::map<std::string, size_t> by_path_;
+  std::map<std::string, std::optional<FileRecord>> support_;
+  std::set<std::string> changed_support_;
+  bool support_changed_ = false;
+  std::map<std::string, std::unique_ptr<discovery::Outline>> outlines_;
+  discovery::CrossFileResolver resolver_;
+};
+
+// The new index: this run's records, plus the old index's records of files this run did not
+// look at (a run on part of the tree must not forget the rest) that still exist.
+Expected<void> write_all(const CollectOptions& opts, const std::optional<index::IndexReader>& idx,
+                         const std::vector<FileRecord>& tests, const std::vector<FileRecord>& support) {
+  std::vector<FileRecord> all = tests;
+  all.insert(all.end(), support.begin(), support.end());
+  if (idx) {
+    std::set<std::string_view> seen;
+    for (const auto& r : all) seen.insert(r.path);
+    std::vector<FileRecord> kept;
+    for (size_t i = 0; i < idx->file_count(); ++i) {
+      std::string_view path = idx->file_path(i);
+      if (seen.count(path) || !stat_path(join_path(opts.rootdir, path))) continue;
+      if (auto r = idx->record(i)) kept.push_back(std::move(*r));
+    }
+    all.insert(all.end(), std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
+  }
+  return index::write_index(opts.index_path, opts.rootdir, all);
 }
 
 }  // namespace
@@ -74,7 +173,7 @@ Collected collect_files(const CollectOptions& opts) {
   out.records.resize(n);
   std::vector<std::string> sources(n);
   std::vector<bool> need_parse(n, false);
-  bool changed = !idx.has_value() || idx->file_count() != n;
+  bool changed = !idx.has_value();
 
   for (size_t i = 0; i < n; ++i) {
     FileRecord& rec = out.records[i];
@@ -129,7 +228,10 @@ Collected collect_files(const CollectOptions& opts) {
     for (auto& t : pool) t.join();
   }
 
-  resolve_inheritance(opts, out.records);
+  Inheritance inheritance(opts, idx, out.records, need_parse);
+  inheritance.run();
+  std::vector<FileRecord> support = inheritance.support_records();
+  changed |= inheritance.any_support_changed();
 
   if (changed && !opts.index_path.empty()) {
     // One writer at a time; a run that finds the lock taken leaves the writing to the other.
@@ -138,7 +240,7 @@ Collected collect_files(const CollectOptions& opts) {
       out.notes.push_back("index not written: " + lock.error().message);
     } else if (!lock->has_value()) {
       out.notes.push_back("index not written: another run is writing it");
-    } else if (auto w = index::write_index(opts.index_path, opts.rootdir, out.records); !w) {
+    } else if (auto w = write_all(opts, idx, out.records, support); !w) {
       out.notes.push_back("index not written: " + w.error().message);
     } else {
       out.stats.index_written = true;
