@@ -61,3 +61,31 @@ def test_unusable_cache_folder_means_no_cache_not_failure(project):
     assert r.code == 0
     assert "no cache" in r.err
     assert "1 passed" in r.out
+
+
+def test_index_from_another_root_is_rebuilt(project, tmp_path_factory):
+    import shutil
+    project.write({"test_a.py": "def test_a():\n    pass\n"})
+    project.run("--collect-only")
+    other = tmp_path_factory.mktemp("moved")
+    shutil.copytree(project.root, other / "proj")
+    import subprocess
+    from conftest import DX_PY
+    r = subprocess.run([DX_PY, "test", "--collect-only", "-v"], cwd=other / "proj", capture_output=True, text=True)
+    assert r.returncode == 0
+    assert "<Function test_a>" in r.stdout
+    assert "ignored" in r.stderr and "rebuilding" in r.stderr
+
+
+def test_two_runs_at_once_both_complete_and_leave_a_valid_index(project):
+    import subprocess
+    from conftest import DX_PY
+    project.write({f"tests/test_m{i}.py": f"def test_{i}():\n    pass\n" for i in range(200)})
+    procs = [subprocess.Popen([DX_PY, "test", "--collect-only", "-q"], cwd=project.root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+        assert "200 tests collected" in out
+    after = project.run("--collect-only", "-v")
+    assert "200 files from the index, 0 re-hashed, 0 parsed" in collection_line(after)

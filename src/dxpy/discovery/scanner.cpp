@@ -399,34 +399,65 @@ enum class T : uint8_t {
   kOp,  // any other operator
 };
 
-// What a NAME token is, for the checks on neighbouring tokens.
-enum class Word : uint8_t {
-  kName,      // an identifier, also the soft keywords match, case, type and _
-  kValue,     // True, False, None: an operand
-  kOperator,  // a keyword that needs an operand after it: and, not, if, assert ...
-  kLambda,
-  kKeyword,   // other keywords: def, return, else, import ...
-};
+// Facts about a token for the checks on neighbouring tokens (Scanner::check_pair).
+using Traits = uint16_t;
+constexpr Traits kOperand = 1;          // a name, literal or True/False/None: starts and ends an operand
+constexpr Traits kEndsOperand = 2;      // kOperand, or a closing bracket
+constexpr Traits kNeedsOperand = 4;     // an operator or keyword that needs an operand after it
+constexpr Traits kStatementOnly = 8;    // a keyword only a statement (or clause) starts with
+constexpr Traits kLambda = 16;
+constexpr Traits kAsync = 32;
+constexpr Traits kString = 64;
+constexpr Traits kSoftStart = 128;      // match, case or type at the start of a statement
+constexpr Traits kOpenBracket = 256;
+constexpr Traits kOpenNoSlice = 512;    // '(' or '{': no ':' may follow
+constexpr Traits kComma = 1024;
+constexpr Traits kStatementStart = 2048;  // the line's start, ';' or ':'
 
-Word classify(std::string_view w) {
-  if (w.size() < 2 || w.size() > 8 || w[0] < 'A' || w[0] > 'y') return Word::kName;
-  static constexpr std::pair<std::string_view, Word> kWords[] = {
-      {"False", Word::kValue},       {"None", Word::kValue},        {"True", Word::kValue},
-      {"and", Word::kOperator},      {"as", Word::kOperator},       {"assert", Word::kOperator},
-      {"async", Word::kOperator},    {"await", Word::kOperator},    {"break", Word::kKeyword},
-      {"class", Word::kKeyword},     {"continue", Word::kKeyword},  {"def", Word::kKeyword},
-      {"del", Word::kOperator},      {"elif", Word::kOperator},     {"else", Word::kKeyword},
-      {"except", Word::kKeyword},    {"finally", Word::kKeyword},   {"for", Word::kOperator},
-      {"from", Word::kOperator},     {"global", Word::kOperator},   {"if", Word::kOperator},
-      {"import", Word::kKeyword},    {"in", Word::kOperator},       {"is", Word::kOperator},
-      {"lambda", Word::kLambda},     {"nonlocal", Word::kOperator}, {"not", Word::kOperator},
-      {"or", Word::kOperator},       {"pass", Word::kKeyword},      {"raise", Word::kKeyword},
-      {"return", Word::kKeyword},    {"try", Word::kKeyword},       {"while", Word::kOperator},
-      {"with", Word::kOperator},     {"yield", Word::kKeyword},
+// The traits of a NAME token: keywords by their grammar, any other name is an operand.
+Traits word_traits(std::string_view w) {
+  constexpr Traits kName = kOperand | kEndsOperand;
+  if (w.size() < 2 || w.size() > 8 || w[0] < 'A' || w[0] > 'y') return kName;
+  static constexpr std::pair<std::string_view, Traits> kWords[] = {
+      {"False", kName},
+      {"None", kName},
+      {"True", kName},
+      {"and", kNeedsOperand},
+      {"as", kNeedsOperand},
+      {"assert", kNeedsOperand | kStatementOnly},
+      {"async", kNeedsOperand | kAsync},
+      {"await", kNeedsOperand},
+      {"break", kStatementOnly},
+      {"class", kStatementOnly},
+      {"continue", kStatementOnly},
+      {"def", kStatementOnly},
+      {"del", kNeedsOperand | kStatementOnly},
+      {"elif", kNeedsOperand | kStatementOnly},
+      {"else", 0},
+      {"except", kStatementOnly},
+      {"finally", kStatementOnly},
+      {"for", kNeedsOperand},
+      {"from", kNeedsOperand},
+      {"global", kNeedsOperand | kStatementOnly},
+      {"if", kNeedsOperand},
+      {"import", 0},
+      {"in", kNeedsOperand},
+      {"is", kNeedsOperand},
+      {"lambda", kNeedsOperand | kLambda},
+      {"nonlocal", kNeedsOperand | kStatementOnly},
+      {"not", kNeedsOperand},
+      {"or", kNeedsOperand},
+      {"pass", kStatementOnly},
+      {"raise", kStatementOnly},
+      {"return", kStatementOnly},
+      {"try", kStatementOnly},
+      {"while", kNeedsOperand | kStatementOnly},
+      {"with", kNeedsOperand | kStatementOnly},
+      {"yield", 0},
   };
   for (const auto& [k, v] : kWords)
     if (k == w) return v;
-  return Word::kName;
+  return kName;
 }
 
 bool is_soft_keyword(std::string_view w) { return w == "match" || w == "case" || w == "type"; }
@@ -574,62 +605,36 @@ class Scanner {
     }
   }
 
-  // Flags of the previous token on the logical line, for check_pair.
-  static constexpr uint8_t kEndsOperand = 1;   // a name, literal or closing bracket
-  static constexpr uint8_t kNeedsOperand = 2;  // an operator or keyword that needs one after it
-  static constexpr uint8_t kSoftStart = 4;     // match, case or type starting a statement
-  static constexpr uint8_t kIsString = 8;
-  static constexpr uint8_t kNoComma = 16;      // an opening bracket or a comma
-  static constexpr uint8_t kIsLambda = 32;
-  static constexpr uint8_t kStatementStart = 64;
-
   void advance() {
     lex();
     if (!failed_) check_pair();
   }
 
-  // Errors two neighbouring tokens show without a grammar: two operands in a row
-  // (`asert x`, `f(a b)`), an operator with nothing after it (`x = 1 +`, `assert`), `(,`.
+  // Errors that two neighbouring tokens show without a grammar: two operands in a row
+  // (`asert x`, `f(a b)`), an operator with nothing after it (`x = 1 +`, `assert`), a
+  // statement keyword inside a statement (`x = return`), `(,`, `(:`, a leading ';'.
   void check_pair() {
     const T k = tok_.kind;
-    uint8_t cur = 0;
-    bool operand = false;
+    Traits cur = 0;
     switch (k) {
       case T::kName:
-        switch (classify(tok_.text())) {
-          case Word::kName:
-            if ((prev_ & kStatementStart) && is_soft_keyword(tok_.text())) cur |= kSoftStart;
-            [[fallthrough]];
-          case Word::kValue:
-            cur |= kEndsOperand;
-            operand = true;
-            break;
-          case Word::kOperator:
-            cur |= kNeedsOperand;
-            break;
-          case Word::kLambda:
-            cur |= kNeedsOperand | kIsLambda;
-            break;
-          case Word::kKeyword:
-            break;
-        }
+        cur = word_traits(tok_.text());
+        if ((cur & kOperand) && (prev_ & kStatementStart) && is_soft_keyword(tok_.text())) cur |= kSoftStart;
         break;
       case T::kNumber:
-        cur |= kEndsOperand;
-        operand = true;
+        cur = kOperand | kEndsOperand;
         break;
       case T::kString:
-        cur |= kEndsOperand | kIsString;
-        operand = true;
+        cur = kOperand | kEndsOperand | kString;
         break;
       case T::kClose:
-        cur |= kEndsOperand;
+        cur = kEndsOperand;
         break;
       case T::kOpen:
-        cur |= kNoComma;
+        cur = kOpenBracket | (*tok_.begin == '[' ? 0 : kOpenNoSlice);
         break;
       case T::kComma:
-        cur |= kNoComma;
+        cur = kComma;
         break;
       case T::kAssign:
       case T::kWalrus:
@@ -637,26 +642,32 @@ class Scanner {
       case T::kDot:
       case T::kAt:
       case T::kOp:
-        cur |= kNeedsOperand;
+        cur = kNeedsOperand;
         break;
       case T::kNewline:
       case T::kSemi:
       case T::kColon:
-        cur |= kStatementStart;
+        cur = kStatementStart;
         break;
       default:
         break;
     }
-    bool bad = false;
-    if ((prev_ & kEndsOperand) && operand)
-      bad = !(prev_ & kSoftStart) && !((prev_ & kIsString) && k == T::kString);
-    if (prev_ & kNeedsOperand) {
-      bad |= k == T::kNewline || k == T::kEof || k == T::kClose || k == T::kComma || k == T::kSemi ||
-             k == T::kAssign || (k == T::kColon && !(prev_ & kIsLambda));
-    }
-    if ((prev_ & kNoComma) && k == T::kComma) bad = true;
-    if (bad) return fail_syntax(tok_.line, "invalid syntax");
+    const Traits prev = prev_;
     prev_ = cur;
+    bool bad = false;
+    if ((prev & kEndsOperand) && (cur & kOperand))
+      bad = !(prev & kSoftStart) && !((prev & kString) && (cur & kString));
+    if (prev & kNeedsOperand) {
+      bad |= k == T::kNewline || k == T::kEof || k == T::kClose || k == T::kComma || k == T::kSemi ||
+             k == T::kAssign || (k == T::kColon && !(prev & kLambda));
+    }
+    if (prev & kLambda) bad |= !(cur & kOperand) && k != T::kStar && k != T::kStarStar && k != T::kColon;
+    if (cur & kStatementOnly) bad |= !(prev & kStatementStart) && !((prev & kAsync) && (tok_.is("def") || tok_.is("with")));
+    if ((prev & kStatementStart) && k == T::kSemi) bad = true;
+    if ((prev & (kOpenBracket | kComma)) && k == T::kComma) bad = true;
+    if ((prev & kOpenBracket) && k == T::kAssign) bad = true;
+    if ((prev & kOpenNoSlice) && k == T::kColon) bad = true;
+    if (bad) fail_syntax(tok_.line, "invalid syntax");
   }
 
   void lex() {
@@ -892,7 +903,7 @@ class Scanner {
     uint32_t line;
     uint32_t depth;
     Token tok;
-    uint8_t prev;
+    Traits prev;
   };
   Saved save() const { return Saved{p_, line_, depth_, tok_, prev_}; }
   // Only from a statement's start (depth 0): brackets opened since are forgotten with depth_.
@@ -1282,7 +1293,7 @@ class Scanner {
   char stack_[kMaxNesting] = {};
   uint32_t open_line_[kMaxNesting] = {};
   Token tok_;
-  uint8_t prev_ = kStatementStart;
+  Traits prev_ = kStatementStart;  // of the previous token on the logical line
   bool failed_ = false;
   bool draining_ = false;
   bool check_utf8_ = false;

@@ -147,6 +147,13 @@ int run_tests(const RunOptions& opts) {
     } else if (opts.verbosity == -1) {
       std::printf("\n%s\n", line);
     }
+    size_t runtime = static_cast<size_t>(std::count_if(selected.tests.begin(), selected.tests.end(),
+                                                       [](const TestCase& t) { return t.expand_at_runtime; }));
+    if (runtime)  // on stderr, so that -q output stays a clean list of node ids
+      std::fprintf(stderr,
+                   "dx-py: %zu parametrized test%s could not be expanded statically (arguments that are not "
+                   "literals); they are listed by their function id, without [param]\n",
+                   runtime, runtime == 1 ? "" : "s");
     if (!selected.errors.empty()) return kInterrupted;
     return selected.tests.empty() ? kNoTestsCollected : kOk;
   }
