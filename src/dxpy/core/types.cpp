@@ -17,7 +17,13 @@ std::string_view to_string(TestStatus s) {
 }
 
 std::string TestId::node_id() const {
-  std::string out = path;
+  std::string out;
+  append_node_id(out);
+  return out;
+}
+
+void TestId::append_node_id(std::string& out) const {
+  out += path;
   for (const auto& c : classes) {
     out += "::";
     out += c;
@@ -29,7 +35,6 @@ std::string TestId::node_id() const {
     out += param;
     out += ']';
   }
-  return out;
 }
 
 TestId TestId::parse(std::string_view node_id) {

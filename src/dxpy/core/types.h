@@ -32,6 +32,8 @@ struct TestId {
   std::string param;                 // parametrize id without brackets; empty if none
 
   std::string node_id() const;
+  /// Appends node_id() to `out`, without a temporary.
+  void append_node_id(std::string& out) const;
   /// Parses a node id. The param is what lies inside the final "[...]" of the last part.
   static TestId parse(std::string_view node_id);
   friend bool operator==(const TestId&, const TestId&) = default;

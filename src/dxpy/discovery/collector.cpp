@@ -9,14 +9,14 @@
 #include <memory>
 
 #include "dxpy/discovery/outline_codec.h"
-#include "dxpy/discovery/ts_outline.h"
+#include "dxpy/discovery/scanner.h"
 #include "dxpy/util/fnmatch.h"
 #include "dxpy/util/fs.h"
 
 
 namespace dxpy::discovery {
 
-Outline parse_outline(std::string_view source) { return outline_with_tree_sitter(source); }
+Outline parse_outline(std::string_view source) { return scan_outline(source); }
 
 void describe_source(std::string_view source, const std::string& abs_path, const NameRules& rules,
                      FileRecord& record) {

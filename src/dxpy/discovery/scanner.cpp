@@ -3,7 +3,9 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace dxpy::discovery {
 
@@ -399,6 +401,16 @@ enum class T : uint8_t {
   kOp,  // any other operator
 };
 
+// A name of up to 8 bytes packed into an integer, so that keywords compare as integers;
+// 0 for longer names, which are never keywords.
+constexpr uint64_t word_key(std::string_view w) {
+  if (w.size() > 8) return 0;
+  uint64_t k = 0;
+  for (size_t i = 0; i < w.size(); ++i) k |= static_cast<uint64_t>(static_cast<unsigned char>(w[i])) << (8 * i);
+  return k;
+}
+consteval uint64_t kw(std::string_view w) { return word_key(w); }
+
 // Facts about a token for the checks on neighbouring tokens (Scanner::check_pair).
 using Traits = uint16_t;
 constexpr Traits kOperand = 1;          // a name, literal or True/False/None: starts and ends an operand
@@ -415,52 +427,29 @@ constexpr Traits kComma = 1024;
 constexpr Traits kStatementStart = 2048;  // the line's start, ';' or ':'
 
 // The traits of a NAME token: keywords by their grammar, any other name is an operand.
-Traits word_traits(std::string_view w) {
-  constexpr Traits kName = kOperand | kEndsOperand;
-  if (w.size() < 2 || w.size() > 8 || w[0] < 'A' || w[0] > 'y') return kName;
-  static constexpr std::pair<std::string_view, Traits> kWords[] = {
-      {"False", kName},
-      {"None", kName},
-      {"True", kName},
-      {"and", kNeedsOperand},
-      {"as", kNeedsOperand},
-      {"assert", kNeedsOperand | kStatementOnly},
-      {"async", kNeedsOperand | kAsync},
-      {"await", kNeedsOperand},
-      {"break", kStatementOnly},
-      {"class", kStatementOnly},
-      {"continue", kStatementOnly},
-      {"def", kStatementOnly},
-      {"del", kNeedsOperand | kStatementOnly},
-      {"elif", kNeedsOperand | kStatementOnly},
-      {"else", 0},
-      {"except", kStatementOnly},
-      {"finally", kStatementOnly},
-      {"for", kNeedsOperand},
-      {"from", kNeedsOperand},
-      {"global", kNeedsOperand | kStatementOnly},
-      {"if", kNeedsOperand},
-      {"import", 0},
-      {"in", kNeedsOperand},
-      {"is", kNeedsOperand},
-      {"lambda", kNeedsOperand | kLambda},
-      {"nonlocal", kNeedsOperand | kStatementOnly},
-      {"not", kNeedsOperand},
-      {"or", kNeedsOperand},
-      {"pass", kStatementOnly},
-      {"raise", kStatementOnly},
-      {"return", kStatementOnly},
-      {"try", kStatementOnly},
-      {"while", kNeedsOperand | kStatementOnly},
-      {"with", kNeedsOperand | kStatementOnly},
-      {"yield", 0},
-  };
-  for (const auto& [k, v] : kWords)
-    if (k == w) return v;
-  return kName;
+Traits word_traits(uint64_t key) {
+  switch (key) {
+    case kw("and"): case kw("as"): case kw("await"): case kw("for"): case kw("from"): case kw("if"):
+    case kw("in"): case kw("is"): case kw("not"): case kw("or"):
+      return kNeedsOperand;
+    case kw("assert"): case kw("del"): case kw("elif"): case kw("global"): case kw("nonlocal"):
+    case kw("while"): case kw("with"):
+      return kNeedsOperand | kStatementOnly;
+    case kw("break"): case kw("class"): case kw("continue"): case kw("def"): case kw("except"):
+    case kw("finally"): case kw("pass"): case kw("raise"): case kw("return"): case kw("try"):
+      return kStatementOnly;
+    case kw("async"):
+      return kNeedsOperand | kAsync;
+    case kw("lambda"):
+      return kNeedsOperand | kLambda;
+    case kw("else"): case kw("import"): case kw("yield"):
+      return 0;
+    default:  // names, and True, False, None
+      return kOperand | kEndsOperand;
+  }
 }
 
-bool is_soft_keyword(std::string_view w) { return w == "match" || w == "case" || w == "type"; }
+bool is_soft_keyword(uint64_t key) { return key == kw("match") || key == kw("case") || key == kw("type"); }
 
 struct Token {
   T kind = T::kEof;
@@ -468,8 +457,9 @@ struct Token {
   uint32_t line = 0;
   const char* begin = nullptr;
   const char* end = nullptr;
+  uint64_t key = 0;  // names: word_key
   std::string_view text() const { return {begin, static_cast<size_t>(end - begin)}; }
-  bool is(std::string_view word) const { return kind == T::kName && text() == word; }
+  bool is(uint64_t word) const { return kind == T::kName && key == word; }
 };
 
 // ---- the scanner ------------------------------------------------------------------------
@@ -490,18 +480,20 @@ struct Frame {
 
 constexpr size_t kMaxIndent = 100;  // CPython's MAXINDENT
 
-bool is_compound_keyword(std::string_view w) {
-  static constexpr std::string_view kWords[] = {"def",  "class", "if",     "elif",    "else", "while",
-                                                "for",  "try",   "except", "finally", "with", "async"};
-  for (std::string_view k : kWords)
-    if (w == k) return true;
-  return false;
+bool is_compound_keyword(uint64_t key) {
+  switch (key) {
+    case kw("def"): case kw("class"): case kw("if"): case kw("elif"): case kw("else"): case kw("while"):
+    case kw("for"): case kw("try"): case kw("except"): case kw("finally"): case kw("with"): case kw("async"):
+      return true;
+    default:
+      return false;
+  }
 }
 
 class Scanner {
  public:
   explicit Scanner(std::string_view source)
-      : begin_(source.data()), p_(source.data()), end_(source.data() + source.size()) {}
+      : p_(source.data()), end_(source.data() + source.size()) {}
 
   Outline run() {
     if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;
@@ -618,8 +610,8 @@ class Scanner {
     Traits cur = 0;
     switch (k) {
       case T::kName:
-        cur = word_traits(tok_.text());
-        if ((cur & kOperand) && (prev_ & kStatementStart) && is_soft_keyword(tok_.text())) cur |= kSoftStart;
+        cur = word_traits(tok_.key);
+        if ((cur & kOperand) && (prev_ & kStatementStart) && is_soft_keyword(tok_.key)) cur |= kSoftStart;
         break;
       case T::kNumber:
         cur = kOperand | kEndsOperand;
@@ -662,7 +654,10 @@ class Scanner {
              k == T::kAssign || (k == T::kColon && !(prev & kLambda));
     }
     if (prev & kLambda) bad |= !(cur & kOperand) && k != T::kStar && k != T::kStarStar && k != T::kColon;
-    if (cur & kStatementOnly) bad |= !(prev & kStatementStart) && !((prev & kAsync) && (tok_.is("def") || tok_.is("with")));
+    if (cur & kStatementOnly) {
+      bool after_async = (prev & kAsync) && (tok_.is(kw("def")) || tok_.is(kw("with")));
+      bad |= !(prev & kStatementStart) && !after_async;
+    }
     if ((prev & kStatementStart) && k == T::kSemi) bad = true;
     if ((prev & (kOpenBracket | kComma)) && k == T::kComma) bad = true;
     if ((prev & kOpenBracket) && k == T::kAssign) bad = true;
@@ -722,7 +717,9 @@ class Scanner {
             if (uint8_t f = prefix_flags(b, p_)) return lex_string(b, f);
           }
           if (check_utf8_ && !valid_utf8(b, line_)) return;
-          return set(T::kName, b);
+          set(T::kName, b);
+          tok_.key = word_key(tok_.text());
+          return;
         }
         case kDigit:
           return lex_number(b);
@@ -959,25 +956,32 @@ class Scanner {
 
   void statement(const Context& ctx) {
     if (ctx.match_body) {
-      if (tok_.is("case")) return compound(ctx, false);
+      if (tok_.is(kw("case"))) return compound(ctx, false);
       return fail_syntax(tok_.line, "invalid syntax: expected 'case'");
     }
     if (tok_.kind == T::kAt) return decorator();
     if (tok_.kind == T::kName) {
-      std::string_view w = tok_.text();
-      if (w == "def") return function(ctx, DefKind::kFunction, tok_.line);
-      if (w == "class") return class_def(ctx, tok_.line);
-      if (w == "async") {
+      switch (tok_.key) {
+        case kw("def"):
+          return function(ctx, DefKind::kFunction, tok_.line);
+        case kw("class"):
+          return class_def(ctx, tok_.line);
+        case kw("if"): case kw("elif"): case kw("else"): case kw("while"): case kw("for"): case kw("try"):
+        case kw("except"): case kw("finally"): case kw("with"):
+          return compound(ctx, false);
+        case kw("match"):
+          if (is_match_statement()) return compound(ctx, true);
+          break;
+        default:
+          break;
+      }
+      if (tok_.is(kw("async"))) {
         uint32_t line = tok_.line;
         advance();
-        if (tok_.is("def")) return function(ctx, DefKind::kAsyncFunction, line);
-        if (tok_.is("for") || tok_.is("with")) return compound(ctx, false);
+        if (tok_.is(kw("def"))) return function(ctx, DefKind::kAsyncFunction, line);
+        if (tok_.is(kw("for")) || tok_.is(kw("with"))) return compound(ctx, false);
         return fail_syntax(line, "invalid syntax");
       }
-      if (w == "if" || w == "elif" || w == "else" || w == "while" || w == "for" || w == "try" ||
-          w == "except" || w == "finally" || w == "with")
-        return compound(ctx, false);
-      if (w == "match" && is_match_statement()) return compound(ctx, true);
     }
     if (!decorators_.empty()) return fail_syntax(tok_.line, "invalid syntax: decorator without a definition");
     simple_statements(ctx);
@@ -1009,7 +1013,7 @@ class Scanner {
       if (tok_.depth == depth) {
         T k = tok_.kind;
         if (k == T::kClose) return;
-        if (k == T::kName && tok_.text() == "lambda") {
+        if (tok_.is(kw("lambda"))) {
           ++lambdas;
         } else if (k == T::kColon && lambdas > 0) {
           --lambdas;
@@ -1168,10 +1172,9 @@ class Scanner {
   void simple_statements(const Context& ctx) {
     for (;;) {
       if (tok_.kind == T::kName) {
-        std::string_view w = tok_.text();
-        if (w == "import") import_names(ctx);
-        else if (w == "from") import_from(ctx);
-        else if (is_compound_keyword(w)) return fail_syntax(tok_.line, "invalid syntax");
+        if (tok_.key == kw("import")) import_names(ctx);
+        else if (tok_.key == kw("from")) import_from(ctx);
+        else if (is_compound_keyword(tok_.key)) return fail_syntax(tok_.line, "invalid syntax");
         else if (ctx.assignments) assignment(*ctx.assignments);
         else skip_statement();
       } else {
@@ -1220,7 +1223,7 @@ class Scanner {
 
   // After a module or name: an optional `as NAME`, stored in `alias`.
   bool alias(std::string& alias) {
-    if (!tok_.is("as")) return true;
+    if (!tok_.is(kw("as"))) return true;
     advance();
     if (tok_.kind != T::kName) {
       fail_syntax(tok_.line, "invalid syntax");
@@ -1255,8 +1258,8 @@ class Scanner {
       else if (tok_.kind == T::kEllipsis) imp.level += 3;
       else break;
     }
-    if (!tok_.is("import") && !dotted_name(imp.module)) return;
-    if (!tok_.is("import")) return fail_syntax(tok_.line, "invalid syntax");
+    if (!tok_.is(kw("import")) && !dotted_name(imp.module)) return;
+    if (!tok_.is(kw("import"))) return fail_syntax(tok_.line, "invalid syntax");
     if (imp.level == 0 && imp.module.empty()) return fail_syntax(tok_.line, "invalid syntax");
     advance();
     if (tok_.kind == T::kStar) {
@@ -1285,7 +1288,6 @@ class Scanner {
     out_.imports.push_back(std::move(imp));
   }
 
-  const char* begin_;
   const char* p_;
   const char* end_;
   uint32_t line_ = 1;

@@ -436,8 +436,76 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCase{"block_at_eof", "x = 1\nclass A:\n", 3, 0},
         BrokenCase{"decorator_alone", "@pytest.fixture\nx = 1\n", 2, 1},
         BrokenCase{"nul_byte", std::string_view("x = 1\ny = '\0'\n", 12), 2, 2},
-        BrokenCase{"invalid_character", "x = 1\ny = $\n", 2, 2}),
+        BrokenCase{"invalid_character", "x = 1\ny = $\n", 2, 2},
+        // Caught by the checks on neighbouring tokens.
+        BrokenCase{"misspelt_keyword", "def test():\n    asert x == 1\n", 2, 2},
+        BrokenCase{"missing_comma", "def test():\n    f(a b)\n", 2, 2},
+        BrokenCase{"trailing_operator", "x = 1 +\ny = 2\n", 1, 1},
+        BrokenCase{"bare_assert", "assert\n", 1, 1},
+        BrokenCase{"double_assign", "x = = 1\n", 1, 1},
+        BrokenCase{"empty_argument", "x = f(1, ,2)\n", 1, 1},
+        BrokenCase{"colon_in_call", "def test():\n    f(:3)\n", 2, 2},
+        BrokenCase{"leading_semicolon", "x = 1\n;x = 2\n", 2, 2},
+        BrokenCase{"lambda_bracket", "x = (lambda [a]: 1)\n", 1, 1},
+        BrokenCase{"statement_keyword_in_expression", "def test():\n    x = return\n", 2, 0},
+        // As CPython: a tokenizer error later in the file is the likelier cause.
+        BrokenCase{"tokenizer_error_wins", "x = 1 +\ny = \"abc\n", 2, 1},
+        BrokenCase{"invalid_utf8_in_string", "x = 1\ny = \"\xff\"\n", 2, 0}),
     [](const auto& case_info) { return std::string(case_info.param.name); });
+
+TEST(Scanner, ValidTokenSequencesAreNotErrors) {
+  auto o = outline(
+      "x = [*a, *b]; f(**k); g = lambda *a, **k: 0; h = lambda: 0\n"
+      "x, = y\n"
+      "a[1:, ::2]; a[:, 0]; a[...]; x = ...\n"
+      "print(*a, sep='', end=\"\")\n"
+      "async def co():\n"
+      "    x = await y\n"
+      "    z = [v async for v in w if not v in q]\n"
+      "    async with a as b, c: pass\n"
+      "def gen():\n"
+      "    x = yield\n"
+      "    yield from g\n"
+      "    raise X from e\n"
+      "x = y is not None and not z\n"
+      "from . import (a)\n"
+      "from ...b import c\n"
+      "def f(a, /, *, b): ...\n"
+      "class A(B, **kw): ...\n"
+      "match x:\n"
+      "    case [1, *_]: pass\n"
+      "    case {**rest}: pass\n"
+      "    case \"s\" | -1 | 1+2j: pass\n"
+      "type X = int\n"
+      "if x: pass\n"
+      "elif y: pass\n"
+      "else: pass\n"
+      "global a, b; del a, b\n"
+      "assert x, \"message\"\n"
+      "with (a as b): pass\n"
+      "try: pass\n"
+      "except* E: pass\n"
+      "s = \"a\" \"b\" f\"c\" rb'd'\n"
+      "f(v for v in y)\n"
+      "x = -1 ** -2 + ~a - (y := 2) if b else c\n"
+      "n = 0x_ff + 1_000.5e-3j + .5 + 1. + 1 .real + 1if y else 2\n"
+      "def r() -> 'T': return\n"
+      "x: int = 1\n"
+      "x = 1;\n");
+  EXPECT_EQ(o.assignments.size(), 10u);
+}
+
+TEST(Scanner, EncodingsAndComments) {
+  Outline o = outline("# a comment need not be UTF-8: \xff\xfe\nx = 1\n");
+  EXPECT_EQ(o.assignments.size(), 1u);
+  o = outline("# -*- coding: latin-1 -*-\nx = \"caf\xe9\"\n");
+  EXPECT_EQ(o.assignments[0].value, "\"caf\xe9\"");
+  o = scan_outline("#!/usr/bin/env python\n# vim: set fileencoding=iso-8859-15 :\nx = '\xa4'\n");
+  EXPECT_TRUE(o.errors.empty());
+  o = scan_outline("# coding: utf-8\nx = '\xa4'\n");
+  ASSERT_EQ(o.errors.size(), 1u);
+  EXPECT_EQ(o.errors[0].line, 2u);
+}
 
 TEST(Scanner, NulByteInsideAString) {
   std::string src("x = 1\ny = '\0'\n", 12);
@@ -685,7 +753,8 @@ class ModuleWriter {
       case 1: return "@" + name() + "." + name();
       case 2: return "@ " + name() + "(" + expr(indent, 1, true) + ")";
       case 3:
-        return "@pytest.mark.parametrize(" + bracket_break(indent) + "\"a, b\"," + bracket_break(indent) + "[(1, 2), (" +
+        return "@pytest.mark.parametrize(" + bracket_break(indent) + "\"a, b\"," + bracket_break(indent) +
+               "[(1, 2), (" +
                expr(indent, 2, true) + ", 4)]," + bracket_break(indent) + ")";
       default: return "@" + name() + "(" + name() + "=" + expr(indent, 1, true) + ")";
     }
@@ -786,7 +855,9 @@ class ModuleWriter {
         std::string mod = dots.empty() || chance(50) ? name() : "";
         if (chance(20)) return "from " + dots + mod + " import *";
         std::string names = name() + (chance(30) ? " as " + name() : "");
-        if (chance(30)) return "from " + dots + mod + " import (" + bracket_break(indent) + names + "," + bracket_break(indent) + name() + ",)";
+        if (chance(30))
+          return "from " + dots + mod + " import (" + bracket_break(indent) + names + "," + bracket_break(indent) +
+                 name() + ",)";
         return "from " + dots + mod + " import " + names;
       }
       case 2: return name() + " = " + expr(indent, 0, true);

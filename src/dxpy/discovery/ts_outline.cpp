@@ -348,7 +348,9 @@ struct Differ {
                 [this](const std::string& q, const Decorator& x, const Decorator& y) { return decorator(q, x, y); }) ||
            field(p + ".params", a.params, b.params) || field(p + ".bases", a.bases, b.bases) ||
            list(p + ".assignments", a.assignments, b.assignments,
-                [this](const std::string& q, const Assignment& x, const Assignment& y) { return assignment(q, x, y); }) ||
+                [this](const std::string& q, const Assignment& x, const Assignment& y) {
+                  return assignment(q, x, y);
+                }) ||
            list(p + ".body", a.body, b.body,
                 [this](const std::string& q, const Def& x, const Def& y) { return def(q, x, y); });
   }
@@ -374,7 +376,8 @@ std::string first_difference(const Outline& a, const Outline& b) {
              [&d](const std::string& p, const SyntaxIssue& x, const SyntaxIssue& y) {
                return d.field(p + ".line", x.line, y.line) || d.field(p + ".message", x.message, y.message);
              }) ||
-      d.list("defs", a.defs, b.defs, [&d](const std::string& p, const Def& x, const Def& y) { return d.def(p, x, y); }) ||
+      d.list("defs", a.defs, b.defs,
+             [&d](const std::string& p, const Def& x, const Def& y) { return d.def(p, x, y); }) ||
       d.list("assignments", a.assignments, b.assignments,
              [&d](const std::string& p, const Assignment& x, const Assignment& y) { return d.assignment(p, x, y); }) ||
       d.list("imports", a.imports, b.imports,

@@ -6,6 +6,9 @@
 ///   test table  test_count rows of format::TestRow (16 bytes), grouped by file in file order
 ///   pool        bytes: paths, node ids, and each file's `dxpy::encode(FileRecord)`
 ///
+/// A record's tests are stored without their path and file (the record's path stands for
+/// both); record() restores the path and leaves `file` empty.
+///
 /// Every integer is little-endian; pool offsets count from the start of the pool. A file's
 /// record is stored encoded and whole, so loading one file decodes only that one, while
 /// listing node ids, paths, sizes, mtimes and hashes reads the tables in place (mmap).

@@ -81,7 +81,8 @@ struct Arbitrary<dxpy::FileRecord> {
                                   gen::set(&FileRecord::mtime_ns), gen::set(&FileRecord::content_hash),
                                   gen::set(&FileRecord::tests, gen::resize(8, gen::arbitrary<std::vector<dxpy::TestCase>>())),
                                   gen::set(&FileRecord::fixtures), gen::set(&FileRecord::imports),
-                                  gen::set(&FileRecord::error), gen::set(&FileRecord::error_line));
+                                  gen::set(&FileRecord::error), gen::set(&FileRecord::error_line),
+                                  gen::set(&FileRecord::outline), gen::set(&FileRecord::depends_on));
   }
 };
 
@@ -128,6 +129,12 @@ rc::Gen<std::vector<FileRecord>> gen_files() {
                         for (auto& f : files) by_path.emplace(f.path, std::move(f));
                         std::vector<FileRecord> out;
                         for (auto& entry : by_path) out.push_back(std::move(entry.second));
+                        // The index keeps tests in their record's path and without `file`.
+                        for (auto& f : out)
+                          for (auto& t : f.tests) {
+                            t.id.path = f.path;
+                            t.file.clear();
+                          }
                         std::reverse(out.begin(), out.end());
                         return out;
                       });

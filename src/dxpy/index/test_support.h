@@ -65,7 +65,6 @@ inline FileRecord sample_record(const std::string& path, int tests) {
       t.id.param += std::to_string(k);
       t.id.param += "-x";
     }
-    t.file = "/repo/" + path;
     t.line = static_cast<uint32_t>(10 + 5 * k);
     t.kind = k % 3 == 1 ? TestKind::kMethod : TestKind::kFunction;
     if (k % 5 == 0) t.markers.push_back(Marker{"slow", {}, {}});

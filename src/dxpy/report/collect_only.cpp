@@ -50,7 +50,16 @@ void print_collection(std::FILE* out, const std::string& rootdir, const std::vec
   if (verbosity >= 0) {
     print_tree(out, rootdir, tests, is_package);
   } else if (verbosity == -1) {
-    for (const auto& t : tests) std::fprintf(out, "%s\n", t.id.node_id().c_str());
+    std::string buf;
+    for (const auto& t : tests) {
+      t.id.append_node_id(buf);
+      buf.push_back('\n');
+      if (buf.size() > (1 << 16)) {
+        std::fwrite(buf.data(), 1, buf.size(), out);
+        buf.clear();
+      }
+    }
+    std::fwrite(buf.data(), 1, buf.size(), out);
   } else {
     size_t i = 0;
     while (i < tests.size()) {

@@ -25,9 +25,9 @@ Expected<uint64_t> ByteReader::fixed(int n) {
   return v;
 }
 
-Expected<uint8_t> ByteReader::u8() {
-  DXPY_TRY(uint64_t v, fixed(1));
-  return static_cast<uint8_t>(v);
+Unexpected<Error> ByteReader::truncated(size_t need) const {
+  return make_error(Errc::kTruncated, "truncated: need " + std::to_string(need) + " bytes at offset " +
+                                          std::to_string(pos_) + ", have " + std::to_string(remaining()));
 }
 Expected<uint16_t> ByteReader::u16() {
   DXPY_TRY(uint64_t v, fixed(2));
@@ -39,7 +39,7 @@ Expected<uint32_t> ByteReader::u32() {
 }
 Expected<uint64_t> ByteReader::u64() { return fixed(8); }
 
-Expected<uint64_t> ByteReader::varint() {
+Expected<uint64_t> ByteReader::varint_slow() {
   uint64_t v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (at_end()) return make_error(Errc::kTruncated, "truncated varint at offset " + std::to_string(pos_));
@@ -60,7 +60,7 @@ Expected<std::string_view> ByteReader::raw(size_t n) {
   return s;
 }
 
-Expected<std::string_view> ByteReader::str() {
+Expected<std::string_view> ByteReader::str_slow() {
   DXPY_TRY(uint64_t n, varint());
   return raw(n);
 }

@@ -37,13 +37,31 @@ class ByteReader {
  public:
   explicit ByteReader(std::string_view data) : data_(data) {}
 
-  Expected<uint8_t> u8();
+  // The fast paths are inline: decoding a large index reads millions of small fields.
+  Expected<uint8_t> u8() {
+    if (pos_ < data_.size()) return static_cast<uint8_t>(data_[pos_++]);
+    return truncated(1);
+  }
   Expected<uint16_t> u16();
   Expected<uint32_t> u32();
   Expected<uint64_t> u64();
-  Expected<uint64_t> varint();
+  Expected<uint64_t> varint() {
+    if (pos_ < data_.size() && !(static_cast<uint8_t>(data_[pos_]) & 0x80))
+      return static_cast<uint64_t>(static_cast<uint8_t>(data_[pos_++]));
+    return varint_slow();
+  }
   /// A varint length then that many bytes, viewed in place (valid while the input lives).
-  Expected<std::string_view> str();
+  Expected<std::string_view> str() {
+    if (pos_ < data_.size()) {
+      auto n = static_cast<uint8_t>(data_[pos_]);
+      if (!(n & 0x80) && n < data_.size() - pos_) {
+        std::string_view s = data_.substr(pos_ + 1, n);
+        pos_ += 1 + n;
+        return s;
+      }
+    }
+    return str_slow();
+  }
   Expected<std::string_view> raw(size_t n);
 
   size_t remaining() const { return data_.size() - pos_; }
@@ -52,6 +70,9 @@ class ByteReader {
 
  private:
   Expected<uint64_t> fixed(int n);
+  Expected<uint64_t> varint_slow();
+  Expected<std::string_view> str_slow();
+  Unexpected<Error> truncated(size_t need) const;
   std::string_view data_;
   size_t pos_ = 0;
 };
