@@ -25,10 +25,28 @@ void describe_source(std::string_view source, const std::string& abs_path, const
   record.outline = encode_outline(outline);
 }
 
+namespace {
+
+// "prefix*suffix" with no other glob character: matched on bytes, as fnmatch would.
+bool simple_glob(std::string_view pattern, std::string_view name, bool& matched) {
+  auto star = pattern.find('*');
+  if (star == std::string_view::npos || pattern.find_first_of("*?[/", star + 1) != std::string_view::npos ||
+      pattern.substr(0, star).find_first_of("?[/") != std::string_view::npos)
+    return false;
+  std::string_view prefix = pattern.substr(0, star), suffix = pattern.substr(star + 1);
+  matched = name.size() >= prefix.size() + suffix.size() && name.substr(0, prefix.size()) == prefix &&
+            name.substr(name.size() - suffix.size()) == suffix;
+  return true;
+}
+
+}  // namespace
+
 bool is_test_file_name(std::string_view name, const FileRules& rules) {
   if (name.size() < 3 || name.substr(name.size() - 3) != ".py") return false;
-  for (const auto& p : rules.python_files)
-    if (fnmatch_path(p, name)) return true;
+  for (const auto& p : rules.python_files) {
+    bool matched = false;
+    if (simple_glob(p, name, matched) ? matched : fnmatch_path(p, name)) return true;
+  }
   return false;
 }
 

@@ -106,7 +106,7 @@ static_assert(sizeof(TestRow) == 16);
 /// duplicate path, kLimit when a count or length does not fit its field.
 Expected<std::string> encode_index(std::string_view rootdir, const std::vector<FileRecord>& files);
 
-/// encode_index, then an atomic replace of `path` (temp file, fsync, rename).
+/// encode_index, then an atomic replace of `path` (temp file, rename; no fsync: a cache).
 Expected<void> write_index(const std::string& path, std::string_view rootdir, const std::vector<FileRecord>& files);
 
 /// A validated, read-only mapping of a .dxti file. After open() succeeds every accessor

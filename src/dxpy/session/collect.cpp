@@ -147,21 +147,29 @@ class Inheritance {
 // The new index: this run's records, plus the old index's records of files this run did not
 // look at (a run on part of the tree must not forget the rest) that still exist.
 Expected<void> write_all(const CollectOptions& opts, const std::optional<index::IndexReader>& idx,
-                         const std::vector<FileRecord>& tests, const std::vector<FileRecord>& support) {
-  std::vector<FileRecord> all = tests;
-  all.insert(all.end(), support.begin(), support.end());
+                         std::vector<FileRecord>& tests, std::vector<FileRecord>& support) {
+  std::vector<FileRecord> kept;
   if (idx) {
     std::set<std::string_view> seen;
-    for (const auto& r : all) seen.insert(r.path);
-    std::vector<FileRecord> kept;
+    for (const auto& r : tests) seen.insert(r.path);
+    for (const auto& r : support) seen.insert(r.path);
     for (size_t i = 0; i < idx->file_count(); ++i) {
       std::string_view path = idx->file_path(i);
       if (seen.count(path) || !stat_path(join_path(opts.rootdir, path))) continue;
       if (auto r = idx->record(i)) kept.push_back(std::move(*r));
     }
-    all.insert(all.end(), std::make_move_iterator(kept.begin()), std::make_move_iterator(kept.end()));
   }
-  return index::write_index(opts.index_path, opts.rootdir, all);
+  if (support.empty() && kept.empty()) return index::write_index(opts.index_path, opts.rootdir, tests);
+  // The records are moved into one list for the writer and back, not copied.
+  size_t n = tests.size(), m = support.size();
+  std::vector<FileRecord> all;
+  all.reserve(n + m + kept.size());
+  for (auto& r : tests) all.push_back(std::move(r));
+  for (auto& r : support) all.push_back(std::move(r));
+  for (auto& r : kept) all.push_back(std::move(r));
+  auto written = index::write_index(opts.index_path, opts.rootdir, all);
+  for (size_t i = 0; i < n; ++i) tests[i] = std::move(all[i]);
+  return written;
 }
 
 }  // namespace

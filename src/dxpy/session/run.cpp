@@ -172,7 +172,8 @@ int run_tests(const RunOptions& opts) {
   report::Summary summary;
   summary.collection_errors = selected.errors.size();
   summary.deselected = selected.deselected;
-  for (const auto& tc : selected.tests) {
+  for (auto& tc : selected.tests) {
+    if (tc.file.empty()) tc.file = join_path(rootdir, tc.id.path);  // what the worker imports
     TestResult r = worker.run(tc);
     ++summary.counts[static_cast<int>(r.status)];
     console->on_result(tc, r);

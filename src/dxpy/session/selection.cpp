@@ -144,7 +144,6 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
     auto filters = node_filters.find(file);
     bool file_whole = whole.count(file) > 0 || filters == node_filters.end();
     for (auto& t : rec.tests) {
-      t.file = file;  // the index may have been written from another checkout path
       bool keep = file_whole;
       if (!keep) {
         std::string node = t.id.node_id();

@@ -39,7 +39,7 @@ Expected<std::string> read_file(const std::string& path) {
   return out;
 }
 
-Expected<void> write_file_atomic(const std::string& path, std::string_view data) {
+Expected<void> write_file_atomic(const std::string& path, std::string_view data, Durability durability) {
   std::string tmpl = path + ".tmp.XXXXXX";
   std::vector<char> name(tmpl.begin(), tmpl.end());
   name.push_back('\0');
@@ -59,7 +59,7 @@ Expected<void> write_file_atomic(const std::string& path, std::string_view data)
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  if ((durability == Durability::kDurable && ::fsync(fd) != 0) || ::close(fd) != 0) {
     auto e = io_error("cannot flush", path);
     ::unlink(name.data());
     return e;

@@ -19,7 +19,11 @@ struct FileStat {
 };
 
 Expected<std::string> read_file(const std::string& path);
-Expected<void> write_file_atomic(const std::string& path, std::string_view data);
+/// kDurable fsyncs before the rename, so the new bytes survive a power cut (snapshots);
+/// kCache skips it: a cache validated on load only needs the rename's atomicity.
+enum class Durability { kDurable, kCache };
+Expected<void> write_file_atomic(const std::string& path, std::string_view data,
+                                 Durability durability = Durability::kDurable);
 Expected<FileStat> stat_path(const std::string& path);
 
 /// Names in a folder (not "." or ".."), unsorted; empty when it cannot be read.
