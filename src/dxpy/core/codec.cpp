@@ -43,4 +43,8 @@ template Expected<FixtureDef> decode<FixtureDef>(std::string_view);
 template Expected<ImportRef> decode<ImportRef>(std::string_view);
 template Expected<FileRecord> decode<FileRecord>(std::string_view);
 
+Expected<FileRecordHead> decode_record_head(std::string_view bytes) {
+  return decode_tagged<FileRecordHead>(bytes, static_cast<uint8_t>(CodecTag::kFileRecord), kCodecVersion, false);
+}
+
 }  // namespace dxpy

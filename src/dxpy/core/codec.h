@@ -44,4 +44,7 @@ std::string encode(const FileRecord& v);
 template <class T>
 Expected<T> decode(std::string_view bytes);
 
+/// The head of an encoded FileRecord, without decoding its tests, fixtures or outline.
+Expected<FileRecordHead> decode_record_head(std::string_view file_record_bytes);
+
 }  // namespace dxpy

@@ -143,6 +143,18 @@ RC_GTEST_PROP(CoreCodec, ImportRefRoundTrips, (const ImportRef& v)) { check_roun
 RC_GTEST_PROP(CoreCodec, FileRecordRoundTrips, (const FileRecord& v)) { check_round_trip(v); }
 RC_GTEST_PROP(CoreCodec, TruncatedFileRecordIsAnError, (const FileRecord& v)) { check_truncation(v); }
 
+RC_GTEST_PROP(CoreCodec, RecordHeadDecodesFromTheFrontOfARecord, (const FileRecord& v)) {
+  auto head = decode_record_head(encode(v));
+  RC_ASSERT(head.has_value());
+  RC_ASSERT(head->path == v.path);
+  RC_ASSERT(head->size == v.size);
+  RC_ASSERT(head->mtime_ns == v.mtime_ns);
+  RC_ASSERT(head->content_hash == v.content_hash);
+  RC_ASSERT(head->error == v.error);
+  RC_ASSERT(head->error_line == v.error_line);
+  RC_ASSERT(head->depends_on == v.depends_on);
+}
+
 RC_GTEST_PROP(CoreCodec, TruncatedTestCaseIsAnError, (const TestCase& v)) { check_truncation(v); }
 RC_GTEST_PROP(CoreCodec, TruncatedTestResultIsAnError, (const TestResult& v)) { check_truncation(v); }
 

@@ -39,11 +39,19 @@ template <class V>
 void visit_fields(V& v, FixtureDef& x) { v(x.id); v(x.scope); v(x.autouse); v(x.params); v(x.requests); }
 template <class V>
 void visit_fields(V& v, ImportRef& x) { v(x.module); v(x.names); v(x.aliases); v(x.alias); v(x.level); v(x.line); v(x.nested); }
+// FileRecord and FileRecordHead share their leading fields through this one function, so a
+// head decodes from the front of a record's bytes.
+template <class V, class R>
+void visit_record_head(V& v, R& x) {
+  v(x.path); v(x.size); v(x.mtime_ns); v(x.content_hash); v(x.error); v(x.error_line); v(x.depends_on);
+}
 template <class V>
 void visit_fields(V& v, FileRecord& x) {
-  v(x.path); v(x.size); v(x.mtime_ns); v(x.content_hash); v(x.tests); v(x.fixtures); v(x.imports); v(x.error);
-  v(x.error_line); v(x.outline); v(x.depends_on);
+  visit_record_head(v, x);
+  v(x.tests); v(x.fixtures); v(x.imports); v(x.outline);
 }
+template <class V>
+void visit_fields(V& v, FileRecordHead& x) { visit_record_head(v, x); }
 
 // Exclusive upper bound of each enum's valid values.
 constexpr uint8_t enum_limit(TestStatus*) { return kTestStatusCount; }
@@ -181,8 +189,9 @@ std::string encode_tagged(const T& v, uint8_t tag, uint8_t version) {
   return w.take();
 }
 
+/// Decodes a T from the front of `bytes`; with `whole`, no bytes may follow it.
 template <class T>
-Expected<T> decode_tagged(std::string_view bytes, uint8_t want_tag, uint8_t want_version) {
+Expected<T> decode_tagged(std::string_view bytes, uint8_t want_tag, uint8_t want_version, bool whole = true) {
   ByteReader r(bytes);
   DXPY_TRY(uint8_t tag, r.u8());
   if (tag != want_tag)
@@ -195,7 +204,7 @@ Expected<T> decode_tagged(std::string_view bytes, uint8_t want_tag, uint8_t want
   Decoder dec(r);
   dec(value);
   if (!dec.ok()) return Unexpected<Error>{dec.error()};
-  if (!r.at_end()) return make_error(Errc::kCorrupt, std::to_string(r.remaining()) + " trailing bytes");
+  if (whole && !r.at_end()) return make_error(Errc::kCorrupt, std::to_string(r.remaining()) + " trailing bytes");
   return value;
 }
 

@@ -41,27 +41,28 @@ TestId TestId::parse(std::string_view node_id) {
   TestId id;
   // A path may hold '[' and a param may hold "::", but names cannot hold '[': the param
   // starts at the first '[' after the first "::".
-  std::string_view head = node_id;
   auto first_sep = node_id.find("::");
-  auto bracket = first_sep == std::string_view::npos ? first_sep : node_id.find('[', first_sep);
+  if (first_sep == std::string_view::npos) {
+    id.path = std::string(node_id);
+    return id;
+  }
+  std::string_view head = node_id;
+  auto bracket = node_id.find('[', first_sep);
   if (bracket != std::string_view::npos && node_id.back() == ']') {
     id.param = std::string(node_id.substr(bracket + 1, node_id.size() - bracket - 2));
     head = node_id.substr(0, bracket);
   }
-  std::vector<std::string> parts;
-  size_t start = 0;
+  id.path = std::string(head.substr(0, first_sep));
+  size_t start = first_sep + 2;
   for (;;) {
     auto sep = head.find("::", start);
-    parts.emplace_back(head.substr(start, sep == std::string_view::npos ? std::string_view::npos : sep - start));
-    if (sep == std::string_view::npos) break;
+    if (sep == std::string_view::npos) {
+      id.name = std::string(head.substr(start));
+      return id;
+    }
+    id.classes.emplace_back(head.substr(start, sep - start));
     start = sep + 2;
   }
-  id.path = std::move(parts.front());
-  if (parts.size() >= 2) {
-    id.name = std::move(parts.back());
-    id.classes.assign(std::make_move_iterator(parts.begin() + 1), std::make_move_iterator(parts.end() - 1));
-  }
-  return id;
 }
 
 }  // namespace dxpy

@@ -117,6 +117,18 @@ struct ImportRef {
   friend bool operator==(const ImportRef&, const ImportRef&) = default;
 };
 
+/// The leading fields of a FileRecord: what a reader needs to decide whether the rest is
+/// needed (the index decodes just these when listing tests from its test table).
+struct FileRecordHead {
+  std::string path;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  std::array<uint8_t, 32> content_hash{};
+  std::string error;
+  uint32_t error_line = 0;
+  std::vector<std::string> depends_on;
+};
+
 /// Everything discovery learned from one source file: what the .dxti index stores per file.
 struct FileRecord {
   std::string path;  // rootdir-relative

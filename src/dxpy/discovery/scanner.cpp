@@ -1,6 +1,7 @@
 #include "dxpy/discovery/scanner.h"
 
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cstring>
 #include <string>
@@ -10,6 +11,12 @@
 namespace dxpy::discovery {
 
 namespace {
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DXPY_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define DXPY_ALWAYS_INLINE inline
+#endif
 
 // ---- characters ---------------------------------------------------------------------
 
@@ -53,9 +60,73 @@ constexpr std::array<uint8_t, 256> make_classes() {
 constexpr std::array<uint8_t, 256> kClass = make_classes();
 
 inline uint8_t cls(char c) { return kClass[static_cast<unsigned char>(c)]; }
-inline bool is_word(char c) {
-  uint8_t k = cls(c);
-  return k == kIdent || k == kDigit;
+constexpr std::array<bool, 256> kWordChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = kClass[c] == kIdent || kClass[c] == kDigit;
+  return t;
+}();
+inline bool is_word(char c) { return kWordChar[static_cast<unsigned char>(c)]; }
+
+// Characters after a run of digits that make it more than a decimal integer (see
+// Scanner::number_end): a fraction, exponent, imaginary unit, '_' or radix letter.
+constexpr std::array<bool, 256> kNumberTail = [] {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view("._eEjJxXoObB")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+constexpr bool kLittleEndian = std::endian::native == std::endian::little;
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+
+// Bit 7 of each byte of `w` that equals `c` (exact for the lowest such byte, and zero
+// when there is none: enough to find the first match).
+inline uint64_t bytes_equal(uint64_t w, char c) {
+  uint64_t x = w ^ (kOnes * static_cast<unsigned char>(c));
+  return (x - kOnes) & ~x & kHighs;
+}
+
+// The first '\n' or '\r' at or after p, or end: where a comment ends. Eight bytes at a time.
+inline const char* find_line_end(const char* p, const char* end) {
+  if constexpr (kLittleEndian) {
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (uint64_t m = bytes_equal(w, '\n') | bytes_equal(w, '\r')) return p + std::countr_zero(m) / 8;
+      p += 8;
+    }
+  }
+  while (p < end && *p != '\n' && *p != '\r') ++p;
+  return p;
+}
+
+// The first byte at or after p that may end or escape a plain string literal quoted with
+// q (q, '\\', '\n' or '\r'), or end; eight bytes at a time.
+inline const char* find_string_stop(const char* p, const char* end, char q) {
+  if constexpr (kLittleEndian) {
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      const uint64_t m = bytes_equal(w, q) | bytes_equal(w, '\\') | bytes_equal(w, '\n') | bytes_equal(w, '\r');
+      if (m) return p + std::countr_zero(m) / 8;
+      p += 8;
+    }
+  }
+  while (p < end && *p != q && *p != '\\' && *p != '\n' && *p != '\r') ++p;
+  return p;
+}
+
+// Bit 7 of each byte of `w` that is not a name character (is_word), for eight bytes at
+// once. For a byte v below 0x80, v + (0x80 - lo) has bit 7 set exactly when v >= lo, and
+// never carries into the next byte; bytes from 0x80 up are name characters.
+inline uint64_t non_word_bytes(uint64_t w) {
+  const uint64_t v = w & ~kHighs;
+  auto at_least = [](uint64_t x, unsigned lo) { return x + kOnes * (0x80 - lo); };
+  const uint64_t folded = v | (kOnes * 0x20);  // 'A'..'Z' to 'a'..'z'; no other byte lands there
+  const uint64_t letter = at_least(folded, 'a') & ~at_least(folded, 'z' + 1);
+  const uint64_t digit = at_least(v, '0') & ~at_least(v, '9' + 1);
+  const uint64_t underscore = ~at_least(v ^ (kOnes * '_'), 1);
+  return ~(letter | digit | underscore | w) & kHighs;
 }
 
 // String prefix flags.
@@ -133,6 +204,8 @@ struct StringLexer {
     if (flags & kFormat) return fstring_body(q, triple, flags & kRaw, start, level);
     if (triple) {
       while (p < end) {
+        p = find_string_stop(p, end, q);
+        if (p >= end) break;
         char c = *p;
         if (c == q) {
           if (p + 2 < end && p[1] == q && p[2] == q) {
@@ -153,6 +226,8 @@ struct StringLexer {
       return fail("unterminated triple-quoted string literal", start);
     }
     while (p < end) {
+      p = find_string_stop(p, end, q);
+      if (p >= end) break;
       char c = *p;
       if (c == q) {
         ++p;
@@ -312,6 +387,13 @@ struct StringLexer {
 // above U+10FFFF included, as Python's strict decoder), or `end`.
 const char* invalid_utf8(const char* p, const char* end) {
   while (p < end) {
+    // Source is mostly ASCII: 32 bytes per step while it lasts, then 8.
+    while (end - p >= 32) {
+      uint64_t w[4];
+      std::memcpy(w, p, 32);
+      if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) != 0) break;
+      p += 32;
+    }
     if (end - p >= 8) {
       uint64_t word;
       std::memcpy(&word, p, 8);
@@ -411,6 +493,35 @@ constexpr uint64_t word_key(std::string_view w) {
 }
 consteval uint64_t kw(std::string_view w) { return word_key(w); }
 
+// The end of the name that starts at b (a name character), and its word_key.
+inline const char* name_end(const char* b, const char* end, uint64_t& key) {
+  const char* p = b + 1;
+  if constexpr (kLittleEndian) {
+    if (end - b >= 8) {
+      uint64_t w;
+      std::memcpy(&w, b, 8);
+      if (uint64_t m = non_word_bytes(w)) {
+        const int n = std::countr_zero(m) / 8;  // >= 1: b is a name character
+        key = w & ((uint64_t{1} << (8 * n)) - 1);
+        return b + n;
+      }
+      for (p = b + 8; end - p >= 8; p += 8) {
+        uint64_t next;
+        std::memcpy(&next, p, 8);
+        if (uint64_t m = non_word_bytes(next)) {
+          p += std::countr_zero(m) / 8;
+          key = p - b == 8 ? w : 0;
+          return p;
+        }
+      }
+    }
+  }
+  while (p < end && is_word(*p)) ++p;
+  key = word_key(std::string_view(b, static_cast<size_t>(p - b)));
+  return p;
+}
+
+
 // Facts about a token for the checks on neighbouring tokens (Scanner::check_pair).
 using Traits = uint16_t;
 constexpr Traits kOperand = 1;          // a name, literal or True/False/None: starts and ends an operand
@@ -426,33 +537,218 @@ constexpr Traits kOpenNoSlice = 512;    // '(' or '{': no ':' may follow
 constexpr Traits kComma = 1024;
 constexpr Traits kStatementStart = 2048;  // the line's start, ';' or ':'
 
-// The traits of a NAME token: keywords by their grammar, any other name is an operand.
-Traits word_traits(uint64_t key) {
-  switch (key) {
-    case kw("and"): case kw("as"): case kw("await"): case kw("for"): case kw("from"): case kw("if"):
-    case kw("in"): case kw("is"): case kw("not"): case kw("or"):
-      return kNeedsOperand;
-    case kw("assert"): case kw("del"): case kw("elif"): case kw("global"): case kw("nonlocal"):
-    case kw("while"): case kw("with"):
-      return kNeedsOperand | kStatementOnly;
-    case kw("break"): case kw("class"): case kw("continue"): case kw("def"): case kw("except"):
-    case kw("finally"): case kw("pass"): case kw("raise"): case kw("return"): case kw("try"):
-      return kStatementOnly;
-    case kw("async"):
-      return kNeedsOperand | kAsync;
-    case kw("lambda"):
-      return kNeedsOperand | kLambda;
-    case kw("else"): case kw("import"): case kw("yield"):
-      return 0;
-    default:  // names, and True, False, None
-      return kOperand | kEndsOperand;
+// Token classes: all that check_pair needs to know of a token (its kind, its traits, and
+// for names whether it is def/with or a soft keyword), in a byte, so that the check is a
+// lookup in kPairTable. Names get theirs from kKeywords, other tokens from their kind.
+enum Tc : uint8_t {
+  kTcName,  // any other name, and True, False, None
+  kTcSoftKeyword,
+  kTcNeedsOperand,
+  kTcStatementNeedsOperand,
+  kTcWith,
+  kTcStatementOnly,
+  kTcDef,
+  kTcAsync,
+  kTcLambda,
+  kTcPlainKeyword,
+  kTcNumber,
+  kTcString,
+  kTcClose,
+  kTcOpenSquare,
+  kTcOpenOther,
+  kTcComma,
+  kTcAssign,
+  kTcOperator,  // = :=, ->, '.', '@' and operators without a class of their own
+  kTcNewline,
+  kTcSemi,
+  kTcColon,
+  kTcEof,
+  kTcStar,
+  kTcStarStar,
+  kTcNoTraits,  // '...', '/'
+  kTcCount
+};
+
+static_assert(kTcCount <= 32, "PairTable rows hold 32 classes");
+
+struct TcInfo {
+  T kind;
+  Traits traits;
+  bool def_or_with = false;
+  bool soft = false;
+};
+
+constexpr TcInfo kTcInfo[kTcCount] = {
+    {T::kName, kOperand | kEndsOperand},
+    {T::kName, kOperand | kEndsOperand, false, true},
+    {T::kName, kNeedsOperand},
+    {T::kName, kNeedsOperand | kStatementOnly},
+    {T::kName, kNeedsOperand | kStatementOnly, true},
+    {T::kName, kStatementOnly},
+    {T::kName, kStatementOnly, true},
+    {T::kName, kNeedsOperand | kAsync},
+    {T::kName, kNeedsOperand | kLambda},
+    {T::kName, 0},
+    {T::kNumber, kOperand | kEndsOperand},
+    {T::kString, kOperand | kEndsOperand | kString},
+    {T::kClose, kEndsOperand},
+    {T::kOpen, kOpenBracket},
+    {T::kOpen, kOpenBracket | kOpenNoSlice},
+    {T::kComma, kComma},
+    {T::kAssign, kNeedsOperand},
+    {T::kOp, kNeedsOperand},
+    {T::kNewline, kStatementStart},
+    {T::kSemi, kStatementStart},
+    {T::kColon, kStatementStart},
+    {T::kEof, 0},
+    {T::kStar, 0},
+    {T::kStarStar, 0},
+    {T::kEllipsis, 0},
+};
+
+// The class of every token kind but kName (kKeywords) and kOpen (by its character).
+constexpr Tc kind_class(T kind) {
+  switch (kind) {
+    case T::kEof: return kTcEof;
+    case T::kNewline: return kTcNewline;
+    case T::kNumber: return kTcNumber;
+    case T::kString: return kTcString;
+    case T::kClose: return kTcClose;
+    case T::kColon: return kTcColon;
+    case T::kAssign: return kTcAssign;
+    case T::kSemi: return kTcSemi;
+    case T::kComma: return kTcComma;
+    case T::kStar: return kTcStar;
+    case T::kStarStar: return kTcStarStar;
+    case T::kWalrus: case T::kDot: case T::kAt: case T::kArrow: case T::kOp: return kTcOperator;
+    case T::kEllipsis: case T::kSlash: return kTcNoTraits;
+    case T::kName: case T::kOpen: break;
+  }
+  return kTcNoTraits;
+}
+constexpr auto kKindClass = [] {
+  std::array<uint8_t, static_cast<size_t>(T::kOp) + 1> t{};
+  for (size_t k = 0; k < t.size(); ++k) t[k] = kind_class(static_cast<T>(k));
+  return t;
+}();
+
+// The keywords, by the grammar: names not listed are operands.
+struct Keyword {
+  std::string_view word;
+  Tc tc;
+};
+constexpr Keyword kKeywords[] = {
+    {"and", kTcNeedsOperand}, {"as", kTcNeedsOperand}, {"await", kTcNeedsOperand},
+    {"for", kTcNeedsOperand}, {"from", kTcNeedsOperand}, {"if", kTcNeedsOperand},
+    {"in", kTcNeedsOperand}, {"is", kTcNeedsOperand}, {"not", kTcNeedsOperand},
+    {"or", kTcNeedsOperand}, {"assert", kTcStatementNeedsOperand}, {"del", kTcStatementNeedsOperand},
+    {"elif", kTcStatementNeedsOperand}, {"global", kTcStatementNeedsOperand},
+    {"nonlocal", kTcStatementNeedsOperand}, {"while", kTcStatementNeedsOperand}, {"with", kTcWith},
+    {"break", kTcStatementOnly}, {"class", kTcStatementOnly}, {"continue", kTcStatementOnly},
+    {"def", kTcDef}, {"except", kTcStatementOnly}, {"finally", kTcStatementOnly},
+    {"pass", kTcStatementOnly}, {"raise", kTcStatementOnly}, {"return", kTcStatementOnly},
+    {"try", kTcStatementOnly}, {"async", kTcAsync}, {"lambda", kTcLambda},
+    {"else", kTcPlainKeyword}, {"import", kTcPlainKeyword}, {"yield", kTcPlainKeyword},
+    {"match", kTcSoftKeyword}, {"case", kTcSoftKeyword}, {"type", kTcSoftKeyword},
+};
+
+// A perfect hash of the keywords' word_keys: (key * mul) >> (64 - kKeywordBits) gives each
+// keyword a slot of its own; every other slot holds key 0 and kTcName. Names longer than 8
+// bytes (key 0) thus find kTcName too, whatever slot they hash to. The multiplier is
+// searched for at compile time.
+constexpr int kKeywordBits = 7;
+struct KeywordTable {
+  uint64_t mul = 0;
+  std::array<uint64_t, size_t{1} << kKeywordBits> keys{};
+  std::array<uint8_t, size_t{1} << kKeywordBits> tc{};
+  constexpr size_t slot(uint64_t key) const { return static_cast<size_t>((key * mul) >> (64 - kKeywordBits)); }
+};
+consteval KeywordTable make_keyword_table() {
+  uint64_t candidate = 0x9E3779B97F4A7C15ull;
+  for (;;) {
+    candidate = candidate * 6364136223846793005ull + 1442695040888963407ull;
+    KeywordTable t;
+    t.mul = candidate | 1;
+    bool collision = false;
+    for (const Keyword& k : kKeywords) {
+      size_t s = t.slot(word_key(k.word));
+      if (t.keys[s] != 0) {
+        collision = true;
+        break;
+      }
+      t.keys[s] = word_key(k.word);
+      t.tc[s] = k.tc;
+    }
+    if (!collision) return t;
   }
 }
+constexpr KeywordTable kKeywordTable = make_keyword_table();
 
-bool is_soft_keyword(uint64_t key) { return key == kw("match") || key == kw("case") || key == kw("type"); }
+inline uint8_t name_class(uint64_t key) {
+  size_t s = kKeywordTable.slot(key);
+  return kKeywordTable.keys[s] == key ? kKeywordTable.tc[s] : uint8_t{kTcName};
+}
+
+// The neighbouring-token rules: whether a token of class `t` may follow one whose traits
+// (after the rules' own adjustment) were `prev`, and the traits the token passes on.
+struct PairOutcome {
+  Traits cur;
+  bool bad;
+};
+constexpr PairOutcome pair_rule(Traits prev, const TcInfo& t) {
+  const T k = t.kind;
+  Traits cur = t.traits;
+  if ((cur & kOperand) && (prev & kStatementStart) && t.soft) cur |= kSoftStart;
+  bool bad = false;
+  if ((prev & kEndsOperand) && (cur & kOperand))
+    bad = !(prev & kSoftStart) && !((prev & kString) && (cur & kString));
+  if (prev & kNeedsOperand) {
+    bad |= k == T::kNewline || k == T::kEof || k == T::kClose || k == T::kComma || k == T::kSemi ||
+           k == T::kAssign || (k == T::kColon && !(prev & kLambda));
+  }
+  if (prev & kLambda) bad |= !(cur & kOperand) && k != T::kStar && k != T::kStarStar && k != T::kColon;
+  if (cur & kStatementOnly) {
+    bool after_async = (prev & kAsync) && t.def_or_with;
+    bad |= !(prev & kStatementStart) && !after_async;
+  }
+  if ((prev & kStatementStart) && k == T::kSemi) bad = true;
+  if ((prev & (kOpenBracket | kComma)) && k == T::kComma) bad = true;
+  if ((prev & kOpenBracket) && k == T::kAssign) bad = true;
+  if ((prev & kOpenNoSlice) && k == T::kColon) bad = true;
+  return {cur, bad};
+}
+
+// pair_rule over the reachable traits, numbered as states (0: a statement's start):
+// next[state][class] is the next state, with kPairBad set where the pair is an error.
+constexpr uint8_t kPairBad = 0x80;
+constexpr int kMaxPairStates = 32;
+struct PairTable {
+  std::array<Traits, kMaxPairStates> traits{};
+  std::array<std::array<uint8_t, 32>, kMaxPairStates> next{};  // rows padded to a power of two
+  int count = 0;
+};
+consteval PairTable make_pair_table() {
+  PairTable t;
+  t.traits[t.count++] = kStatementStart;
+  for (int s = 0; s < t.count; ++s) {
+    for (int c = 0; c < kTcCount; ++c) {
+      PairOutcome o = pair_rule(t.traits[s], kTcInfo[c]);
+      int i = 0;
+      while (i < t.count && t.traits[i] != o.cur) ++i;
+      if (i == t.count) {
+        if (t.count == kMaxPairStates) throw "kMaxPairStates is too small";
+        t.traits[t.count++] = o.cur;
+      }
+      t.next[s][c] = static_cast<uint8_t>(i | (o.bad ? kPairBad : 0));
+    }
+  }
+  return t;
+}
+constexpr PairTable kPairTable = make_pair_table();
 
 struct Token {
   T kind = T::kEof;
+  uint8_t tc = kTcEof;
   uint32_t depth = 0;  // bracket depth before the token
   uint32_t line = 0;
   const char* begin = nullptr;
@@ -538,7 +834,7 @@ class Scanner {
     issue_ = SyntaxIssue{line, message};
     p_ = end_;
     depth_ = 0;
-    tok_ = Token{T::kEof, 0, line_, end_, end_};
+    tok_ = Token{T::kEof, kTcEof, 0, line_, end_, end_};
   }
 
   // A grammar error. As CPython, read the rest of the file first: a tokenizer error there
@@ -558,10 +854,25 @@ class Scanner {
   // Positions p_ on the first token of the next logical line, skipping blank and
   // comment-only lines; false at the end of input.
   bool start_logical_line(uint32_t& col, uint32_t& alt) {
+    const char* p = p_;
+    const char* const end = end_;
     for (;;) {
       col = alt = 0;
-      while (p_ < end_) {
-        char c = *p_;
+      // Indentation is mostly spaces: count them eight at a time first.
+      if constexpr (kLittleEndian) {
+        while (end - p >= 8) {
+          uint64_t w;
+          std::memcpy(&w, p, 8);
+          const uint64_t other = w ^ (kOnes * ' ');
+          const uint32_t n = other ? static_cast<uint32_t>(std::countr_zero(other) / 8) : 8;
+          p += n;
+          col += n;
+          alt += n;
+          if (n < 8) break;
+        }
+      }
+      while (p < end) {
+        char c = *p;
         if (c == ' ') {
           ++col;
           ++alt;
@@ -573,28 +884,31 @@ class Scanner {
         } else {
           break;
         }
-        ++p_;
+        ++p;
       }
-      if (p_ >= end_) return false;
-      char c = *p_;
+      if (p >= end) break;
+      char c = *p;
       if (c == '#') {
-        while (p_ < end_ && *p_ != '\n' && *p_ != '\r') ++p_;
-        if (p_ >= end_) return false;
-        c = *p_;
+        p = find_line_end(p, end);
+        if (p >= end) break;
+        c = *p;
       }
       if (c == '\n') {
         ++line_;
-        ++p_;
+        ++p;
       } else if (c == '\r') {
-        ++p_;
-        if (p_ < end_ && *p_ == '\n') {
+        ++p;
+        if (p < end && *p == '\n') {
           ++line_;
-          ++p_;
+          ++p;
         }
       } else {
+        p_ = p;
         return true;
       }
     }
+    p_ = p;
+    return false;
   }
 
   void advance() {
@@ -606,139 +920,237 @@ class Scanner {
   // (`asert x`, `f(a b)`), an operator with nothing after it (`x = 1 +`, `assert`), a
   // statement keyword inside a statement (`x = return`), `(,`, `(:`, a leading ';'.
   void check_pair() {
-    const T k = tok_.kind;
-    Traits cur = 0;
-    switch (k) {
-      case T::kName:
-        cur = word_traits(tok_.key);
-        if ((cur & kOperand) && (prev_ & kStatementStart) && is_soft_keyword(tok_.key)) cur |= kSoftStart;
-        break;
-      case T::kNumber:
-        cur = kOperand | kEndsOperand;
-        break;
-      case T::kString:
-        cur = kOperand | kEndsOperand | kString;
-        break;
-      case T::kClose:
-        cur = kEndsOperand;
-        break;
-      case T::kOpen:
-        cur = kOpenBracket | (*tok_.begin == '[' ? 0 : kOpenNoSlice);
-        break;
-      case T::kComma:
-        cur = kComma;
-        break;
-      case T::kAssign:
-      case T::kWalrus:
-      case T::kArrow:
-      case T::kDot:
-      case T::kAt:
-      case T::kOp:
-        cur = kNeedsOperand;
-        break;
-      case T::kNewline:
-      case T::kSemi:
-      case T::kColon:
-        cur = kStatementStart;
-        break;
-      default:
-        break;
-    }
-    const Traits prev = prev_;
-    prev_ = cur;
-    bool bad = false;
-    if ((prev & kEndsOperand) && (cur & kOperand))
-      bad = !(prev & kSoftStart) && !((prev & kString) && (cur & kString));
-    if (prev & kNeedsOperand) {
-      bad |= k == T::kNewline || k == T::kEof || k == T::kClose || k == T::kComma || k == T::kSemi ||
-             k == T::kAssign || (k == T::kColon && !(prev & kLambda));
-    }
-    if (prev & kLambda) bad |= !(cur & kOperand) && k != T::kStar && k != T::kStarStar && k != T::kColon;
-    if (cur & kStatementOnly) {
-      bool after_async = (prev & kAsync) && (tok_.is(kw("def")) || tok_.is(kw("with")));
-      bad |= !(prev & kStatementStart) && !after_async;
-    }
-    if ((prev & kStatementStart) && k == T::kSemi) bad = true;
-    if ((prev & (kOpenBracket | kComma)) && k == T::kComma) bad = true;
-    if ((prev & kOpenBracket) && k == T::kAssign) bad = true;
-    if ((prev & kOpenNoSlice) && k == T::kColon) bad = true;
-    if (bad) fail_syntax(tok_.line, "invalid syntax");
+    const uint8_t e = kPairTable.next[prev_][tok_.tc];
+    prev_ = e & ~kPairBad;
+    if (e & kPairBad) fail_syntax(tok_.line, "invalid syntax");
   }
 
+  // The cursor of the common-token lexer, kept in registers by its callers.
+  struct Cursor {
+    const char* p;
+    uint32_t line;
+    uint32_t depth;
+  };
+
+  // A token lex_common read.
+  struct Lexed {
+    T kind;
+    uint8_t tc;
+    uint32_t depth;  // before the token
+    const char* begin;
+    uint64_t key;
+  };
+
+  // Reads the next token into tok_.
   void lex() {
+    Cursor c{p_, line_, depth_};
+    Lexed t;
+    const Lex r = lex_common(c, t);
+    p_ = c.p;
+    line_ = c.line;
+    depth_ = c.depth;
+    if (r == Lex::kOther) return lex_any();
+    tok_ = Token{t.kind, t.tc, t.depth, line_, t.begin, p_, t.key};
+    if (t.kind == T::kNewline) ++line_;
+  }
+
+  enum class Lex : uint8_t {
+    kToken,
+    kStatementEnd,  // kNewline, or ';' at depth 0
+    kOther,         // not lexed: for lex_any
+  };
+
+  // Lexes the next token when it is a common one: a name, number, bracket or operator, or
+  // the end of a logical line (blanks, comments and line breaks inside brackets before it
+  // are skipped). Then c is after the token, with depth and line updated, except that a
+  // kNewline's line break is not counted yet: its token stands on c.line. Anything else,
+  // including every error, is left to lex_any at c.p (kOther): string literals,
+  // continuation lines, '\r', the end of input, and names while UTF-8 is to be checked.
+  //
+  // Always inlined: skip_statement's loop keeps the cursor in registers, where members
+  // could not stay (stores through char pointers may alias them), and its branches on
+  // the result fold into the token's own.
+  DXPY_ALWAYS_INLINE Lex lex_common(Cursor& c, Lexed& t) {
+    const char* const end = end_;
+    const char* p = c.p;
     for (;;) {
-      if (p_ >= end_) {
+      if (p >= end) break;
+      const char* const b = p;
+      const char ch = *p;
+      t.begin = b;
+      t.depth = c.depth;
+      t.key = 0;
+      switch (cls(ch)) {
+        case kBlank:
+          ++p;
+          continue;
+        case kHash:
+          p = find_line_end(p + 1, end);
+          continue;
+        case kLf:
+          ++p;
+          if (c.depth > 0) {
+            ++c.line;
+            continue;
+          }
+          t.kind = T::kNewline;
+          t.tc = kTcNewline;
+          c.p = p;
+          return Lex::kStatementEnd;
+        case kIdent: {
+          p = name_end(b, end, t.key);
+          if ((p < end && cls(*p) == kQuote && p - b <= 2) || check_utf8_) {
+            c.p = b;  // maybe a string prefix; or a name to check
+            return Lex::kOther;
+          }
+          t.kind = T::kName;
+          t.tc = name_class(t.key);
+          c.p = p;
+          return Lex::kToken;
+        }
+        case kDigit:
+          // Mostly small decimal integers: those here, the rest by number_end.
+          ++p;
+          while (p < end && cls(*p) == kDigit) ++p;
+          if (p < end && kNumberTail[static_cast<unsigned char>(*p)]) p = number_end(b, end);
+          t.kind = T::kNumber;
+          t.tc = kTcNumber;
+          c.p = p;
+          return Lex::kToken;
+        case kDot:
+          if (p + 1 < end && cls(p[1]) == kDigit) {
+            t.kind = T::kNumber;
+            c.p = number_end(p, end);
+          } else if (p + 2 < end && p[1] == '.' && p[2] == '.') {
+            t.kind = T::kEllipsis;
+            c.p = p + 3;
+          } else {
+            t.kind = T::kDot;
+            c.p = p + 1;
+          }
+          t.tc = kKindClass[static_cast<size_t>(t.kind)];
+          return Lex::kToken;
+        case kOpen:
+          if (c.depth >= static_cast<uint32_t>(kMaxNesting)) break;
+          stack_[c.depth] = ch;
+          open_line_[c.depth] = c.line;
+          ++c.depth;
+          t.kind = T::kOpen;
+          t.tc = ch == '[' ? kTcOpenSquare : kTcOpenOther;
+          c.p = p + 1;
+          return Lex::kToken;
+        case kClose: {
+          if (c.depth == 0) break;
+          const char open = stack_[c.depth - 1];
+          if ((open == '(' && ch != ')') || (open == '[' && ch != ']') || (open == '{' && ch != '}')) break;
+          --c.depth;
+          t.kind = T::kClose;
+          t.tc = kTcClose;
+          c.p = p + 1;
+          return Lex::kToken;
+        }
+        case kOther: {
+          const char* error = nullptr;
+          t.kind = operator_at(p, end, error);
+          if (error) break;
+          t.tc = kKindClass[static_cast<size_t>(t.kind)];
+          c.p = p;
+          return t.kind == T::kSemi && c.depth == 0 ? Lex::kStatementEnd : Lex::kToken;
+        }
+        default:
+          break;
+      }
+      p = b;
+      break;
+    }
+    c.p = p;
+    return Lex::kOther;
+  }
+
+  // Reads any token into tok_, or fails. Works on a local copy of p_: stores through char
+  // pointers may alias members, so the compiler could not keep p_ in a register.
+  void lex_any() {
+    const char* p = p_;
+    const char* const end = end_;
+    for (;;) {
+      if (p >= end) {
+        p_ = p;
         if (depth_ > 0 && !failed_ && (!draining_ || drain_inside_brackets_)) {
           fail(open_line_[depth_ - 1], "bracket was never closed");
           return;
         }
-        tok_ = Token{T::kEof, 0, line_, end_, end_};
+        tok_ = Token{T::kEof, kTcEof, 0, line_, end_, end_};
         return;
       }
-      const char* b = p_;
-      char c = *p_;
+      const char* b = p;
+      char c = *p;
       switch (cls(c)) {
         case kBlank:
-          ++p_;
+          ++p;
           continue;
         case kHash:
-          ++p_;
-          while (p_ < end_ && *p_ != '\n' && *p_ != '\r') ++p_;
+          p = find_line_end(p + 1, end);
           continue;
         case kCr:
-          if (p_ + 1 < end_ && p_[1] == '\n') {
-            ++p_;
+          if (p + 1 < end && p[1] == '\n') {
+            ++p;
             break;  // the '\n' below ends the line
           }
-          ++p_;
-          if (depth_ == 0) return set(T::kNewline, b);
+          ++p;
+          if (depth_ == 0) {
+            p_ = p;
+            return set(T::kNewline, b);
+          }
           continue;
         case kLf:
           break;
         case kBackslash:
-          ++p_;
-          if (p_ < end_ && *p_ == '\n') {
+          ++p;
+          if (p < end && *p == '\n') {
             ++line_;
-            ++p_;
-          } else if (p_ < end_ && *p_ == '\r') {
-            ++p_;
-            if (p_ < end_ && *p_ == '\n') {
+            ++p;
+          } else if (p < end && *p == '\r') {
+            ++p;
+            if (p < end && *p == '\n') {
               ++line_;
-              ++p_;
+              ++p;
             }
           } else {
             return fail(line_, "unexpected character after line continuation character");
           }
           continue;
         case kIdent: {
-          ++p_;
-          while (p_ < end_ && is_word(*p_)) ++p_;
-          if (p_ < end_ && cls(*p_) == kQuote && p_ - b <= 2) {
-            if (uint8_t f = prefix_flags(b, p_)) return lex_string(b, f);
+          uint64_t key;
+          p = name_end(b, end, key);
+          p_ = p;
+          if (p < end && cls(*p) == kQuote && p - b <= 2) {
+            if (uint8_t f = prefix_flags(b, p)) return lex_string(b, f);
           }
           if (check_utf8_ && !valid_utf8(b, line_)) return;
-          set(T::kName, b);
-          tok_.key = word_key(tok_.text());
+          tok_ = Token{T::kName, name_class(key), depth_, line_, b, p, key};
           return;
         }
         case kDigit:
+          p_ = p;
           return lex_number(b);
         case kQuote:
+          p_ = p;
           return lex_string(b, kPrefix);
         case kDot:
-          if (p_ + 1 < end_ && cls(p_[1]) == kDigit) return lex_number(b);
-          if (p_ + 2 < end_ && p_[1] == '.' && p_[2] == '.') {
-            p_ += 3;
+          p_ = p;
+          if (p + 1 < end && cls(p[1]) == kDigit) return lex_number(b);
+          if (p + 2 < end && p[1] == '.' && p[2] == '.') {
+            p_ = p + 3;
             return set(T::kEllipsis, b);
           }
-          ++p_;
+          p_ = p + 1;
           return set(T::kDot, b);
         case kOpen:
           if (depth_ >= static_cast<uint32_t>(kMaxNesting)) return fail(line_, "too many nested parentheses");
           stack_[depth_] = c;
           open_line_[depth_] = line_;
-          ++p_;
-          set(T::kOpen, b);
+          p_ = p + 1;
+          tok_ = Token{T::kOpen, c == '[' ? kTcOpenSquare : kTcOpenOther, depth_, line_, b, p + 1};
           ++depth_;
           return;
         case kClose: {
@@ -746,7 +1158,7 @@ class Scanner {
           char open = stack_[depth_ - 1];
           if ((open == '(' && c != ')') || (open == '[' && c != ']') || (open == '{' && c != '}'))
             return fail(line_, "closing bracket does not match the opening one");
-          ++p_;
+          p_ = p + 1;
           set(T::kClose, b);
           --depth_;
           return;
@@ -754,11 +1166,13 @@ class Scanner {
         case kBad:
           return fail(line_, "invalid character");
         default:
+          p_ = p;
           return lex_operator(b);
       }
       // '\n'
-      ++p_;
+      ++p;
       if (depth_ == 0) {
+        p_ = p;
         set(T::kNewline, b);
         ++line_;
         return;
@@ -776,7 +1190,7 @@ class Scanner {
     return false;
   }
 
-  void set(T kind, const char* b) { tok_ = Token{kind, depth_, line_, b, p_}; }
+  void set(T kind, const char* b) { tok_ = Token{kind, kKindClass[static_cast<size_t>(kind)], depth_, line_, b, p_}; }
 
   void lex_string(const char* b, uint8_t flags) {
     StringLexer lx{p_, end_, line_};
@@ -785,50 +1199,67 @@ class Scanner {
     if (lx.error) return fail(lx.error_line, lx.error);
     p_ = lx.p;
     if (check_utf8_ && !valid_utf8(b, start)) return;
-    tok_ = Token{T::kString, depth_, start, b, p_};
+    tok_ = Token{T::kString, kTcString, depth_, start, b, p_};
     line_ = lx.line;
   }
 
-  // A number as CPython's tokenizer reads it, so that `1if x else 2` is three tokens.
   void lex_number(const char* b) {
-    auto digits = [this](bool hex) {
-      while (p_ < end_ && (cls(*p_) == kDigit || *p_ == '_' || (hex && std::isxdigit(static_cast<unsigned char>(*p_)))))
-        ++p_;
-    };
-    if (*p_ == '0' && p_ + 1 < end_ && std::strchr("xXoObB", p_[1]) && p_[1] != '\0') {
-      p_ += 2;
-      digits(true);
-      return set(T::kNumber, b);
-    }
-    digits(false);
-    if (p_ < end_ && *p_ == '.') {
-      ++p_;
-      digits(false);
-    }
-    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
-      const char* q = p_ + 1;
-      if (q < end_ && (*q == '+' || *q == '-')) ++q;
-      if (q < end_ && cls(*q) == kDigit) {
-        p_ = q;
-        digits(false);
-      }
-    }
-    if (p_ < end_ && (*p_ == 'j' || *p_ == 'J')) ++p_;
+    p_ = number_end(p_, end_);
     set(T::kNumber, b);
   }
 
+  // The end of the number at p (a digit, or '.' before one) as CPython's tokenizer reads
+  // it, so that `1if x else 2` is three tokens.
+  static const char* number_end(const char* p, const char* end) {
+    auto digits = [&p, end](bool hex) {
+      while (p < end && (cls(*p) == kDigit || *p == '_' || (hex && std::isxdigit(static_cast<unsigned char>(*p)))))
+        ++p;
+    };
+    if (*p == '0' && p + 1 < end && std::strchr("xXoObB", p[1]) && p[1] != '\0') {
+      p += 2;
+      digits(true);
+      return p;
+    }
+    digits(false);
+    if (p < end && *p == '.') {
+      ++p;
+      digits(false);
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+      const char* q = p + 1;
+      if (q < end && (*q == '+' || *q == '-')) ++q;
+      if (q < end && cls(*q) == kDigit) {
+        p = q;
+        digits(false);
+      }
+    }
+    if (p < end && (*p == 'j' || *p == 'J')) ++p;
+    return p;
+  }
+
   void lex_operator(const char* b) {
-    char c = *p_++;
-    char n = p_ < end_ ? *p_ : '\0';
+    const char* p = p_;
+    const char* error = nullptr;
+    T kind = operator_at(p, end_, error);
+    if (error) return fail(line_, error);
+    p_ = p;
+    set(kind, b);
+  }
+
+  // The operator at p (a character of class kOther): its kind, with p moved past it, or
+  // `error` set.
+  static T operator_at(const char*& p, const char* end, const char*& error) {
+    char c = *p++;
+    char n = p < end ? *p : '\0';
     T kind = T::kOp;
     switch (c) {
       case '=':
-        if (n == '=') ++p_;
+        if (n == '=') ++p;
         else kind = T::kAssign;
         break;
       case ':':
         if (n == '=') {
-          ++p_;
+          ++p;
           kind = T::kWalrus;
         } else {
           kind = T::kColon;
@@ -841,26 +1272,26 @@ class Scanner {
         kind = T::kComma;
         break;
       case '@':
-        if (n == '=') ++p_;
+        if (n == '=') ++p;
         else kind = T::kAt;
         break;
       case '-':
         if (n == '>') {
-          ++p_;
+          ++p;
           kind = T::kArrow;
         } else if (n == '=') {
-          ++p_;
+          ++p;
         }
         break;
       case '*':
       case '/':
         if (n == c) {
-          ++p_;
-          n = p_ < end_ ? *p_ : '\0';
-          if (n == '=') ++p_;
+          ++p;
+          n = p < end ? *p : '\0';
+          if (n == '=') ++p;
           else kind = c == '*' ? T::kStarStar : T::kOp;
         } else if (n == '=') {
-          ++p_;
+          ++p;
         } else {
           kind = c == '*' ? T::kStar : T::kSlash;
         }
@@ -868,29 +1299,29 @@ class Scanner {
       case '<':
       case '>':
         if (n == c) {
-          ++p_;
-          if (p_ < end_ && *p_ == '=') ++p_;
+          ++p;
+          if (p < end && *p == '=') ++p;
         } else if (n == '=' || (c == '<' && n == '>')) {
-          ++p_;
+          ++p;
         }
         break;
       case '!':
-        if (n != '=') return fail(line_, "invalid syntax");
-        ++p_;
+        if (n != '=') error = "invalid syntax";
+        ++p;
         break;
       case '+':
       case '%':
       case '&':
       case '|':
       case '^':
-        if (n == '=') ++p_;
+        if (n == '=') ++p;
         break;
       case '~':
         break;
       default:
-        return fail(line_, "invalid character");
+        error = "invalid character";
     }
-    set(kind, b);
+    return kind;
   }
 
   // ---- statements ----
@@ -900,7 +1331,7 @@ class Scanner {
     uint32_t line;
     uint32_t depth;
     Token tok;
-    Traits prev;
+    uint8_t prev;
   };
   Saved save() const { return Saved{p_, line_, depth_, tok_, prev_}; }
   // Only from a statement's start (depth 0): brackets opened since are forgotten with depth_.
@@ -1026,9 +1457,45 @@ class Scanner {
     }
   }
 
-  // The rest of a simple statement: up to ';' or the end of the line.
+  bool at_end_of_statement() const { return at_end_of_line() || (tok_.kind == T::kSemi && tok_.depth == 0); }
+
+  // The rest of a simple statement: up to ';' or the end of the line. The scanner's
+  // hottest loop (function bodies are mostly this), so it does what advance() does
+  // without storing each token in tok_: common tokens are lexed in registers and checked
+  // with kPairTable, the rest goes through lex_any(). tok_ is only written for the token
+  // the loop stops at, or for one check_pair rejects.
   void skip_statement() {
-    while (!at_end_of_line() && !(tok_.kind == T::kSemi && tok_.depth == 0)) advance();
+    if (at_end_of_statement()) return;
+    Cursor c{p_, line_, depth_};
+    uint8_t state = prev_;
+    for (;;) {
+      Lexed t;
+      const Lex r = lex_common(c, t);
+      if (r == Lex::kOther) {
+        p_ = c.p;
+        line_ = c.line;
+        depth_ = c.depth;
+        prev_ = state;
+        lex_any();
+        if (!failed_) check_pair();
+        if (at_end_of_statement()) return;
+        c = Cursor{p_, line_, depth_};
+        state = prev_;
+        continue;
+      }
+      const uint8_t e = kPairTable.next[state][t.tc];
+      state = e & ~kPairBad;
+      if ((e & kPairBad) || r == Lex::kStatementEnd) {
+        p_ = c.p;
+        line_ = c.line;
+        depth_ = c.depth;
+        prev_ = state;
+        tok_ = Token{t.kind, t.tc, t.depth, line_, t.begin, p_, t.key};
+        if (t.kind == T::kNewline) ++line_;
+        if (e & kPairBad) fail_syntax(tok_.line, "invalid syntax");
+        return;
+      }
+    }
   }
 
   // tok_ is an opening bracket: skips to just after its closing one.
@@ -1295,7 +1762,7 @@ class Scanner {
   char stack_[kMaxNesting] = {};
   uint32_t open_line_[kMaxNesting] = {};
   Token tok_;
-  Traits prev_ = kStatementStart;  // of the previous token on the logical line
+  uint8_t prev_ = 0;  // kPairTable's state after the previous token (0: a statement's start)
   bool failed_ = false;
   bool draining_ = false;
   bool check_utf8_ = false;

@@ -320,6 +320,18 @@ Expected<FileRecord> IndexReader::record(size_t i) const {
   return rec;
 }
 
+Expected<FileRecordHead> IndexReader::record_head(size_t i) const {
+  const char* row = file_row(i);
+  std::string_view bytes =
+      pool_slice(load<uint64_t>(row + offsetof(FileRow, record_offset)), load<uint32_t>(row + offsetof(FileRow, record_len)));
+  auto head = decode_record_head(bytes);
+  if (!head) return make_error(head.error().code, "record of " + std::string(file_path(i)) + ": " + head.error().message);
+  if (head->path != file_path(i) || head->size != file_size(i) || head->mtime_ns != file_mtime_ns(i) ||
+      head->content_hash != file_hash(i))
+    return corrupt("record of " + std::string(file_path(i)) + " disagrees with its table row");
+  return head;
+}
+
 std::optional<size_t> IndexReader::find(std::string_view path) const {
   size_t lo = 0;
   size_t hi = file_count_;

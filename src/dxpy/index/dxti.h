@@ -133,6 +133,9 @@ class IndexReader {
   std::pair<size_t, size_t> file_tests(size_t i) const;
   /// Decodes file i's record; kCorrupt if it disagrees with its table row.
   Expected<FileRecord> record(size_t i) const;
+  /// Decodes only the head of file i's record (error, dependencies): with the test table,
+  /// enough to list node ids without decoding tests.
+  Expected<FileRecordHead> record_head(size_t i) const;
   /// Binary search by path.
   std::optional<size_t> find(std::string_view path) const;
 

@@ -39,8 +39,8 @@ std::optional<index::IndexReader> open_index(const CollectOptions& opts, std::ve
 class Inheritance {
  public:
   Inheritance(const CollectOptions& opts, const std::optional<index::IndexReader>& idx, std::vector<FileRecord>& records,
-              const std::vector<bool>& fresh)
-      : opts_(opts), idx_(idx), records_(records), fresh_(fresh),
+              const std::vector<bool>& fresh, std::vector<bool>& ids_only)
+      : opts_(opts), idx_(idx), records_(records), fresh_(fresh), ids_only_(ids_only),
         resolver_([this](const std::string& rel) { return load(rel); },
                   [this](const std::string& dir) {
                     return ::access(join_path(join_path(opts_.rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
@@ -58,6 +58,7 @@ class Inheritance {
         bool stale = false;
         for (const auto& dep : rec.depends_on) stale |= changed(dep);
         if (!stale) continue;
+        if (!complete(i)) continue;
       }
       const discovery::Outline* o = load(rec.path);
       if (!o || !discovery::has_foreign_bases(*o)) continue;
@@ -67,6 +68,18 @@ class Inheritance {
       rec.outline = std::move(outline);
       rec.depends_on = resolver_.take_consulted();
     }
+  }
+
+  /// Makes record i whole again if it holds only test ids; false if the index fails us.
+  bool complete(size_t i) {
+    if (!ids_only_[i]) return true;
+    auto row = idx_ ? idx_->find(records_[i].path) : std::nullopt;
+    if (!row) return false;
+    auto r = idx_->record(*row);
+    if (!r) return false;
+    records_[i] = std::move(*r);
+    ids_only_[i] = false;
+    return true;
   }
 
   /// Records of the modules without tests that were consulted, for the index.
@@ -125,7 +138,10 @@ class Inheritance {
     auto [it, fresh] = outlines_.try_emplace(rel);
     if (!fresh) return it->second.get();
     const std::string* bytes = nullptr;
-    if (auto r = by_path_.find(rel); r != by_path_.end()) bytes = &records_[r->second].outline;
+    if (auto r = by_path_.find(rel); r != by_path_.end()) {
+      if (!complete(r->second)) return nullptr;
+      bytes = &records_[r->second].outline;
+    }
     else if (const FileRecord* rec = support(rel)) bytes = &rec->outline;
     if (bytes)
       if (auto o = discovery::decode_outline(*bytes)) it->second = std::make_unique<discovery::Outline>(std::move(*o));
@@ -136,6 +152,7 @@ class Inheritance {
   const std::optional<index::IndexReader>& idx_;
   std::vector<FileRecord>& records_;
   const std::vector<bool>& fresh_;
+  std::vector<bool>& ids_only_;
   std::map<std::string, size_t> by_path_;
   std::map<std::string, std::optional<FileRecord>> support_;
   std::set<std::string> changed_support_;
@@ -181,6 +198,7 @@ Collected collect_files(const CollectOptions& opts) {
   out.records.resize(n);
   std::vector<std::string> sources(n);
   std::vector<bool> need_parse(n, false);
+  std::vector<bool> ids_only(n, false);  // records holding only test ids (opts.ids_only)
   bool changed = !idx.has_value();
 
   for (size_t i = 0; i < n; ++i) {
@@ -189,7 +207,22 @@ Collected collect_files(const CollectOptions& opts) {
     auto st = stat_path(opts.files[i]);
     std::optional<size_t> row = idx ? idx->find(rec.path) : std::nullopt;
     if (st && row && idx->file_size(*row) == st->size && idx->file_mtime_ns(*row) == st->mtime_ns) {
-      if (auto r = idx->record(*row)) {
+      if (opts.ids_only) {
+        if (auto h = idx->record_head(*row)) {
+          rec.size = h->size;
+          rec.mtime_ns = h->mtime_ns;
+          rec.content_hash = h->content_hash;
+          rec.error = std::move(h->error);
+          rec.error_line = h->error_line;
+          rec.depends_on = std::move(h->depends_on);
+          auto [first, count] = idx->file_tests(*row);
+          rec.tests.resize(count);
+          for (size_t k = 0; k < count; ++k) rec.tests[k].id = TestId::parse(idx->test_node_id(first + k));
+          ids_only[i] = true;
+          ++out.stats.reused;
+          continue;
+        }
+      } else if (auto r = idx->record(*row)) {
         rec = std::move(*r);
         ++out.stats.reused;
         continue;
@@ -236,15 +269,27 @@ Collected collect_files(const CollectOptions& opts) {
     for (auto& t : pool) t.join();
   }
 
-  Inheritance inheritance(opts, idx, out.records, need_parse);
+  Inheritance inheritance(opts, idx, out.records, need_parse, ids_only);
   inheritance.run();
   std::vector<FileRecord> support = inheritance.support_records();
   changed |= inheritance.any_support_changed();
 
   if (changed && !opts.index_path.empty()) {
+    // The index must get whole records: decode the ones that were only listed.
+    for (size_t i = 0; i < n; ++i)
+      if (ids_only[i] && idx)
+        if (auto row = idx->find(out.records[i].path))
+          if (auto r = idx->record(*row)) {
+            out.records[i] = std::move(*r);
+            ids_only[i] = false;
+          }
+    bool whole = std::none_of(ids_only.begin(), ids_only.end(), [](bool b) { return b; });
+
     // One writer at a time; a run that finds the lock taken leaves the writing to the other.
     auto lock = index::FileLock::try_acquire(opts.index_path + ".lock", index::FileLock::Mode::kExclusive);
-    if (!lock) {
+    if (!whole) {
+      out.notes.push_back("index not written: some records could not be read back whole");
+    } else if (!lock) {
       out.notes.push_back("index not written: " + lock.error().message);
     } else if (!lock->has_value()) {
       out.notes.push_back("index not written: another run is writing it");

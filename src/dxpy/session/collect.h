@@ -16,6 +16,9 @@ struct CollectOptions {
   discovery::NameRules rules;
   std::string index_path;  // empty: no index (read-only project, or disabled)
   unsigned threads = 0;    // 0: the number of cores
+  /// Listing only: a record taken unchanged from the index gets tests that carry just their
+  /// id, read from the index's test table, and its tests are not decoded.
+  bool ids_only = false;
 };
 
 struct CollectStats {

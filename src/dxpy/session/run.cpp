@@ -104,7 +104,10 @@ std::string default_python() {
 int run_tests(const RunOptions& opts) {
   ::signal(SIGPIPE, SIG_IGN);
   auto t0 = std::chrono::steady_clock::now();
-  auto selection = select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true});
+  // Listing node ids (-q, -qq) needs no more than the index's test table.
+  bool ids_only = opts.collect_only && opts.verbosity < 0;
+  auto selection =
+      select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only});
   if (!selection) {
     std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
     return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError
@@ -149,7 +152,7 @@ int run_tests(const RunOptions& opts) {
     }
     size_t runtime = static_cast<size_t>(std::count_if(selected.tests.begin(), selected.tests.end(),
                                                        [](const TestCase& t) { return t.expand_at_runtime; }));
-    if (runtime)  // on stderr, so that -q output stays a clean list of node ids
+    if (runtime && !ids_only)  // on stderr; with ids only (-q) the flag is not read
       std::fprintf(stderr,
                    "dx-py: %zu parametrized test%s could not be expanded statically (arguments that are not "
                    "literals); they are listed by their function id, without [param]\n",

@@ -116,6 +116,7 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
   discovery::FileRules file_rules{cfg.python_files, cfg.norecursedirs};
   CollectOptions copts;
   copts.rootdir = rootdir;
+  copts.ids_only = req.ids_only && req.keyword.empty() && req.markexpr.empty();
   copts.rules = discovery::NameRules{cfg.python_classes, cfg.python_functions};
   std::set<std::string> seen;
   for (auto& file : discovery::find_test_files(paths, file_rules))

@@ -21,6 +21,8 @@ struct SelectionRequest {
   std::string keyword;            // -k
   std::string markexpr;           // -m
   bool use_cache = true;
+  /// The caller only lists node ids: tests may then carry nothing but their id.
+  bool ids_only = false;
 };
 
 struct Selection {

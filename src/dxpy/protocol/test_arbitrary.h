@@ -1,0 +1,122 @@
+#pragma once
+/// rapidcheck generators for the core types and the protocol messages (tests only).
+
+#include <rapidcheck.h>
+
+#include "dxpy/core/types.h"
+#include "dxpy/protocol/message.h"
+
+namespace rc {
+
+template <>
+struct Arbitrary<dxpy::TestStatus> {
+  static Gen<dxpy::TestStatus> arbitrary() {
+    return gen::cast<dxpy::TestStatus>(gen::inRange<uint8_t>(0, dxpy::kTestStatusCount));
+  }
+};
+template <>
+struct Arbitrary<dxpy::TestKind> {
+  static Gen<dxpy::TestKind> arbitrary() { return gen::cast<dxpy::TestKind>(gen::inRange<uint8_t>(0, 3)); }
+};
+template <>
+struct Arbitrary<dxpy::protocol::LogLevel> {
+  static Gen<dxpy::protocol::LogLevel> arbitrary() {
+    return gen::cast<dxpy::protocol::LogLevel>(gen::inRange<uint8_t>(0, dxpy::protocol::kLogLevelLimit));
+  }
+};
+template <>
+struct Arbitrary<dxpy::TestId> {
+  static Gen<dxpy::TestId> arbitrary() {
+    using dxpy::TestId;
+    return gen::build<TestId>(gen::set(&TestId::path), gen::set(&TestId::classes), gen::set(&TestId::name),
+                              gen::set(&TestId::param));
+  }
+};
+template <>
+struct Arbitrary<dxpy::Marker> {
+  static Gen<dxpy::Marker> arbitrary() {
+    using dxpy::Marker;
+    return gen::build<Marker>(gen::set(&Marker::name), gen::set(&Marker::args), gen::set(&Marker::kwargs));
+  }
+};
+template <>
+struct Arbitrary<dxpy::AssertionStats> {
+  static Gen<dxpy::AssertionStats> arbitrary() {
+    using dxpy::AssertionStats;
+    return gen::build<AssertionStats>(gen::set(&AssertionStats::passed), gen::set(&AssertionStats::failed));
+  }
+};
+template <>
+struct Arbitrary<dxpy::TestCase> {
+  static Gen<dxpy::TestCase> arbitrary() {
+    using dxpy::TestCase;
+    return gen::build<TestCase>(gen::set(&TestCase::id), gen::set(&TestCase::file), gen::set(&TestCase::line),
+                                gen::set(&TestCase::kind), gen::set(&TestCase::is_async),
+                                gen::set(&TestCase::expand_at_runtime), gen::set(&TestCase::markers),
+                                gen::set(&TestCase::fixtures));
+  }
+};
+template <>
+struct Arbitrary<dxpy::TestResult> {
+  static Gen<dxpy::TestResult> arbitrary() {
+    using dxpy::TestResult;
+    return gen::build<TestResult>(gen::set(&TestResult::id), gen::set(&TestResult::status),
+                                  gen::set(&TestResult::duration_ns), gen::set(&TestResult::message),
+                                  gen::set(&TestResult::traceback), gen::set(&TestResult::stdout_text),
+                                  gen::set(&TestResult::stderr_text), gen::set(&TestResult::assertions));
+  }
+};
+
+template <>
+struct Arbitrary<dxpy::protocol::TestMessage> {
+  static Gen<dxpy::protocol::TestMessage> arbitrary() {
+    using dxpy::protocol::TestMessage;
+    return gen::build<TestMessage>(gen::set(&TestMessage::sequence), gen::set(&TestMessage::timeout_ms),
+                                   gen::set(&TestMessage::worker_id), gen::set(&TestMessage::attempt),
+                                   gen::set(&TestMessage::last_of_module), gen::set(&TestMessage::test));
+  }
+};
+template <>
+struct Arbitrary<dxpy::protocol::TestResultMessage> {
+  static Gen<dxpy::protocol::TestResultMessage> arbitrary() {
+    using dxpy::protocol::TestResultMessage;
+    return gen::build<TestResultMessage>(gen::set(&TestResultMessage::sequence), gen::set(&TestResultMessage::worker_id),
+                                         gen::set(&TestResultMessage::output_truncated),
+                                         gen::set(&TestResultMessage::result));
+  }
+};
+template <>
+struct Arbitrary<dxpy::protocol::HelloMessage> {
+  static Gen<dxpy::protocol::HelloMessage> arbitrary() {
+    using dxpy::protocol::HelloMessage;
+    return gen::build<HelloMessage>(gen::set(&HelloMessage::pid), gen::set(&HelloMessage::worker_id),
+                                    gen::set(&HelloMessage::python_version));
+  }
+};
+template <>
+struct Arbitrary<dxpy::protocol::ShutdownMessage> {
+  static Gen<dxpy::protocol::ShutdownMessage> arbitrary() {
+    using dxpy::protocol::ShutdownMessage;
+    return gen::build<ShutdownMessage>(gen::set(&ShutdownMessage::grace_ms), gen::set(&ShutdownMessage::interrupted));
+  }
+};
+template <>
+struct Arbitrary<dxpy::protocol::LogMessage> {
+  static Gen<dxpy::protocol::LogMessage> arbitrary() {
+    using dxpy::protocol::LogMessage;
+    return gen::build<LogMessage>(gen::set(&LogMessage::level), gen::set(&LogMessage::worker_id),
+                                  gen::set(&LogMessage::sequence), gen::set(&LogMessage::text));
+  }
+};
+template <>
+struct Arbitrary<dxpy::protocol::CollectErrorMessage> {
+  static Gen<dxpy::protocol::CollectErrorMessage> arbitrary() {
+    using dxpy::protocol::CollectErrorMessage;
+    return gen::build<CollectErrorMessage>(gen::set(&CollectErrorMessage::worker_id),
+                                           gen::set(&CollectErrorMessage::sequence),
+                                           gen::set(&CollectErrorMessage::file), gen::set(&CollectErrorMessage::message),
+                                           gen::set(&CollectErrorMessage::traceback));
+  }
+};
+
+}  // namespace rc
