@@ -52,7 +52,7 @@ class Inheritance {
     discovery::BaseResolver base = resolver_.as_base_resolver();
     for (size_t i = 0; i < records_.size(); ++i) {
       FileRecord& rec = records_[i];
-      if (rec.outline.empty() || !rec.error.empty()) continue;
+      if (!rec.error.empty()) continue;
       if (!fresh_[i]) {
         if (rec.depends_on.empty()) continue;  // resolved when it was parsed; nothing to follow
         bool stale = false;
@@ -60,6 +60,7 @@ class Inheritance {
         if (!stale) continue;
         if (!complete(i)) continue;
       }
+      if (rec.outline.empty()) continue;
       const discovery::Outline* o = load(rec.path);
       if (!o || !discovery::has_foreign_bases(*o)) continue;
       resolver_.take_consulted();
