@@ -18,11 +18,11 @@ namespace dxpy::discovery {
 
 Outline parse_outline(std::string_view source) { return scan_outline(source); }
 
-void describe_source(std::string_view source, const std::string& abs_path, const NameRules& rules,
-                     FileRecord& record) {
+bool describe_source(std::string_view source, const NameRules& rules, FileRecord& record) {
   Outline outline = parse_outline(source);
-  apply_rules(outline, abs_path, rules, record);
+  apply_rules(outline, rules, record);
   record.outline = encode_outline(outline);
+  return has_foreign_bases(outline);
 }
 
 namespace {

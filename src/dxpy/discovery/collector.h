@@ -17,7 +17,8 @@ Outline parse_outline(std::string_view source);
 
 /// Everything discovery learns from one file: tests, fixtures, imports, collection error.
 /// `record.path` (rootdir-relative) must be set; size, mtime and hash are the caller's.
-void describe_source(std::string_view source, const std::string& abs_path, const NameRules& rules, FileRecord& record);
+/// Returns whether a class names a base defined in another module (see has_foreign_bases).
+bool describe_source(std::string_view source, const NameRules& rules, FileRecord& record);
 
 /// The ini options that decide which files are test modules.
 struct FileRules {

@@ -8,10 +8,10 @@ extern "C" const TSLanguage* tree_sitter_python(void);
 namespace dxpy::discovery {
 namespace {
 
-FileRecord collect_module(std::string_view src, const std::string& rel, const std::string& abs) {
+FileRecord collect_module(std::string_view src, const std::string& rel, const std::string& /*abs*/) {
   FileRecord rec;
   rec.path = rel;
-  describe_source(src, abs, NameRules{}, rec);
+  describe_source(src, NameRules{}, rec);
   return rec;
 }
 

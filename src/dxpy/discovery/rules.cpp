@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <set>
 
@@ -85,7 +86,16 @@ bool is_true(const Assignment* a) { return a && a->value == "True"; }
 // Defs by name in dict order: a name's first position, its last definition.
 std::vector<const Def*> dict_order(const std::vector<Def>& defs) {
   std::vector<const Def*> out;
-  std::map<std::string, size_t> pos;
+  out.reserve(defs.size());
+  for (const auto& d : defs) out.push_back(&d);
+  // Redefinitions are rare: look for one by sorting names, and only then do the full work.
+  std::vector<std::string_view> names;
+  names.reserve(defs.size());
+  for (const auto& d : defs) names.push_back(d.name);
+  std::sort(names.begin(), names.end());
+  if (std::adjacent_find(names.begin(), names.end()) == names.end()) return out;
+  out.clear();
+  std::unordered_map<std::string_view, size_t> pos;
   for (const auto& d : defs) {
     auto [it, fresh] = pos.emplace(d.name, out.size());
     if (fresh) out.push_back(&d);
@@ -254,7 +264,6 @@ std::optional<std::vector<ParamSet>> expand_parametrize(const Marker& m) {
 
 struct ModuleRules {
   const Outline& outline;
-  const std::string& abs_path;
   const NameRules& rules;
   FileRecord& rec;
   const BaseResolver* resolver;
@@ -264,9 +273,10 @@ struct ModuleRules {
 
   void add_test(const Def& fn, const std::vector<std::string>& classes, TestKind kind,
                 const std::vector<Marker>& outer_marks) {
-    TestCase tc;
-    tc.id = TestId{rec.path, classes, fn.name, ""};
-    tc.file = abs_path;
+    TestCase tc;  // `file` stays empty: the session fills it in when it runs the test
+    tc.id.path = rec.path;
+    tc.id.classes = classes;
+    tc.id.name = fn.name;
     tc.line = fn.line;
     tc.kind = kind;
     tc.is_async = fn.kind == DefKind::kAsyncFunction;
@@ -277,12 +287,14 @@ struct ModuleRules {
         !(fn.decorators.size() == 1 && fn.decorators[0].text == "staticmethod"))
       tc.fixtures.erase(tc.fixtures.begin());  // self or cls
 
+    if (std::none_of(tc.markers.begin(), tc.markers.end(), [](const Marker& m) { return m.name == "parametrize"; })) {
+      rec.tests.push_back(std::move(tc));
+      return;
+    }
     // Expand every parametrize, nearest first; any unknown one defers the item to run time.
     std::vector<ParamSet> combined = {ParamSet{}};
-    bool any = false;
     for (const auto& m : tc.markers) {
       if (m.name != "parametrize") continue;
-      any = true;
       auto sets = expand_parametrize(m);
       if (!sets) {
         tc.expand_at_runtime = true;
@@ -299,10 +311,6 @@ struct ModuleRules {
           next.push_back(std::move(p));
         }
       combined = std::move(next);
-    }
-    if (!any) {
-      rec.tests.push_back(std::move(tc));
-      return;
     }
     for (const auto& c : combined) {
       TestCase item = tc;
@@ -452,6 +460,7 @@ struct ModuleRules {
   void run(bool conftest) {
     if (const Assignment* pm = find_assignment(outline.assignments, "pytestmark")) module_marks = marks_of_value(pm->value);
     bool module_is_test = !conftest && !is_false(find_assignment(outline.assignments, "__test__"));
+    rec.tests.reserve(outline.defs.size());
     for (const Def* d : dict_order(outline.defs)) {
       if (d->kind == DefKind::kClass) {
         if (module_is_test) visit_class(ClassRef{d, &outline, rec.path}, {}, module_marks);
@@ -480,7 +489,7 @@ bool has_foreign_bases(const Outline& outline) {
   return false;
 }
 
-void apply_rules(const Outline& outline, const std::string& abs_path, const NameRules& rules, FileRecord& record,
+void apply_rules(const Outline& outline, const NameRules& rules, FileRecord& record,
                  const BaseResolver* resolver) {
   record.tests.clear();
   record.fixtures.clear();
@@ -495,7 +504,7 @@ void apply_rules(const Outline& outline, const std::string& abs_path, const Name
   std::string_view base = record.path;
   auto slash = base.rfind('/');
   if (slash != std::string_view::npos) base = base.substr(slash + 1);
-  ModuleRules r{outline, abs_path, rules, record, resolver, {}, {}, {}};
+  ModuleRules r{outline, rules, record, resolver, {}, {}, {}};
   r.run(base == "conftest.py");
 }
 

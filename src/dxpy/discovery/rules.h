@@ -39,9 +39,9 @@ using BaseResolver =
 bool has_foreign_bases(const Outline& outline);
 
 /// Fills `record.tests`, `record.fixtures`, `record.imports` and the collection error
-/// from `outline`. `record.path` (rootdir-relative) must be set; `abs_path` is the module's
-/// path for the worker. A conftest.py yields fixtures and imports but no tests.
-void apply_rules(const Outline& outline, const std::string& abs_path, const NameRules& rules, FileRecord& record,
+/// from `outline`. `record.path` (rootdir-relative) must be set; the tests' `file` is left
+/// empty. A conftest.py yields fixtures and imports but no tests.
+void apply_rules(const Outline& outline, const NameRules& rules, FileRecord& record,
                  const BaseResolver* resolver = nullptr);
 
 }  // namespace dxpy::discovery

@@ -75,7 +75,7 @@ RC_GTEST_PROP(Rules, DetectsExactlyTheTestFunctions, ()) {
   }
   FileRecord rec;
   rec.path = "t/test_m.py";
-  apply_rules(outline_with_tree_sitter(src), "/r/t/test_m.py", NameRules{}, rec);
+  apply_rules(outline_with_tree_sitter(src), NameRules{}, rec);
   std::vector<std::string> got;
   for (const auto& t : rec.tests) got.push_back(t.id.node_id());
   RC_ASSERT(rec.error.empty());
@@ -95,7 +95,7 @@ class TestChild(Base):
 )";
   FileRecord rec;
   rec.path = "test_i.py";
-  apply_rules(outline_with_tree_sitter(src), "/test_i.py", NameRules{}, rec);
+  apply_rules(outline_with_tree_sitter(src), NameRules{}, rec);
   std::vector<std::string> got;
   for (const auto& t : rec.tests) got.push_back(t.id.node_id());
   EXPECT_EQ(got, (std::vector<std::string>{"test_i.py::TestChild::test_b", "test_i.py::TestChild::test_c",
@@ -112,7 +112,7 @@ class Checks(unittest.TestCase):
 )";
   FileRecord rec;
   rec.path = "test_u.py";
-  apply_rules(outline_with_tree_sitter(src), "/test_u.py", NameRules{}, rec);
+  apply_rules(outline_with_tree_sitter(src), NameRules{}, rec);
   ASSERT_EQ(rec.tests.size(), 2u);
   EXPECT_EQ(rec.tests[0].id.node_id(), "test_u.py::Checks::test_a");
   EXPECT_EQ(rec.tests[0].kind, TestKind::kUnittest);
@@ -133,7 +133,7 @@ def test_dynamic(v): pass
 )";
   FileRecord rec;
   rec.path = "test_p.py";
-  apply_rules(outline_with_tree_sitter(src), "/test_p.py", NameRules{}, rec);
+  apply_rules(outline_with_tree_sitter(src), NameRules{}, rec);
   std::vector<std::string> got;
   for (const auto& t : rec.tests) got.push_back(t.id.node_id());
   EXPECT_EQ(got, (std::vector<std::string>{
@@ -152,7 +152,7 @@ def test_resource(request): return 1
 )";
   FileRecord rec;
   rec.path = "conftest.py";
-  apply_rules(outline_with_tree_sitter(src), "/conftest.py", NameRules{}, rec);
+  apply_rules(outline_with_tree_sitter(src), NameRules{}, rec);
   EXPECT_TRUE(rec.tests.empty());
   ASSERT_EQ(rec.fixtures.size(), 1u);
   EXPECT_EQ(rec.fixtures[0].id.name, "test_resource");
@@ -165,11 +165,11 @@ def test_resource(request): return 1
 TEST(Rules, ModuleTestFalseAndPytestmark) {
   FileRecord rec;
   rec.path = "test_m.py";
-  apply_rules(outline_with_tree_sitter("__test__ = False\ndef test_a(): pass\n"), "/test_m.py", NameRules{}, rec);
+  apply_rules(outline_with_tree_sitter("__test__ = False\ndef test_a(): pass\n"), NameRules{}, rec);
   EXPECT_TRUE(rec.tests.empty());
   apply_rules(outline_with_tree_sitter("import pytest\npytestmark = [pytest.mark.a, pytest.mark.b(1)]\n"
                                        "@pytest.mark.c\ndef test_a(): pass\n"),
-              "/test_m.py", NameRules{}, rec);
+              NameRules{}, rec);
   ASSERT_EQ(rec.tests.size(), 1u);
   std::vector<std::string> names;
   for (const auto& m : rec.tests[0].markers) names.push_back(m.name);

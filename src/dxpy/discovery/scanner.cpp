@@ -14,8 +14,10 @@ namespace {
 
 #if defined(__GNUC__) || defined(__clang__)
 #define DXPY_ALWAYS_INLINE inline __attribute__((always_inline))
+#define DXPY_UNREACHABLE() __builtin_unreachable()
 #else
 #define DXPY_ALWAYS_INLINE inline
+#define DXPY_UNREACHABLE() ((void)0)
 #endif
 
 // ---- characters ---------------------------------------------------------------------
@@ -114,19 +116,6 @@ inline const char* find_string_stop(const char* p, const char* end, char q) {
   }
   while (p < end && *p != q && *p != '\\' && *p != '\n' && *p != '\r') ++p;
   return p;
-}
-
-// Bit 7 of each byte of `w` that is not a name character (is_word), for eight bytes at
-// once. For a byte v below 0x80, v + (0x80 - lo) has bit 7 set exactly when v >= lo, and
-// never carries into the next byte; bytes from 0x80 up are name characters.
-inline uint64_t non_word_bytes(uint64_t w) {
-  const uint64_t v = w & ~kHighs;
-  auto at_least = [](uint64_t x, unsigned lo) { return x + kOnes * (0x80 - lo); };
-  const uint64_t folded = v | (kOnes * 0x20);  // 'A'..'Z' to 'a'..'z'; no other byte lands there
-  const uint64_t letter = at_least(folded, 'a') & ~at_least(folded, 'z' + 1);
-  const uint64_t digit = at_least(v, '0') & ~at_least(v, '9' + 1);
-  const uint64_t underscore = ~at_least(v ^ (kOnes * '_'), 1);
-  return ~(letter | digit | underscore | w) & kHighs;
 }
 
 // String prefix flags.
@@ -493,29 +482,26 @@ constexpr uint64_t word_key(std::string_view w) {
 }
 consteval uint64_t kw(std::string_view w) { return word_key(w); }
 
-// The end of the name that starts at b (a name character), and its word_key.
-inline const char* name_end(const char* b, const char* end, uint64_t& key) {
-  const char* p = b + 1;
-  if constexpr (kLittleEndian) {
-    if (end - b >= 8) {
-      uint64_t w;
-      std::memcpy(&w, b, 8);
-      if (uint64_t m = non_word_bytes(w)) {
-        const int n = std::countr_zero(m) / 8;  // >= 1: b is a name character
-        key = w & ((uint64_t{1} << (8 * n)) - 1);
-        return b + n;
-      }
-      for (p = b + 8; end - p >= 8; p += 8) {
-        uint64_t next;
-        std::memcpy(&next, p, 8);
-        if (uint64_t m = non_word_bytes(next)) {
-          p += std::countr_zero(m) / 8;
-          key = p - b == 8 ? w : 0;
-          return p;
-        }
-      }
+// The end of the name that starts at b (a name character), and its word_key. Names are
+// mostly shorter than 8 bytes: where 8 bytes remain, those are tested without bounds
+// checks (a fully unrolled loop) and the key is masked out of them.
+DXPY_ALWAYS_INLINE const char* name_end(const char* b, const char* end, uint64_t& key) {
+  if (kLittleEndian && end - b >= 8) {
+    int n = 1;
+    for (; n < 8; ++n)
+      if (!is_word(b[n])) break;
+    uint64_t w;
+    std::memcpy(&w, b, 8);
+    if (n < 8) {
+      key = w & ((uint64_t{1} << (8 * n)) - 1);
+      return b + n;
     }
+    const char* p = b + 8;
+    while (p < end && is_word(*p)) ++p;
+    key = p - b == 8 ? w : 0;
+    return p;
   }
+  const char* p = b + 1;
   while (p < end && is_word(*p)) ++p;
   key = word_key(std::string_view(b, static_cast<size_t>(p - b)));
   return p;
@@ -569,7 +555,7 @@ enum Tc : uint8_t {
   kTcCount
 };
 
-static_assert(kTcCount <= 32, "PairTable rows hold 32 classes");
+static_assert(kTcCount <= 32, "PairTable rows hold 32 classes (kPairRow)");
 
 struct TcInfo {
   T kind;
@@ -684,7 +670,7 @@ consteval KeywordTable make_keyword_table() {
 }
 constexpr KeywordTable kKeywordTable = make_keyword_table();
 
-inline uint8_t name_class(uint64_t key) {
+DXPY_ALWAYS_INLINE uint8_t name_class(uint64_t key) {
   size_t s = kKeywordTable.slot(key);
   return kKeywordTable.keys[s] == key ? kKeywordTable.tc[s] : uint8_t{kTcName};
 }
@@ -718,14 +704,18 @@ constexpr PairOutcome pair_rule(Traits prev, const TcInfo& t) {
   return {cur, bad};
 }
 
-// pair_rule over the reachable traits, numbered as states (0: a statement's start):
-// next[state][class] is the next state, with kPairBad set where the pair is an error.
-constexpr uint8_t kPairBad = 0x80;
+// pair_rule over the reachable traits, as a table. A state is the offset of its row in
+// `cells` (state number * 32; 0: a statement's start), and cells[state + class] holds the
+// next state, with kPairBad set where the pair is an error: one load per token.
+using PairState = uint16_t;
+constexpr PairState kPairBad = 0x8000;
 constexpr int kMaxPairStates = 32;
+constexpr int kPairRow = 32;  // kTcCount rounded up to a power of two
 struct PairTable {
   std::array<Traits, kMaxPairStates> traits{};
-  std::array<std::array<uint8_t, 32>, kMaxPairStates> next{};  // rows padded to a power of two
+  std::array<PairState, kMaxPairStates * kPairRow> cells{};
   int count = 0;
+  PairState next(PairState state, uint8_t tc) const { return cells[state + tc]; }
 };
 consteval PairTable make_pair_table() {
   PairTable t;
@@ -739,7 +729,7 @@ consteval PairTable make_pair_table() {
         if (t.count == kMaxPairStates) throw "kMaxPairStates is too small";
         t.traits[t.count++] = o.cur;
       }
-      t.next[s][c] = static_cast<uint8_t>(i | (o.bad ? kPairBad : 0));
+      t.cells[s * kPairRow + c] = static_cast<PairState>(i * kPairRow | (o.bad ? kPairBad : 0));
     }
   }
   return t;
@@ -920,7 +910,7 @@ class Scanner {
   // (`asert x`, `f(a b)`), an operator with nothing after it (`x = 1 +`, `assert`), a
   // statement keyword inside a statement (`x = return`), `(,`, `(:`, a leading ';'.
   void check_pair() {
-    const uint8_t e = kPairTable.next[prev_][tok_.tc];
+    const PairState e = kPairTable.next(prev_, tok_.tc);
     prev_ = e & ~kPairBad;
     if (e & kPairBad) fail_syntax(tok_.line, "invalid syntax");
   }
@@ -980,6 +970,8 @@ class Scanner {
       t.begin = b;
       t.depth = c.depth;
       t.key = 0;
+      // Every class has a case, and the compiler is told so: no range check before the
+      // jump table.
       switch (cls(ch)) {
         case kBlank:
           ++p;
@@ -1057,8 +1049,10 @@ class Scanner {
           c.p = p;
           return t.kind == T::kSemi && c.depth == 0 ? Lex::kStatementEnd : Lex::kToken;
         }
-        default:
+        case kCr: case kQuote: case kBackslash: case kBad:
           break;
+        default:
+          DXPY_UNREACHABLE();  // kClass holds CharClass values only
       }
       p = b;
       break;
@@ -1248,7 +1242,7 @@ class Scanner {
 
   // The operator at p (a character of class kOther): its kind, with p moved past it, or
   // `error` set.
-  static T operator_at(const char*& p, const char* end, const char*& error) {
+  DXPY_ALWAYS_INLINE static T operator_at(const char*& p, const char* end, const char*& error) {
     char c = *p++;
     char n = p < end ? *p : '\0';
     T kind = T::kOp;
@@ -1331,7 +1325,7 @@ class Scanner {
     uint32_t line;
     uint32_t depth;
     Token tok;
-    uint8_t prev;
+    PairState prev;
   };
   Saved save() const { return Saved{p_, line_, depth_, tok_, prev_}; }
   // Only from a statement's start (depth 0): brackets opened since are forgotten with depth_.
@@ -1440,34 +1434,39 @@ class Scanner {
   // kSemi) or the bracket closing that depth; a lambda's own ':', ',' and '=' do not stop.
   void skip_expression(uint32_t depth, std::initializer_list<T> stops) {
     uint32_t lambdas = 0;
-    while (!at_end_of_line()) {
-      if (tok_.depth == depth) {
-        T k = tok_.kind;
-        if (k == T::kClose) return;
-        if (tok_.is(kw("lambda"))) {
-          ++lambdas;
-        } else if (k == T::kColon && lambdas > 0) {
-          --lambdas;
-        } else if (lambdas == 0 || k == T::kSemi) {
-          for (T s : stops)
-            if (k == s) return;
-        }
+    auto stop = [&](T k, uint32_t d, uint8_t tc) {
+      if (d != depth) return false;
+      if (k == T::kClose) return true;
+      if (tc == kTcLambda) {
+        ++lambdas;
+      } else if (k == T::kColon && lambdas > 0) {
+        --lambdas;
+      } else if (lambdas == 0 || k == T::kSemi) {
+        for (T s : stops)
+          if (k == s) return true;
       }
-      advance();
-    }
+      return false;
+    };
+    if (!at_end_of_line() && !stop(tok_.kind, tok_.depth, tok_.tc)) advance_until(stop);
   }
 
   bool at_end_of_statement() const { return at_end_of_line() || (tok_.kind == T::kSemi && tok_.depth == 0); }
 
-  // The rest of a simple statement: up to ';' or the end of the line. The scanner's
-  // hottest loop (function bodies are mostly this), so it does what advance() does
-  // without storing each token in tok_: common tokens are lexed in registers and checked
-  // with kPairTable, the rest goes through lex_any(). tok_ is only written for the token
-  // the loop stops at, or for one check_pair rejects.
+  // The rest of a simple statement: up to ';' or the end of the line.
   void skip_statement() {
-    if (at_end_of_statement()) return;
+    if (!at_end_of_statement()) advance_until([](T k, uint32_t d, uint8_t) { return k == T::kSemi && d == 0; });
+  }
+
+  // advance() until the end of the line (kNewline or kEof) or a token for which
+  // stop(kind, depth, class) holds. The scanner's hottest loop (function bodies are mostly
+  // skip_statement), so it does what advance() does without storing each token in tok_:
+  // common tokens are lexed in registers and checked with kPairTable, the rest go through
+  // lex_any(). tok_ is only written for the token the loop stops at, or for one
+  // check_pair rejects.
+  template <class Stop>
+  void advance_until(Stop stop) {
     Cursor c{p_, line_, depth_};
-    uint8_t state = prev_;
+    PairState state = prev_;
     for (;;) {
       Lexed t;
       const Lex r = lex_common(c, t);
@@ -1478,14 +1477,18 @@ class Scanner {
         prev_ = state;
         lex_any();
         if (!failed_) check_pair();
-        if (at_end_of_statement()) return;
+        if (at_end_of_line() || stop(tok_.kind, tok_.depth, tok_.tc)) return;
         c = Cursor{p_, line_, depth_};
         state = prev_;
         continue;
       }
-      const uint8_t e = kPairTable.next[state][t.tc];
+      const PairState e = kPairTable.next(state, t.tc);
+      if (r == Lex::kToken && !(e & kPairBad) && !stop(t.kind, t.depth, t.tc)) {
+        state = e;
+        continue;
+      }
       state = e & ~kPairBad;
-      if ((e & kPairBad) || r == Lex::kStatementEnd) {
+      if ((e & kPairBad) || t.kind == T::kNewline || stop(t.kind, t.depth, t.tc)) {
         p_ = c.p;
         line_ = c.line;
         depth_ = c.depth;
@@ -1513,8 +1516,7 @@ class Scanner {
   void decorator() {
     uint32_t line = tok_.line;
     const char* b = tok_.end;
-    advance();
-    while (!at_end_of_line()) advance();
+    advance_until([](T, uint32_t, uint8_t) { return false; });
     if (failed_) return;
     std::string text = fold(b, tok_.begin);
     if (text.empty()) return fail_syntax(line, "invalid syntax");
@@ -1762,7 +1764,7 @@ class Scanner {
   char stack_[kMaxNesting] = {};
   uint32_t open_line_[kMaxNesting] = {};
   Token tok_;
-  uint8_t prev_ = 0;  // kPairTable's state after the previous token (0: a statement's start)
+  PairState prev_ = 0;  // kPairTable's state after the previous token (0: a statement's start)
   bool failed_ = false;
   bool draining_ = false;
   bool check_utf8_ = false;

@@ -112,12 +112,14 @@ Expected<std::string> encode_index(std::string_view rootdir, const std::vector<F
     store(row + offsetof(FileRow, first_test), test);
     store(row + offsetof(FileRow, test_count), static_cast<uint32_t>(f.tests.size()));
     for (const auto& t : f.tests) {
-      std::string node_id = t.id.node_id();
-      auto node_at = append(node_id);
-      if (!node_at) return make_error(Errc::kLimit, "node id too long for the index: " + f.path);
+      // Appended straight into the pool: no temporary string per test.
+      uint64_t node_at = out.size() - pool_start;
+      t.id.append_node_id(out);
+      size_t node_len = out.size() - pool_start - node_at;
+      if (node_len > kMaxU32) return make_error(Errc::kLimit, "node id too long for the index: " + f.path);
       char* trow = out.data() + kHeaderSize + sorted.size() * sizeof(FileRow) + size_t{test} * sizeof(TestRow);
-      store(trow + offsetof(TestRow, node_id_offset), *node_at);
-      store(trow + offsetof(TestRow, node_id_len), static_cast<uint32_t>(node_id.size()));
+      store(trow + offsetof(TestRow, node_id_offset), node_at);
+      store(trow + offsetof(TestRow, node_id_len), static_cast<uint32_t>(node_len));
       store(trow + offsetof(TestRow, file_index), static_cast<uint32_t>(i));
       ++test;
     }

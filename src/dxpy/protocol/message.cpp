@@ -50,6 +50,10 @@ namespace {
 
 // --- little-endian fields at the layout's offsets ----------------------------------------
 
+template <size_t N>
+using UInt = std::conditional_t<N == 1, uint8_t,
+             std::conditional_t<N == 2, uint16_t, std::conditional_t<N == 4, uint32_t, uint64_t>>>;
+
 template <class T>
 void put_le(std::string& buf, size_t offset, T value) {
   static_assert(std::is_unsigned_v<T>);
@@ -65,10 +69,152 @@ T get_le(std::string_view buf, size_t offset) {
   return static_cast<T>(v);
 }
 
-// The field's type and offset both come from the layout struct.
-#define DXPY_PUT(buf, Layout, field, value) \
-  put_le<decltype(Layout::field)>(buf, offsetof(Layout, field), static_cast<decltype(Layout::field)>(value))
-#define DXPY_GET(buf, Layout, field) get_le<decltype(Layout::field)>(buf, offsetof(Layout, field))
+/// A header field: offset and size come from the layout struct, so they cannot disagree
+/// with it; the visitors check that the C++ member has the same size.
+template <size_t Offset, size_t Size>
+struct Field {
+  const char* name;
+};
+#define DXPY_FIELD(Layout, field) Field<offsetof(Layout, field), sizeof(Layout::field)>{#field}
+
+constexpr uint8_t enum_limit(LogLevel*) { return kLogLevelLimit; }
+
+template <class T>
+using WireInt = typename std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>, std::type_identity<T>>::type;
+
+/// Writes header fields into a buffer that starts zeroed (so reserved fields are zero).
+class HeaderWriter {
+ public:
+  explicit HeaderWriter(std::string& buf) : buf_(buf) {}
+  template <size_t O, size_t N, class T>
+  void operator()(Field<O, N>, const T& v) {
+    static_assert(sizeof(T) == N && std::is_unsigned_v<WireInt<T>>);
+    put_le(buf_, O, static_cast<WireInt<T>>(v));
+  }
+  template <size_t O, size_t N>
+  void reserved(Field<O, N>) {}
+  void flag(uint16_t bit, const bool& on) {
+    if (on) flags |= bit;
+  }
+  uint16_t flags = 0;
+
+ private:
+  std::string& buf_;
+};
+
+/// Reads header fields, checking enum ranges and that reserved fields are zero.
+class HeaderReader {
+ public:
+  HeaderReader(std::string_view buf, uint16_t flags) : buf_(buf), flags_(flags) {}
+  template <size_t O, size_t N, class T>
+  void operator()(Field<O, N> f, T& v) {
+    static_assert(sizeof(T) == N && std::is_unsigned_v<WireInt<T>>);
+    const auto raw = get_le<WireInt<T>>(buf_, O);
+    if constexpr (std::is_enum_v<T>) {
+      if (raw >= enum_limit(static_cast<T*>(nullptr)))
+        return fail(std::string("unknown ") + f.name + " " + std::to_string(raw));
+    }
+    v = static_cast<T>(raw);
+  }
+  template <size_t O, size_t N>
+  void reserved(Field<O, N> f) {
+    const uint64_t raw = get_le<UInt<N>>(buf_, O);
+    if (raw != 0) fail(std::string("reserved field ") + f.name + " is " + std::to_string(raw));
+  }
+  void flag(uint16_t bit, bool& on) { on = (flags_ & bit) != 0; }
+  const std::string& error() const { return error_; }
+
+ private:
+  void fail(std::string why) {
+    if (error_.empty()) error_ = std::move(why);
+  }
+  std::string_view buf_;
+  uint16_t flags_;
+  std::string error_;
+};
+
+// --- each message: its type, its header fields, its payload fields ------------------------
+// One visitor per part serves both encode and decode, so the two cannot drift apart.
+
+constexpr MessageType type_of(const TestMessage*) { return MessageType::kTest; }
+template <class V>
+void visit_header(V& v, TestMessage& m) {
+  using L = w::TestHeader;
+  v(DXPY_FIELD(L, timeout_ms), m.timeout_ms);
+  v(DXPY_FIELD(L, sequence), m.sequence);
+  v(DXPY_FIELD(L, worker_id), m.worker_id);
+  v(DXPY_FIELD(L, attempt), m.attempt);
+  v.reserved(DXPY_FIELD(L, reserved));
+  v.flag(kFlagLastOfModule, m.last_of_module);
+}
+template <class V>
+void visit_payload(V& v, TestMessage& m) { v(m.test); }
+
+// status, duration and assertion counts travel in the header; the strings in the payload.
+constexpr MessageType type_of(const TestResultMessage*) { return MessageType::kTestResult; }
+template <class V>
+void visit_header(V& v, TestResultMessage& m) {
+  using L = w::TestResultHeader;
+  v(DXPY_FIELD(L, status), m.result.status);
+  v.reserved(DXPY_FIELD(L, reserved));
+  v(DXPY_FIELD(L, worker_id), m.worker_id);
+  v(DXPY_FIELD(L, sequence), m.sequence);
+  v(DXPY_FIELD(L, duration_ns), m.result.duration_ns);
+  v(DXPY_FIELD(L, assertions_passed), m.result.assertions.passed);
+  v(DXPY_FIELD(L, assertions_failed), m.result.assertions.failed);
+  v.flag(kFlagOutputTruncated, m.output_truncated);
+}
+template <class V>
+void visit_payload(V& v, TestResultMessage& m) {
+  TestResult& r = m.result;
+  v(r.id); v(r.message); v(r.traceback); v(r.stdout_text); v(r.stderr_text);
+}
+
+constexpr MessageType type_of(const HelloMessage*) { return MessageType::kHello; }
+template <class V>
+void visit_header(V& v, HelloMessage& m) {
+  using L = w::HelloHeader;
+  v(DXPY_FIELD(L, pid), m.pid);
+  v(DXPY_FIELD(L, worker_id), m.worker_id);
+  v.reserved(DXPY_FIELD(L, reserved16));
+  v.reserved(DXPY_FIELD(L, reserved32));
+}
+template <class V>
+void visit_payload(V& v, HelloMessage& m) { v(m.python_version); }
+
+constexpr MessageType type_of(const ShutdownMessage*) { return MessageType::kShutdown; }
+template <class V>
+void visit_header(V& v, ShutdownMessage& m) {
+  v(DXPY_FIELD(w::ShutdownHeader, grace_ms), m.grace_ms);
+  v.flag(kFlagInterrupted, m.interrupted);
+}
+template <class V>
+void visit_payload(V&, ShutdownMessage&) {}
+
+constexpr MessageType type_of(const LogMessage*) { return MessageType::kLog; }
+template <class V>
+void visit_header(V& v, LogMessage& m) {
+  using L = w::LogHeader;
+  v(DXPY_FIELD(L, level), m.level);
+  v.reserved(DXPY_FIELD(L, reserved));
+  v(DXPY_FIELD(L, worker_id), m.worker_id);
+  v(DXPY_FIELD(L, sequence), m.sequence);
+}
+template <class V>
+void visit_payload(V& v, LogMessage& m) { v(m.text); }
+
+constexpr MessageType type_of(const CollectErrorMessage*) { return MessageType::kCollectError; }
+template <class V>
+void visit_header(V& v, CollectErrorMessage& m) {
+  using L = w::CollectErrorHeader;
+  v(DXPY_FIELD(L, worker_id), m.worker_id);
+  v.reserved(DXPY_FIELD(L, reserved));
+  v(DXPY_FIELD(L, sequence), m.sequence);
+}
+template <class V>
+void visit_payload(V& v, CollectErrorMessage& m) { v(m.file); v(m.message); v(m.traceback); }
+
+// --- the generic codec -------------------------------------------------------------------
 
 constexpr uint16_t allowed_flags(MessageType t) {
   switch (t) {
@@ -80,46 +226,36 @@ constexpr uint16_t allowed_flags(MessageType t) {
   }
 }
 
-std::string context(MessageType t) { return std::string(to_string(t)) + " message: "; }
-
 Unexpected<Error> fail(MessageType t, Errc code, const std::string& what) {
-  return make_error(code, context(t) + what);
+  return make_error(code, std::string(to_string(t)) + " message: " + what);
 }
 
-// --- encoding ----------------------------------------------------------------------------
-
-/// A buffer holding `header` zero bytes (reserved fields stay zero) for the payload to follow.
-ByteWriter start(size_t header) {
-  ByteWriter w;
-  w.raw(std::string(header, '\0'));
-  return w;
-}
-
-std::string finish(ByteWriter& w, MessageType type, uint16_t flags) {
-  std::string buf = w.take();
-  const size_t payload = buf.size() - header_size(type);
+/// The prefix, once the header and payload of `buf` are in place.
+void put_prefix(std::string& buf, MessageType type, uint16_t flags, size_t payload) {
   // The worker truncates captured output long before this; a 4 GiB payload is a bug.
   DXPY_CHECK(payload <= std::numeric_limits<uint32_t>::max());
   std::memcpy(buf.data(), kMagic, sizeof(kMagic));
-  DXPY_PUT(buf, w::Prefix, version, kVersion);
-  DXPY_PUT(buf, w::Prefix, type, static_cast<uint8_t>(type));
-  DXPY_PUT(buf, w::Prefix, flags, flags);
-  DXPY_PUT(buf, w::Prefix, payload_length, payload);
+  put_le(buf, offsetof(w::Prefix, version), kVersion);
+  put_le(buf, offsetof(w::Prefix, type), static_cast<uint8_t>(type));
+  put_le(buf, offsetof(w::Prefix, flags), flags);
+  put_le(buf, offsetof(w::Prefix, payload_length), static_cast<uint32_t>(payload));
+}
+
+template <class M>
+std::string encode_message(const M& m_in) {
+  constexpr MessageType type = type_of(static_cast<const M*>(nullptr));
+  M& m = const_cast<M&>(m_in);  // the encoding visitors only read
+  const size_t header = header_size(type);
+  ByteWriter out;
+  out.raw(std::string(header, '\0'));
+  Encoder enc(out);
+  visit_payload(enc, m);
+  std::string buf = out.take();
+  HeaderWriter hw(buf);
+  visit_header(hw, m);
+  put_prefix(buf, type, hw.flags, buf.size() - header);
   return buf;
 }
-
-// The payload of a result: what the header does not carry.
-template <class V>
-void visit_result_payload(V& v, TestResult& r) {
-  v(r.id); v(r.message); v(r.traceback); v(r.stdout_text); v(r.stderr_text);
-}
-
-template <class V>
-void visit_collect_error_payload(V& v, CollectErrorMessage& m) {
-  v(m.file); v(m.message); v(m.traceback);
-}
-
-// --- decoding ----------------------------------------------------------------------------
 
 /// The checked header of `bytes`, which must be exactly one message of type `want`.
 Expected<MessageHeader> expect(std::string_view bytes, MessageType want, uint32_t max_payload) {
@@ -134,21 +270,21 @@ Expected<MessageHeader> expect(std::string_view bytes, MessageType want, uint32_
   return h;
 }
 
-Expected<void> expect_zero(MessageType t, uint64_t value, const char* field) {
-  if (value != 0) return fail(t, Errc::kCorrupt, std::string("reserved field ") + field + " is " + std::to_string(value));
-  return {};
-}
-
-/// Runs `visit(decoder)` over the payload, which must be used up exactly.
-template <class F>
-Expected<void> decode_payload(std::string_view bytes, const MessageHeader& h, F&& visit) {
+template <class M>
+Expected<M> decode_message(std::string_view bytes, uint32_t max_payload) {
+  constexpr MessageType type = type_of(static_cast<const M*>(nullptr));
+  DXPY_TRY(MessageHeader h, expect(bytes, type, max_payload));
+  M m{};
+  HeaderReader hr(bytes, h.flags);
+  visit_header(hr, m);
+  if (!hr.error().empty()) return fail(type, Errc::kCorrupt, hr.error());
+  // The payload must be used up exactly.
   ByteReader r(bytes.substr(h.header_size));
   Decoder dec(r);
-  visit(dec);
-  if (!dec.ok()) return fail(h.type, dec.error().code, "payload: " + dec.error().message);
-  if (!r.at_end())
-    return fail(h.type, Errc::kCorrupt, "payload: " + std::to_string(r.remaining()) + " bytes left over");
-  return {};
+  visit_payload(dec, m);
+  if (!dec.ok()) return fail(type, dec.error().code, "payload: " + dec.error().message);
+  if (!r.at_end()) return fail(type, Errc::kCorrupt, "payload: " + std::to_string(r.remaining()) + " bytes left over");
+  return m;
 }
 
 }  // namespace
@@ -185,18 +321,18 @@ Expected<MessageHeader> read_header(std::string_view bytes, uint32_t max_payload
                                             std::to_string(kPrefixSize) + "-byte prefix");
   if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
     return make_error(Errc::kCorrupt, "bad magic: not a dx-py protocol message");
-  const uint8_t version = DXPY_GET(bytes, w::Prefix, version);
+  const auto version = get_le<uint8_t>(bytes, offsetof(w::Prefix, version));
   if (version != kVersion)
     return make_error(Errc::kVersion, "protocol version " + std::to_string(version) + ", expected " +
                                           std::to_string(kVersion));
-  const uint8_t type = DXPY_GET(bytes, w::Prefix, type);
+  const auto type = get_le<uint8_t>(bytes, offsetof(w::Prefix, type));
   if (type == 0 || type >= kMessageTypeLimit)
     return make_error(Errc::kCorrupt, "unknown message type " + std::to_string(type));
   MessageHeader h;
   h.type = static_cast<MessageType>(type);
   h.header_size = static_cast<uint32_t>(header_size(h.type));
-  h.flags = DXPY_GET(bytes, w::Prefix, flags);
-  h.payload_length = DXPY_GET(bytes, w::Prefix, payload_length);
+  h.flags = get_le<uint16_t>(bytes, offsetof(w::Prefix, flags));
+  h.payload_length = get_le<uint32_t>(bytes, offsetof(w::Prefix, payload_length));
   if (bytes.size() < h.header_size)
     return fail(h.type, Errc::kTruncated, "header truncated: " + std::to_string(bytes.size()) + " bytes of " +
                                               std::to_string(h.header_size));
@@ -208,169 +344,42 @@ Expected<MessageHeader> read_header(std::string_view bytes, uint32_t max_payload
   return h;
 }
 
-// --- kTest -------------------------------------------------------------------------------
+// --- the message types ---------------------------------------------------------------------
 
-std::string encode(const TestMessage& m) {
-  ByteWriter out = start(sizeof(w::TestHeader));
-  Encoder enc(out);
-  enc(const_cast<TestCase&>(m.test));  // the encoder only reads
-  std::string buf = finish(out, MessageType::kTest, m.last_of_module ? kFlagLastOfModule : 0);
-  DXPY_PUT(buf, w::TestHeader, timeout_ms, m.timeout_ms);
-  DXPY_PUT(buf, w::TestHeader, sequence, m.sequence);
-  DXPY_PUT(buf, w::TestHeader, worker_id, m.worker_id);
-  DXPY_PUT(buf, w::TestHeader, attempt, m.attempt);
-  return buf;
-}
+std::string encode(const TestMessage& m) { return encode_message(m); }
+std::string encode(const TestResultMessage& m) { return encode_message(m); }
+std::string encode(const HelloMessage& m) { return encode_message(m); }
+std::string encode(const ShutdownMessage& m) { return encode_message(m); }
+std::string encode(const LogMessage& m) { return encode_message(m); }
+std::string encode(const CollectErrorMessage& m) { return encode_message(m); }
 
 Expected<TestMessage> decode_test(std::string_view bytes, uint32_t max_payload) {
-  constexpr auto kType = MessageType::kTest;
-  DXPY_TRY(MessageHeader h, expect(bytes, kType, max_payload));
-  DXPY_TRY_VOID(expect_zero(kType, DXPY_GET(bytes, w::TestHeader, reserved), "reserved"));
-  TestMessage m;
-  m.timeout_ms = DXPY_GET(bytes, w::TestHeader, timeout_ms);
-  m.sequence = DXPY_GET(bytes, w::TestHeader, sequence);
-  m.worker_id = DXPY_GET(bytes, w::TestHeader, worker_id);
-  m.attempt = DXPY_GET(bytes, w::TestHeader, attempt);
-  m.last_of_module = (h.flags & kFlagLastOfModule) != 0;
-  DXPY_TRY_VOID(decode_payload(bytes, h, [&](Decoder& d) { d(m.test); }));
-  return m;
+  return decode_message<TestMessage>(bytes, max_payload);
 }
-
-// --- kTestResult -------------------------------------------------------------------------
-
-std::string encode(const TestResultMessage& m) {
-  ByteWriter out = start(sizeof(w::TestResultHeader));
-  Encoder enc(out);
-  visit_result_payload(enc, const_cast<TestResult&>(m.result));
-  std::string buf = finish(out, MessageType::kTestResult, m.output_truncated ? kFlagOutputTruncated : 0);
-  DXPY_PUT(buf, w::TestResultHeader, status, static_cast<uint8_t>(m.result.status));
-  DXPY_PUT(buf, w::TestResultHeader, worker_id, m.worker_id);
-  DXPY_PUT(buf, w::TestResultHeader, sequence, m.sequence);
-  DXPY_PUT(buf, w::TestResultHeader, duration_ns, m.result.duration_ns);
-  DXPY_PUT(buf, w::TestResultHeader, assertions_passed, m.result.assertions.passed);
-  DXPY_PUT(buf, w::TestResultHeader, assertions_failed, m.result.assertions.failed);
-  return buf;
-}
-
 Expected<TestResultMessage> decode_test_result(std::string_view bytes, uint32_t max_payload) {
-  constexpr auto kType = MessageType::kTestResult;
-  DXPY_TRY(MessageHeader h, expect(bytes, kType, max_payload));
-  DXPY_TRY_VOID(expect_zero(kType, DXPY_GET(bytes, w::TestResultHeader, reserved), "reserved"));
-  const uint8_t status = DXPY_GET(bytes, w::TestResultHeader, status);
-  if (status >= kTestStatusCount) return fail(kType, Errc::kCorrupt, "unknown test status " + std::to_string(status));
-  TestResultMessage m;
-  m.sequence = DXPY_GET(bytes, w::TestResultHeader, sequence);
-  m.worker_id = DXPY_GET(bytes, w::TestResultHeader, worker_id);
-  m.output_truncated = (h.flags & kFlagOutputTruncated) != 0;
-  m.result.status = static_cast<TestStatus>(status);
-  m.result.duration_ns = DXPY_GET(bytes, w::TestResultHeader, duration_ns);
-  m.result.assertions.passed = DXPY_GET(bytes, w::TestResultHeader, assertions_passed);
-  m.result.assertions.failed = DXPY_GET(bytes, w::TestResultHeader, assertions_failed);
-  DXPY_TRY_VOID(decode_payload(bytes, h, [&](Decoder& d) { visit_result_payload(d, m.result); }));
-  return m;
+  return decode_message<TestResultMessage>(bytes, max_payload);
 }
-
-// --- kHello ------------------------------------------------------------------------------
-
-std::string encode(const HelloMessage& m) {
-  ByteWriter out = start(sizeof(w::HelloHeader));
-  out.str(m.python_version);
-  std::string buf = finish(out, MessageType::kHello, 0);
-  DXPY_PUT(buf, w::HelloHeader, pid, m.pid);
-  DXPY_PUT(buf, w::HelloHeader, worker_id, m.worker_id);
-  return buf;
-}
-
 Expected<HelloMessage> decode_hello(std::string_view bytes, uint32_t max_payload) {
-  constexpr auto kType = MessageType::kHello;
-  DXPY_TRY(MessageHeader h, expect(bytes, kType, max_payload));
-  DXPY_TRY_VOID(expect_zero(kType, DXPY_GET(bytes, w::HelloHeader, reserved16), "reserved16"));
-  DXPY_TRY_VOID(expect_zero(kType, DXPY_GET(bytes, w::HelloHeader, reserved32), "reserved32"));
-  HelloMessage m;
-  m.pid = DXPY_GET(bytes, w::HelloHeader, pid);
-  m.worker_id = DXPY_GET(bytes, w::HelloHeader, worker_id);
-  DXPY_TRY_VOID(decode_payload(bytes, h, [&](Decoder& d) { d(m.python_version); }));
-  return m;
+  return decode_message<HelloMessage>(bytes, max_payload);
 }
-
-// --- kShutdown ---------------------------------------------------------------------------
-
-std::string encode(const ShutdownMessage& m) {
-  ByteWriter out = start(sizeof(w::ShutdownHeader));
-  std::string buf = finish(out, MessageType::kShutdown, m.interrupted ? kFlagInterrupted : 0);
-  DXPY_PUT(buf, w::ShutdownHeader, grace_ms, m.grace_ms);
-  return buf;
-}
-
 Expected<ShutdownMessage> decode_shutdown(std::string_view bytes, uint32_t max_payload) {
-  constexpr auto kType = MessageType::kShutdown;
-  DXPY_TRY(MessageHeader h, expect(bytes, kType, max_payload));
-  if (h.payload_length != 0)
-    return fail(kType, Errc::kCorrupt, "payload of " + std::to_string(h.payload_length) + " bytes, expected none");
-  ShutdownMessage m;
-  m.grace_ms = DXPY_GET(bytes, w::ShutdownHeader, grace_ms);
-  m.interrupted = (h.flags & kFlagInterrupted) != 0;
-  return m;
+  return decode_message<ShutdownMessage>(bytes, max_payload);
 }
-
-// --- kLog --------------------------------------------------------------------------------
-
-std::string encode(const LogMessage& m) {
-  ByteWriter out = start(sizeof(w::LogHeader));
-  out.str(m.text);
-  std::string buf = finish(out, MessageType::kLog, 0);
-  DXPY_PUT(buf, w::LogHeader, level, static_cast<uint8_t>(m.level));
-  DXPY_PUT(buf, w::LogHeader, worker_id, m.worker_id);
-  DXPY_PUT(buf, w::LogHeader, sequence, m.sequence);
-  return buf;
-}
-
 Expected<LogMessage> decode_log(std::string_view bytes, uint32_t max_payload) {
-  constexpr auto kType = MessageType::kLog;
-  DXPY_TRY(MessageHeader h, expect(bytes, kType, max_payload));
-  DXPY_TRY_VOID(expect_zero(kType, DXPY_GET(bytes, w::LogHeader, reserved), "reserved"));
-  const uint8_t level = DXPY_GET(bytes, w::LogHeader, level);
-  if (level >= kLogLevelLimit) return fail(kType, Errc::kCorrupt, "unknown log level " + std::to_string(level));
-  LogMessage m;
-  m.level = static_cast<LogLevel>(level);
-  m.worker_id = DXPY_GET(bytes, w::LogHeader, worker_id);
-  m.sequence = DXPY_GET(bytes, w::LogHeader, sequence);
-  DXPY_TRY_VOID(decode_payload(bytes, h, [&](Decoder& d) { d(m.text); }));
-  return m;
+  return decode_message<LogMessage>(bytes, max_payload);
 }
-
-// --- kCollectError -----------------------------------------------------------------------
-
-std::string encode(const CollectErrorMessage& m) {
-  ByteWriter out = start(sizeof(w::CollectErrorHeader));
-  Encoder enc(out);
-  visit_collect_error_payload(enc, const_cast<CollectErrorMessage&>(m));
-  std::string buf = finish(out, MessageType::kCollectError, 0);
-  DXPY_PUT(buf, w::CollectErrorHeader, worker_id, m.worker_id);
-  DXPY_PUT(buf, w::CollectErrorHeader, sequence, m.sequence);
-  return buf;
-}
-
 Expected<CollectErrorMessage> decode_collect_error(std::string_view bytes, uint32_t max_payload) {
-  constexpr auto kType = MessageType::kCollectError;
-  DXPY_TRY(MessageHeader h, expect(bytes, kType, max_payload));
-  DXPY_TRY_VOID(expect_zero(kType, DXPY_GET(bytes, w::CollectErrorHeader, reserved), "reserved"));
-  CollectErrorMessage m;
-  m.worker_id = DXPY_GET(bytes, w::CollectErrorHeader, worker_id);
-  m.sequence = DXPY_GET(bytes, w::CollectErrorHeader, sequence);
-  DXPY_TRY_VOID(decode_payload(bytes, h, [&](Decoder& d) { visit_collect_error_payload(d, m); }));
-  return m;
+  return decode_message<CollectErrorMessage>(bytes, max_payload);
 }
 
-// --- kChunk ------------------------------------------------------------------------------
-
+// A chunk's payload is raw bytes, viewed in place rather than decoded.
 std::string encode_chunk_header(const ChunkView& m) {
   DXPY_CHECK(m.data.size() <= std::numeric_limits<uint32_t>::max());
-  ByteWriter out = start(sizeof(w::ChunkHeader));
-  std::string buf = finish(out, MessageType::kChunk, m.final ? kFlagFinalChunk : 0);
-  DXPY_PUT(buf, w::Prefix, payload_length, m.data.size());
-  DXPY_PUT(buf, w::ChunkHeader, index, m.index);
-  DXPY_PUT(buf, w::ChunkHeader, total_length, m.total_length);
+  using L = w::ChunkHeader;
+  std::string buf(sizeof(L), '\0');
+  put_le(buf, offsetof(L, index), m.index);
+  put_le(buf, offsetof(L, total_length), m.total_length);
+  put_prefix(buf, MessageType::kChunk, m.final ? kFlagFinalChunk : 0, m.data.size());
   return buf;
 }
 
@@ -381,11 +390,12 @@ std::string encode(const ChunkView& m) {
 }
 
 Expected<ChunkView> decode_chunk(std::string_view bytes, uint32_t max_payload) {
+  using L = w::ChunkHeader;
   constexpr auto kType = MessageType::kChunk;
   DXPY_TRY(MessageHeader h, expect(bytes, kType, max_payload));
   ChunkView m;
-  m.index = DXPY_GET(bytes, w::ChunkHeader, index);
-  m.total_length = DXPY_GET(bytes, w::ChunkHeader, total_length);
+  m.index = get_le<uint32_t>(bytes, offsetof(L, index));
+  m.total_length = get_le<uint64_t>(bytes, offsetof(L, total_length));
   m.final = (h.flags & kFlagFinalChunk) != 0;
   m.data = bytes.substr(h.header_size);
   if (m.data.size() > m.total_length)

@@ -125,7 +125,7 @@ TEST(ProtocolMessage, ShutdownAndHeartbeat) {
   EXPECT_EQ(decode_log(hb).value(), heartbeat);
   std::string bad_level = hb;
   bad_level[12] = 9;
-  EXPECT_EQ(decode_log(bad_level).error().message, "log message: unknown log level 9");
+  EXPECT_EQ(decode_log(bad_level).error().message, "log message: unknown level 9");
 }
 
 TEST(ProtocolMessage, ChunkSliceMustFitTheTotal) {

@@ -39,8 +39,8 @@ std::optional<index::IndexReader> open_index(const CollectOptions& opts, std::ve
 class Inheritance {
  public:
   Inheritance(const CollectOptions& opts, const std::optional<index::IndexReader>& idx, std::vector<FileRecord>& records,
-              const std::vector<bool>& fresh, std::vector<bool>& ids_only)
-      : opts_(opts), idx_(idx), records_(records), fresh_(fresh), ids_only_(ids_only),
+              const std::vector<bool>& fresh, std::vector<bool>& ids_only, const std::vector<char>& foreign)
+      : opts_(opts), idx_(idx), records_(records), fresh_(fresh), ids_only_(ids_only), foreign_(foreign),
         resolver_([this](const std::string& rel) { return load(rel); },
                   [this](const std::string& dir) {
                     return ::access(join_path(join_path(opts_.rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
@@ -59,13 +59,15 @@ class Inheritance {
         for (const auto& dep : rec.depends_on) stale |= changed(dep);
         if (!stale) continue;
         if (!complete(i)) continue;
+      } else if (!foreign_[i]) {
+        continue;  // parsed now: every base class is in the file itself
       }
       if (rec.outline.empty()) continue;
       const discovery::Outline* o = load(rec.path);
       if (!o || !discovery::has_foreign_bases(*o)) continue;
       resolver_.take_consulted();
       std::string outline = std::move(rec.outline);
-      discovery::apply_rules(*o, opts_.files[i], opts_.rules, rec, &base);
+      discovery::apply_rules(*o, opts_.rules, rec, &base);
       rec.outline = std::move(outline);
       rec.depends_on = resolver_.take_consulted();
     }
@@ -154,6 +156,7 @@ class Inheritance {
   std::vector<FileRecord>& records_;
   const std::vector<bool>& fresh_;
   std::vector<bool>& ids_only_;
+  const std::vector<char>& foreign_;
   std::map<std::string, size_t> by_path_;
   std::map<std::string, std::optional<FileRecord>> support_;
   std::set<std::string> changed_support_;
@@ -200,6 +203,7 @@ Collected collect_files(const CollectOptions& opts) {
   std::vector<std::string> sources(n);
   std::vector<bool> need_parse(n, false);
   std::vector<bool> ids_only(n, false);  // records holding only test ids (opts.ids_only)
+  std::vector<char> foreign(n, 0);       // parsed now, with a base class from another module
   bool changed = !idx.has_value();
 
   for (size_t i = 0; i < n; ++i) {
@@ -257,7 +261,7 @@ Collected collect_files(const CollectOptions& opts) {
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < n;)
-      if (need_parse[i]) discovery::describe_source(sources[i], opts.files[i], opts.rules, out.records[i]);
+      if (need_parse[i]) foreign[i] = discovery::describe_source(sources[i], opts.rules, out.records[i]);
   };
   unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   size_t to_parse = static_cast<size_t>(std::count(need_parse.begin(), need_parse.end(), true));
@@ -270,7 +274,7 @@ Collected collect_files(const CollectOptions& opts) {
     for (auto& t : pool) t.join();
   }
 
-  Inheritance inheritance(opts, idx, out.records, need_parse, ids_only);
+  Inheritance inheritance(opts, idx, out.records, need_parse, ids_only, foreign);
   inheritance.run();
   std::vector<FileRecord> support = inheritance.support_records();
   changed |= inheritance.any_support_changed();
