@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include "dxpy/util/text.h"
 
 namespace dxpy::discovery {
 
@@ -79,24 +80,6 @@ size_t matching(std::string_view s, size_t open) {
   return std::string_view::npos;
 }
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // Decodes one UTF-8 code point at s[i]; advances i. Invalid bytes give nullopt.
 std::optional<uint32_t> next_cp(std::string_view s, size_t& i) {
   auto b = static_cast<unsigned char>(s[i]);
@@ -139,13 +122,6 @@ std::optional<std::string> unicode_escape(std::string_view s) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // A literal integer's decimal text ("0x10" -> "16", "1_000" -> "1000"); nullopt if not one
 // or too large for 64 bits.
 std::optional<std::string> int_literal(std::string_view t) {
@@ -169,7 +145,7 @@ std::optional<std::string> int_literal(std::string_view t) {
   bool any = false;
   for (char c : t) {
     if (c == '_') continue;
-    int d = hex_value(c);
+    int d = hex_digit_value(c);
     if (d < 0 || d >= base) return std::nullopt;
     if (__builtin_mul_overflow(v, static_cast<uint64_t>(base), &v) ||
         __builtin_add_overflow(v, static_cast<uint64_t>(d), &v))
@@ -252,7 +228,7 @@ std::optional<std::string> string_literal(std::string_view text) {
         uint32_t cp = 0;
         for (size_t d = 1; d <= n; ++d) {
           if (k + d >= body.size()) return std::nullopt;
-          int h = hex_value(body[k + d]);
+          int h = hex_digit_value(body[k + d]);
           if (h < 0) return std::nullopt;
           cp = cp * 16 + static_cast<uint32_t>(h);
         }

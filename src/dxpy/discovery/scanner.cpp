@@ -8,6 +8,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace dxpy::discovery {
 
 namespace {
@@ -378,9 +382,18 @@ const char* invalid_utf8(const char* p, const char* end) {
   while (p < end) {
     // Source is mostly ASCII: 32 bytes per step while it lasts, then 8.
     while (end - p >= 32) {
-      uint64_t w[4];
-      std::memcpy(w, p, 32);
-      if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) != 0) break;
+#if defined(__SSE2__)
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16));
+      if (_mm_movemask_epi8(_mm_or_si128(a, b)) != 0) break;
+#else
+      uint64_t w0, w1, w2, w3;
+      std::memcpy(&w0, p, 8);
+      std::memcpy(&w1, p + 8, 8);
+      std::memcpy(&w2, p + 16, 8);
+      std::memcpy(&w3, p + 24, 8);
+      if (((w0 | w1 | w2 | w3) & 0x8080808080808080ull) != 0) break;
+#endif
       p += 32;
     }
     if (end - p >= 8) {
@@ -965,6 +978,9 @@ class Scanner {
     const char* p = c.p;
     for (;;) {
       if (p >= end) break;
+      if (*p == ' ') {  // the lone blank between most tokens, without a dispatch of its own
+        if (++p >= end) break;
+      }
       const char* const b = p;
       const char ch = *p;
       t.begin = b;
@@ -1546,13 +1562,12 @@ class Scanner {
   }
 
   void function(const Context& ctx, DefKind kind, uint32_t line) {
-    Def d;
-    d.kind = kind;
-    d.line = line;
-    d.conditional = ctx.conditional;
+    // Name and parameters are kept as views into the source until the header is read,
+    // and copied only if the def is recorded: not for functions nested in functions.
     advance();
     if (tok_.kind != T::kName) return fail_syntax(tok_.line, "invalid syntax");
-    d.name = tok_.text();
+    const std::string_view name = tok_.text();
+    params_.clear();
     advance();
     if (tok_.kind == T::kOpen && *tok_.begin == '[') skip_brackets();
     if (tok_.kind != T::kOpen || *tok_.begin != '(') return fail_syntax(tok_.line, "expected '('");
@@ -1564,7 +1579,7 @@ class Scanner {
         advance();
       }
       if (tok_.kind == T::kName) {
-        d.params.emplace_back(tok_.text());
+        params_.push_back(tok_.text());
         advance();
       } else if (!marker || (tok_.kind != T::kComma && tok_.kind != T::kClose)) {
         return fail_syntax(tok_.line, "invalid syntax");
@@ -1590,9 +1605,17 @@ class Scanner {
       skip_expression(0, {T::kColon});
     }
     if (tok_.kind != T::kColon) return fail_syntax(tok_.line, "expected ':'");
-    d.decorators = std::move(decorators_);
+    if (ctx.defs) {
+      Def& d = ctx.defs->emplace_back();
+      d.kind = kind;
+      d.name = name;
+      d.line = line;
+      d.decorators = std::move(decorators_);
+      d.params.reserve(params_.size());
+      for (std::string_view p : params_) d.params.emplace_back(p);
+      d.conditional = ctx.conditional;
+    }
     decorators_.clear();
-    if (ctx.defs) ctx.defs->push_back(std::move(d));
     body(Context{nullptr, nullptr, false, true, false});
   }
 
@@ -1774,6 +1797,7 @@ class Scanner {
   Outline out_;
   std::vector<Frame> frames_;
   std::vector<Decorator> decorators_;
+  std::vector<std::string_view> params_;  // of the def being read (function)
   bool block_pending_ = false;
   Context pending_ctx_;
 };

@@ -315,7 +315,11 @@ Expected<std::optional<std::string>> Channel::receive(int timeout_ms) {
       if (message) return message;
       continue;
     }
-    if (peer_gone_.load()) return break_receive(peer_gone_error().error);
+    if (peer_gone_.load()) {
+      // The sending thread may have seen the death after our look: look once more.
+      if (!in_.empty()) continue;
+      return break_receive(peer_gone_error().error);
+    }
     // Even receive(0) polls once: its caller's event loop woke on wake_fd(), which may be
     // the end of file of a dead peer, and must learn that rather than spin on it.
     const int wait_ms = remaining_ms(deadline);

@@ -1,69 +1,19 @@
 #pragma once
-/// rapidcheck generators for the core types and the protocol messages (tests only).
+/// rapidcheck generators for the protocol messages (tests only); core types come from
+/// core/test_arbitrary.h.
 
 #include <rapidcheck.h>
 
+#include "dxpy/core/test_arbitrary.h"
 #include "dxpy/core/types.h"
 #include "dxpy/protocol/message.h"
 
 namespace rc {
 
 template <>
-struct Arbitrary<dxpy::TestStatus> {
-  static Gen<dxpy::TestStatus> arbitrary() {
-    return gen::cast<dxpy::TestStatus>(gen::inRange<uint8_t>(0, dxpy::kTestStatusCount));
-  }
-};
-template <>
-struct Arbitrary<dxpy::TestKind> {
-  static Gen<dxpy::TestKind> arbitrary() { return gen::cast<dxpy::TestKind>(gen::inRange<uint8_t>(0, 3)); }
-};
-template <>
 struct Arbitrary<dxpy::protocol::LogLevel> {
   static Gen<dxpy::protocol::LogLevel> arbitrary() {
     return gen::cast<dxpy::protocol::LogLevel>(gen::inRange<uint8_t>(0, dxpy::protocol::kLogLevelLimit));
-  }
-};
-template <>
-struct Arbitrary<dxpy::TestId> {
-  static Gen<dxpy::TestId> arbitrary() {
-    using dxpy::TestId;
-    return gen::build<TestId>(gen::set(&TestId::path), gen::set(&TestId::classes), gen::set(&TestId::name),
-                              gen::set(&TestId::param));
-  }
-};
-template <>
-struct Arbitrary<dxpy::Marker> {
-  static Gen<dxpy::Marker> arbitrary() {
-    using dxpy::Marker;
-    return gen::build<Marker>(gen::set(&Marker::name), gen::set(&Marker::args), gen::set(&Marker::kwargs));
-  }
-};
-template <>
-struct Arbitrary<dxpy::AssertionStats> {
-  static Gen<dxpy::AssertionStats> arbitrary() {
-    using dxpy::AssertionStats;
-    return gen::build<AssertionStats>(gen::set(&AssertionStats::passed), gen::set(&AssertionStats::failed));
-  }
-};
-template <>
-struct Arbitrary<dxpy::TestCase> {
-  static Gen<dxpy::TestCase> arbitrary() {
-    using dxpy::TestCase;
-    return gen::build<TestCase>(gen::set(&TestCase::id), gen::set(&TestCase::file), gen::set(&TestCase::line),
-                                gen::set(&TestCase::kind), gen::set(&TestCase::is_async),
-                                gen::set(&TestCase::expand_at_runtime), gen::set(&TestCase::markers),
-                                gen::set(&TestCase::fixtures));
-  }
-};
-template <>
-struct Arbitrary<dxpy::TestResult> {
-  static Gen<dxpy::TestResult> arbitrary() {
-    using dxpy::TestResult;
-    return gen::build<TestResult>(gen::set(&TestResult::id), gen::set(&TestResult::status),
-                                  gen::set(&TestResult::duration_ns), gen::set(&TestResult::message),
-                                  gen::set(&TestResult::traceback), gen::set(&TestResult::stdout_text),
-                                  gen::set(&TestResult::stderr_text), gen::set(&TestResult::assertions));
   }
 };
 

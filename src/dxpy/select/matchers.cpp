@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <optional>
 #include <utility>
+#include "dxpy/util/text.h"
 
 namespace dxpy::select {
 
@@ -42,31 +43,6 @@ std::string canonical_decimal(std::string_view digits, bool negative) {
   std::string out = negative ? "-" : "";
   out.append(digits.substr(nz));
   return out;
-}
-
-void append_utf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // One string literal at the front of `s`; advances `s` past it. nullopt if it is not one
@@ -129,7 +105,7 @@ std::optional<PyValue> string_literal(std::string_view& s) {
         }
         uint32_t v = 0;
         for (size_t k = 0; k < n; ++k) {
-          int h = p < s.size() ? hex_value(s[p]) : -1;
+          int h = p < s.size() ? hex_digit_value(s[p]) : -1;
           if (h < 0) return std::nullopt;
           v = v * 16 + static_cast<uint32_t>(h);
           ++p;
@@ -164,7 +140,7 @@ std::optional<PyValue> number_literal(std::string_view s, bool negative) {
     int base = (t[1] | 0x20) == 'x' ? 16 : (t[1] | 0x20) == 'o' ? 8 : 2;
     uint64_t v = 0;
     for (size_t i = 2; i < t.size(); ++i) {
-      int d = hex_value(t[i]);
+      int d = hex_digit_value(t[i]);
       if (d < 0 || d >= base) return std::nullopt;
       if (v > (UINT64_MAX - static_cast<uint64_t>(d)) / static_cast<uint64_t>(base)) return std::nullopt;
       v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);

@@ -13,6 +13,10 @@ std::optional<std::u32string> decode_utf8(std::string_view s);
 /// Like decode_utf8, but a byte that is not part of a valid sequence becomes one code point.
 std::u32string decode_utf8_lossy(std::string_view s);
 std::string encode_utf8(std::u32string_view s);
+/// Appends one code point as UTF-8.
+void append_utf8(std::string& out, char32_t c);
+/// The value of a hexadecimal digit, or -1.
+int hex_digit_value(char c);
 
 /// str.isspace() for one code point.
 bool is_py_space(char32_t c);
