@@ -207,48 +207,9 @@ std::optional<std::string> string_literal(std::string_view text) {
       out.push_back(c);
       continue;
     }
-    if (++k >= body.size()) return std::nullopt;
-    char e = body[k];
-    switch (e) {
-      case '\n': break;
-      case '\\': out.push_back('\\'); break;
-      case '\'': out.push_back('\''); break;
-      case '"': out.push_back('"'); break;
-      case 'a': out.push_back('\a'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
-      case 'v': out.push_back('\v'); break;
-      case 'x':
-      case 'u':
-      case 'U': {
-        size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-        uint32_t cp = 0;
-        for (size_t d = 1; d <= n; ++d) {
-          if (k + d >= body.size()) return std::nullopt;
-          int h = hex_digit_value(body[k + d]);
-          if (h < 0) return std::nullopt;
-          cp = cp * 16 + static_cast<uint32_t>(h);
-        }
-        if (cp > 0x10FFFF) return std::nullopt;
-        append_utf8(out, cp);
-        k += n;
-        break;
-      }
-      default:
-        if (e >= '0' && e <= '7') {
-          uint32_t cp = 0;
-          size_t d = 0;
-          while (d < 3 && k + d < body.size() && body[k + d] >= '0' && body[k + d] <= '7')
-            cp = cp * 8 + static_cast<uint32_t>(body[k + d++] - '0');
-          append_utf8(out, cp);
-          k += d - 1;
-        } else {
-          return std::nullopt;  // \N{...} and unknown escapes: leave to the runtime
-        }
-    }
+    size_t p = k + 1;
+    if (!decode_python_escape(body, p, out, false)) return std::nullopt;
+    k = p - 1;
   }
   return out;
 }

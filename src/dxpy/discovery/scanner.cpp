@@ -946,6 +946,24 @@ class Scanner {
 
   // Reads the next token into tok_.
   void lex() {
+    // A name, the commonest token here (statement starts, def and parameter names), on
+    // a short path that needs few registers; the rest in lex_other.
+    const char* p = p_;
+    const char* const end = end_;
+    if (p < end && *p == ' ') ++p;
+    if (p < end && cls(*p) == kIdent && !check_utf8_) {
+      uint64_t key;
+      const char* e = name_end(p, end, key);
+      if (!(e < end && cls(*e) == kQuote && e - p <= 2)) {
+        p_ = e;
+        tok_ = Token{T::kName, name_class(key), depth_, line_, p, e, key};
+        return;
+      }
+    }
+    lex_other();
+  }
+
+  [[gnu::noinline]] void lex_other() {
     Cursor c{p_, line_, depth_};
     Lexed t;
     const Lex r = lex_common(c, t);

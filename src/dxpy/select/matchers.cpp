@@ -76,55 +76,12 @@ std::optional<PyValue> string_literal(std::string_view& s) {
       continue;
     }
     if (p >= s.size()) return std::nullopt;
-    char e = s[p++];
     if (raw) {
       out.push_back('\\');
-      out.push_back(e);
+      out.push_back(s[p++]);
       continue;
     }
-    switch (e) {
-      case '\n': break;
-      case '\\': out.push_back('\\'); break;
-      case '\'': out.push_back('\''); break;
-      case '"': out.push_back('"'); break;
-      case 'a': out.push_back('\a'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
-      case 'v': out.push_back('\v'); break;
-      case 'x':
-      case 'u':
-      case 'U': {
-        size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-        if (bytes && e != 'x') {
-          out.push_back('\\');
-          out.push_back(e);
-          break;
-        }
-        uint32_t v = 0;
-        for (size_t k = 0; k < n; ++k) {
-          int h = p < s.size() ? hex_digit_value(s[p]) : -1;
-          if (h < 0) return std::nullopt;
-          v = v * 16 + static_cast<uint32_t>(h);
-          ++p;
-        }
-        append_utf8(out, v);
-        break;
-      }
-      default:
-        if (e >= '0' && e <= '7') {
-          uint32_t v = static_cast<uint32_t>(e - '0');
-          for (int k = 0; k < 2 && p < s.size() && s[p] >= '0' && s[p] <= '7'; ++k) v = v * 8 + static_cast<uint32_t>(s[p++] - '0');
-          append_utf8(out, v);
-        } else if (e == 'N' && !bytes) {
-          return std::nullopt;
-        } else {
-          out.push_back('\\');
-          out.push_back(e);
-        }
-    }
+    if (!decode_python_escape(s, p, out, bytes)) return std::nullopt;
   }
   s.remove_prefix(p);
   return PyValue{bytes ? PyValue::kOther : PyValue::kStr, std::move(out)};

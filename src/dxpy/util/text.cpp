@@ -92,6 +92,53 @@ int hex_digit_value(char c) {
   return -1;
 }
 
+bool decode_python_escape(std::string_view s, size_t& p, std::string& out, bool bytes) {
+  if (p >= s.size()) return false;
+  char e = s[p++];
+  switch (e) {
+    case '\n': return true;  // a line continuation inside the literal
+    case '\\': out.push_back('\\'); return true;
+    case '\'': out.push_back('\''); return true;
+    case '"': out.push_back('"'); return true;
+    case 'a': out.push_back('\a'); return true;
+    case 'b': out.push_back('\b'); return true;
+    case 'f': out.push_back('\f'); return true;
+    case 'n': out.push_back('\n'); return true;
+    case 'r': out.push_back('\r'); return true;
+    case 't': out.push_back('\t'); return true;
+    case 'v': out.push_back('\v'); return true;
+    case 'x':
+    case 'u':
+    case 'U': {
+      if (bytes && e != 'x') break;
+      size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+      uint32_t v = 0;
+      for (size_t k = 0; k < n; ++k, ++p) {
+        int h = p < s.size() ? hex_digit_value(s[p]) : -1;
+        if (h < 0) return false;
+        v = v * 16 + static_cast<uint32_t>(h);
+      }
+      if (v > 0x10FFFF) return false;
+      append_utf8(out, v);
+      return true;
+    }
+    case 'N':
+      if (!bytes) return false;
+      break;
+    default:
+      if (e >= '0' && e <= '7') {
+        uint32_t v = static_cast<uint32_t>(e - '0');
+        for (int k = 0; k < 2 && p < s.size() && s[p] >= '0' && s[p] <= '7'; ++k)
+          v = v * 8 + static_cast<uint32_t>(s[p++] - '0');
+        append_utf8(out, v);
+        return true;
+      }
+  }
+  out.push_back('\\');
+  out.push_back(e);
+  return true;
+}
+
 std::string encode_utf8(std::u32string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -18,6 +18,12 @@ void append_utf8(std::string& out, char32_t c);
 /// The value of a hexadecimal digit, or -1.
 int hex_digit_value(char c);
 
+/// Decodes one escape of a Python string literal: s[p] is the character after the
+/// backslash, and p ends past the escape. Unknown escapes stay as written ("\\d"), as Python
+/// keeps them; in a bytes literal (`bytes`) \u, \U and \N are not escapes either. false for
+/// what cannot be evaluated here (\N{...}) and for a malformed \x, \u or \U.
+bool decode_python_escape(std::string_view s, size_t& p, std::string& out, bool bytes);
+
 /// str.isspace() for one code point.
 bool is_py_space(char32_t c);
 std::u32string_view py_strip(std::u32string_view s);
