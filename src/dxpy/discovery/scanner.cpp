@@ -374,6 +374,21 @@ struct StringLexer {
   }
 };
 
+// The commonest literal: plain ('x', "some name"), on one line, without escapes or
+// replacement fields. At its opening quote p, its end; nullptr for any other literal,
+// which StringLexer reads. Saves StringLexer's setup on most literals, which are short.
+inline const char* plain_string_end(const char* p, const char* end, uint8_t flags) {
+  if (flags & kFormat) return nullptr;
+  const char q = *p++;
+  if (p < end && *p == q) return p + 1 < end && p[1] == q ? nullptr : p + 1;  // empty, or triple-quoted
+  for (; p < end; ++p) {
+    const char c = *p;
+    if (c == q) return p + 1;
+    if (c == '\\' || c == '\n' || c == '\r') return nullptr;
+  }
+  return nullptr;
+}
+
 // ---- encoding -------------------------------------------------------------------------
 
 // The first byte of an invalid UTF-8 sequence (overlong forms, surrogates and code points
@@ -1221,6 +1236,12 @@ class Scanner {
   void set(T kind, const char* b) { tok_ = Token{kind, kKindClass[static_cast<size_t>(kind)], depth_, line_, b, p_}; }
 
   void lex_string(const char* b, uint8_t flags) {
+    if (const char* e = plain_string_end(p_, end_, flags)) {
+      p_ = e;
+      if (check_utf8_ && !valid_utf8(b, line_)) return;
+      tok_ = Token{T::kString, kTcString, depth_, line_, b, p_};
+      return;
+    }
     StringLexer lx{p_, end_, line_};
     uint32_t start = line_;
     lx.string(flags, 0);
