@@ -411,6 +411,7 @@ const char* invalid_utf8(const char* p, const char* end) {
 #endif
       p += 32;
     }
+    if (p == end) break;
     if (end - p >= 8) {
       uint64_t word;
       std::memcpy(&word, p, 8);
@@ -535,7 +536,6 @@ DXPY_ALWAYS_INLINE const char* name_end(const char* b, const char* end, uint64_t
   return p;
 }
 
-
 // Facts about a token for the checks on neighbouring tokens (Scanner::check_pair).
 using Traits = uint16_t;
 constexpr Traits kOperand = 1;          // a name, literal or True/False/None: starts and ends an operand
@@ -572,7 +572,7 @@ enum Tc : uint8_t {
   kTcOpenOther,
   kTcComma,
   kTcAssign,
-  kTcOperator,  // = :=, ->, '.', '@' and operators without a class of their own
+  kTcOperator,  // ':=', '->', '.', '@' and the operators without a class of their own
   kTcNewline,
   kTcSemi,
   kTcColon,
@@ -645,6 +645,44 @@ constexpr auto kKindClass = [] {
   for (size_t k = 0; k < t.size(); ++k) t[k] = kind_class(static_cast<T>(k));
   return t;
 }();
+
+// The traits of each token kind, as the neighbouring-token rules see them (names: by
+// kKeywords; '(' and '{' add kOpenNoSlice).
+constexpr Traits kind_traits(T kind) {
+  switch (kind) {
+    case T::kNumber: return kOperand | kEndsOperand;
+    case T::kString: return kOperand | kEndsOperand | kString;
+    case T::kClose: return kEndsOperand;
+    case T::kOpen: return kOpenBracket;
+    case T::kComma: return kComma;
+    case T::kAssign: case T::kWalrus: case T::kArrow: case T::kDot: case T::kAt: case T::kOp: return kNeedsOperand;
+    case T::kNewline: case T::kSemi: case T::kColon: return kStatementStart;
+    default: return 0;
+  }
+}
+// The kinds pair_rule tells apart by kind, not only by traits.
+constexpr bool kind_matters(T kind) {
+  switch (kind) {
+    case T::kNewline: case T::kEof: case T::kClose: case T::kComma: case T::kSemi: case T::kAssign:
+    case T::kColon: case T::kStar: case T::kStarStar:
+      return true;
+    default:
+      return false;
+  }
+}
+// kTcInfo is in Tc's order, and each kind's class stands for it faithfully.
+consteval bool classes_are_consistent() {
+  for (size_t k = 0; k < kKindClass.size(); ++k) {
+    const T kind = static_cast<T>(k);
+    if (kind == T::kName || kind == T::kOpen) continue;
+    const TcInfo& info = kTcInfo[kKindClass[k]];
+    if (info.traits != kind_traits(kind) || info.soft || info.def_or_with) return false;
+    if (kind_matters(kind) ? info.kind != kind : kind_matters(info.kind)) return false;
+  }
+  return kTcInfo[kTcOpenSquare].traits == kind_traits(T::kOpen) &&
+         kTcInfo[kTcOpenOther].traits == (kind_traits(T::kOpen) | kOpenNoSlice);
+}
+static_assert(classes_are_consistent());
 
 // The keywords, by the grammar: names not listed are operands.
 struct Keyword {
@@ -961,8 +999,8 @@ class Scanner {
 
   // Reads the next token into tok_.
   void lex() {
-    // A name, the commonest token here (statement starts, def and parameter names), on
-    // a short path that needs few registers; the rest in lex_other.
+    // A name, the commonest token here (statement starts, def and parameter names, often
+    // after one blank), on a short path that needs few registers; the rest in lex_other.
     const char* p = p_;
     const char* const end = end_;
     if (p < end && *p == ' ') ++p;
@@ -978,6 +1016,7 @@ class Scanner {
     lex_other();
   }
 
+  // Kept out of line so that lex() stays small enough to inline where it is called.
   [[gnu::noinline]] void lex_other() {
     Cursor c{p_, line_, depth_};
     Lexed t;
@@ -1003,7 +1042,7 @@ class Scanner {
   // including every error, is left to lex_any at c.p (kOther): string literals,
   // continuation lines, '\r', the end of input, and names while UTF-8 is to be checked.
   //
-  // Always inlined: skip_statement's loop keeps the cursor in registers, where members
+  // Always inlined: advance_until's loop keeps the cursor in registers, where members
   // could not stay (stores through char pointers may alias them), and its branches on
   // the result fold into the token's own.
   DXPY_ALWAYS_INLINE Lex lex_common(Cursor& c, Lexed& t) {
@@ -1538,21 +1577,20 @@ class Scanner {
         continue;
       }
       const PairState e = kPairTable.next(state, t.tc);
-      if (r == Lex::kToken && !(e & kPairBad) && !stop(t.kind, t.depth, t.tc)) {
+      // (r is known on each of lex_common's paths, so names, brackets and the like skip
+      // the kNewline test.)
+      if (!(e & kPairBad) && !(r == Lex::kStatementEnd && t.kind == T::kNewline) && !stop(t.kind, t.depth, t.tc)) {
         state = e;
         continue;
       }
-      state = e & ~kPairBad;
-      if ((e & kPairBad) || t.kind == T::kNewline || stop(t.kind, t.depth, t.tc)) {
-        p_ = c.p;
-        line_ = c.line;
-        depth_ = c.depth;
-        prev_ = state;
-        tok_ = Token{t.kind, t.tc, t.depth, line_, t.begin, p_, t.key};
-        if (t.kind == T::kNewline) ++line_;
-        if (e & kPairBad) fail_syntax(tok_.line, "invalid syntax");
-        return;
-      }
+      p_ = c.p;
+      line_ = c.line;
+      depth_ = c.depth;
+      prev_ = e & ~kPairBad;
+      tok_ = Token{t.kind, t.tc, t.depth, line_, t.begin, p_, t.key};
+      if (t.kind == T::kNewline) ++line_;
+      if (e & kPairBad) fail_syntax(tok_.line, "invalid syntax");
+      return;
     }
   }
 

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -493,6 +495,87 @@ TEST(Scanner, ValidTokenSequencesAreNotErrors) {
       "x: int = 1\n"
       "x = 1;\n");
   EXPECT_EQ(o.assignments.size(), 10u);
+}
+
+// The lexer reads names, strings and indentation several bytes at a time where the
+// source has them: every length, near the end of the input or not.
+TEST(Scanner, NamesStringsAndIndentationAtEveryLengthAndPosition) {
+  const Strings words = {"x",         "ab",        "abc",     "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnopq",
+                         "nonlocal_", "continue_", "lambda_", "defx",    "classy",   "importer"};
+  const Strings tails = {"", "\n", " \n", "\n# c\n"};
+  for (const std::string& w : words) {
+    for (const std::string& tail : tails) {
+      std::string src = "class TestA:\n    " + w + " = 1\n    def test_m(self):\n        return " + w + tail;
+      Outline o = outline(src);
+      ASSERT_EQ(o.defs.size(), 1u) << src;
+      ASSERT_EQ(o.defs[0].assignments.size(), 1u) << src;
+      EXPECT_EQ(o.defs[0].assignments[0].name, w);
+      src = w + " = " + w + tail;
+      o = outline(src);
+      ASSERT_EQ(o.assignments.size(), 1u) << src;
+      EXPECT_EQ(o.assignments[0].value, w);
+    }
+  }
+  // Eight-byte keywords, with and without eight more bytes after them.
+  for (const std::string tail : {"", "\n", "\n        x = 1\n"}) {
+    std::string src = "def test_k():\n    for i in y:\n        continue" + tail;
+    EXPECT_EQ(outline(src).defs.size(), 1u) << src;
+    src = "def test_k():\n    x = continue" + tail;
+    Outline o = scan_outline(src);
+    ASSERT_EQ(o.errors.size(), 1u) << src;
+    EXPECT_EQ(o.errors[0].line, 2u);
+    src = "def test_k():\n    def inner():\n        nonlocal y\n        y = nonlocal" + tail;
+    o = scan_outline(src);
+    ASSERT_EQ(o.errors.size(), 1u) << src;
+    EXPECT_EQ(o.errors[0].line, 4u);
+  }
+  // String literals: empty, plain short and long, escaped, triple-quoted, at the very end.
+  const Strings values = {R"('')",          R"("")",          R"('''''')",        R"('x')",
+                          R"("a much longer plain string literal")", R"('a\'b')", "'''a\nb'''",
+                          R"(b'\x00')",     R"(rb'\\')",       R"(f'{x!r:>{w}}')", R"('#')",
+                          R"('a' 'b')"};
+  for (const std::string& value : values) {
+    for (const std::string tail : {"", "\n", "  # c\n"}) {
+      std::string src = "v = " + value + tail;
+      Outline o = outline(src);
+      ASSERT_EQ(o.assignments.size(), 1u) << src;
+      EXPECT_EQ(o.assignments[0].value, value);
+    }
+  }
+  for (const char* src : {"v = 'abc", "v = 'abc\n", "v = ''' ", R"(v = "a\")", "v = 'a\\\n"}) {
+    Outline o = scan_outline(src);
+    ASSERT_EQ(o.errors.size(), 1u) << src;
+    EXPECT_EQ(o.errors[0].line, 1u) << src;
+  }
+  // Numbers, as CPython's tokenizer splits them.
+  Outline o =
+      outline("a = 1if b else 2\nc = 0x1F + 0o17 + 0b101 + 1_000 + 1e-5 + 1.5j + 10. + .5 + 12345678901234567890\n");
+  ASSERT_EQ(o.assignments.size(), 2u);
+  EXPECT_EQ(o.assignments[0].value, "1if b else 2");
+  // Indentation of every width up to well past eight spaces, and with tabs.
+  std::string deep = "class TestD:\n";
+  for (size_t width = 1; width <= 20; ++width)
+    deep += "    def test_" + std::to_string(width) + "(self):\n" + std::string(4 + width, ' ') + "pass\n";
+  o = outline(deep);
+  ASSERT_EQ(o.defs.size(), 1u);
+  EXPECT_EQ(o.defs[0].body.size(), 20u);
+  o = outline("if x:\n\tdef a(): pass\n\tif y:\n\t\tdef b(): pass\n");
+  EXPECT_EQ(names(o.defs), (Strings{"a", "b"}));
+}
+
+// Every prefix of some source, each in a buffer of its exact size: under AddressSanitizer a
+// read past the end fails here (std::string keeps a byte to spare after its contents).
+TEST(Scanner, ReadsNothingPastTheEnd) {
+  const std::string full =
+      "# comment\n        x = abcdefgh + 'plain' + \"\"\"doc\"\"\" + 12345 # c\nclass TestA(Base):\n    def test_m(self"
+      "):\n        return continue_ + [f'{y!r}', b'\\x00']\n";
+  for (size_t n = 0; n <= full.size(); ++n) {
+    for (size_t offset : {0, 1}) {  // the source at an even and an odd address
+      std::unique_ptr<char[]> exact(new char[offset + n]);
+      std::memcpy(exact.get() + offset, full.data(), n);
+      EXPECT_NO_FATAL_FAILURE(scan_outline(std::string_view(exact.get() + offset, n)));
+    }
+  }
 }
 
 TEST(Scanner, EncodingsAndComments) {
