@@ -108,7 +108,8 @@ class Inheritance {
     std::string abs = join_path(opts_.rootdir, rel);
     auto st = stat_path(abs);
     if (!st || !st->is_file) return nullptr;
-    std::optional<size_t> row = idx_ ? idx_->find(rel) : std::nullopt;
+    std::optional<size_t> row;
+    if (idx_) row = idx_->find(rel);
     if (row && idx_->file_size(*row) == st->size && idx_->file_mtime_ns(*row) == st->mtime_ns) {
       if (auto r = idx_->record(*row)) {
         it->second = std::move(*r);
@@ -210,7 +211,8 @@ Collected collect_files(const CollectOptions& opts) {
     FileRecord& rec = out.records[i];
     rec.path = relative_to(opts.files[i], opts.rootdir);
     auto st = stat_path(opts.files[i]);
-    std::optional<size_t> row = idx ? idx->find(rec.path) : std::nullopt;
+    std::optional<size_t> row;
+    if (idx) row = idx->find(rec.path);
     if (st && row && idx->file_size(*row) == st->size && idx->file_mtime_ns(*row) == st->mtime_ns) {
       if (opts.ids_only) {
         if (auto h = idx->record_head(*row)) {
@@ -241,7 +243,9 @@ Collected collect_files(const CollectOptions& opts) {
     }
     rec.size = source->size();
     rec.mtime_ns = st ? st->mtime_ns : 0;
-    rec.content_hash = blake3(*source);
+    // The hash decides reuse only when the index knows the file; otherwise the parsing
+    // threads compute it alongside the parse.
+    if (row) rec.content_hash = blake3(*source);
     if (row && idx->file_hash(*row) == rec.content_hash) {
       if (auto r = idx->record(*row)) {
         uint64_t size = rec.size;
@@ -261,7 +265,10 @@ Collected collect_files(const CollectOptions& opts) {
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < n;)
-      if (need_parse[i]) foreign[i] = discovery::describe_source(sources[i], opts.rules, out.records[i]);
+      if (need_parse[i]) {
+        if (!idx || !idx->find(out.records[i].path)) out.records[i].content_hash = blake3(sources[i]);
+        foreign[i] = discovery::describe_source(sources[i], opts.rules, out.records[i]);
+      }
   };
   unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   size_t to_parse = static_cast<size_t>(std::count(need_parse.begin(), need_parse.end(), true));

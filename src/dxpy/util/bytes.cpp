@@ -2,17 +2,12 @@
 
 namespace dxpy {
 
-void ByteWriter::varint(uint64_t v) {
+void ByteWriter::varint_slow(uint64_t v) {
   while (v >= 0x80) {
     buf_.push_back(static_cast<char>((v & 0x7f) | 0x80));
     v >>= 7;
   }
   buf_.push_back(static_cast<char>(v));
-}
-
-void ByteWriter::str(std::string_view s) {
-  varint(s.size());
-  buf_.append(s);
 }
 
 Expected<uint64_t> ByteReader::fixed(int n) {

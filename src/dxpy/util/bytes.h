@@ -18,8 +18,14 @@ class ByteWriter {
   void u16(uint16_t v) { fixed(v, 2); }
   void u32(uint32_t v) { fixed(v, 4); }
   void u64(uint64_t v) { fixed(v, 8); }
-  void varint(uint64_t v);
-  void str(std::string_view s);  // varint length, then the bytes
+  void varint(uint64_t v) {
+    if (v < 0x80) buf_.push_back(static_cast<char>(v));
+    else varint_slow(v);
+  }
+  void str(std::string_view s) {  // varint length, then the bytes
+    varint(s.size());
+    buf_.append(s);
+  }
   void raw(std::string_view s) { buf_.append(s); }
 
   const std::string& bytes() const { return buf_; }
@@ -27,6 +33,7 @@ class ByteWriter {
   size_t size() const { return buf_.size(); }
 
  private:
+  void varint_slow(uint64_t v);
   void fixed(uint64_t v, int n) {
     for (int i = 0; i < n; ++i) buf_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
   }
