@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Collection benchmark: dx-py against pytest, rtest and karva on the same trees, in one run.
 
-Workloads: the test folders of the real suites (toolz, simplejson, mpmath, networkx) and a
-generated tree of 100,000 tests (gen_suite.py --files 2000 --tests 50). For each, every tool
+Workloads: the test folders of the real suites (toolz, simplejson, mpmath, networkx) and two
+generated trees: 1,000 files of 20 tests, and 100,000 tests (gen_suite.py --files 2000 --tests 50). For each, every tool
 collects the tree REPEAT times; the table gives the median wall time, MB/s of test source,
 peak RSS, and the ratio of each peer's time to dx-py's cold time.
 
@@ -101,23 +101,28 @@ def bench(label, root, target, repeat):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="skip the 100,000-test tree")
+    ap.add_argument("--quick", action="store_true", help="skip the generated trees")
+    ap.add_argument("--only", choices=["suites", "gen1k", "gen100k"], help="run one group of workloads")
     args = ap.parse_args()
     # Each suite is copied out of the venv into its own folder, outside any project, so that
     # every tool sees the same plain tree (karva and rtest look for a project root upwards).
-    for name in ("toolz", "simplejson", "mpmath", "networkx"):
+    for name in ("toolz", "simplejson", "mpmath", "networkx") if args.only in (None, "suites") else ():
         pkg = os.path.dirname(importlib.import_module(name).__file__)
         root = os.path.join(WORK, name)
         if not os.path.isdir(os.path.join(root, name)):
             shutil.copytree(pkg, os.path.join(root, name), ignore=shutil.ignore_patterns("__pycache__"))
         bench(name, root, name, args.repeat)
-    if not args.quick:
-        tree = os.path.join(WORK, "gen100k")
+    # 1,000 files for the warm-collection target, and 100,000 tests for scale and memory.
+    generated = [("gen1k", "1,000 files, 20,000 tests", "1000", "20"),
+                 ("gen100k", "100,000 tests (2,000 files)", "2000", "50")]
+    for key, label, files, tests in generated:
+        if args.quick or args.only not in (None, key):
+            continue
+        tree = os.path.join(WORK, key)
         if not os.path.exists(os.path.join(tree, "expected.json")):
-            subprocess.run([sys.executable, os.path.join(SHARED, "bench", "gen_suite.py"), tree, "--files", "2000",
-                            "--tests", "50", "--mix", "trivial"], check=True, stdout=subprocess.DEVNULL)
-        bench("generated 100,000 tests (2,000 files)", tree, "tests", args.repeat)
-
+            subprocess.run([sys.executable, os.path.join(SHARED, "bench", "gen_suite.py"), tree, "--files", files,
+                            "--tests", tests, "--mix", "trivial"], check=True, stdout=subprocess.DEVNULL)
+        bench(f"generated {label}", tree, "tests", args.repeat)
 
 if __name__ == "__main__":
     main()
