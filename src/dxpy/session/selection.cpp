@@ -135,6 +135,9 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
   DXPY_TRY(auto keyword, select::compile_keyword_option(req.keyword));
   DXPY_TRY(auto markexpr, select::compile_mark_option(req.markexpr));
 
+  size_t total = 0;
+  for (const auto& rec : collected.records) total += rec.tests.size();
+  out.tests.reserve(total);
   for (size_t i = 0; i < collected.records.size(); ++i) {
     auto& rec = collected.records[i];
     const std::string& file = copts.files[i];
