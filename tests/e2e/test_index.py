@@ -89,3 +89,21 @@ def test_two_runs_at_once_both_complete_and_leave_a_valid_index(project):
         assert "200 tests collected" in out
     after = project.run("--collect-only", "-v")
     assert "200 files from the index, 0 re-hashed, 0 parsed" in collection_line(after)
+
+
+def test_listing_from_the_index_matches_a_fresh_collection(project):
+    project.write({
+        "tests/__init__.py": "",
+        "tests/base.py": "class Base:\n    def test_inherited(self):\n        pass\n",
+        "tests/test_x.py": "import pytest\nfrom .base import Base\n\nclass TestX(Base):\n    def test_own(self):\n        pass\n\n"
+                           "@pytest.mark.parametrize('v', [1, 'a'])\ndef test_p(v):\n    pass\n",
+        "tests/test_y.py": "def test_y():\n    pass\n",
+    })
+    cold = project.run("--collect-only", "-q")
+    warm = project.run("--collect-only", "-q")
+    assert cold.out.splitlines()[:-1] == warm.out.splitlines()[:-1]
+    assert warm.out.splitlines()[:5] == ["tests/test_x.py::TestX::test_inherited", "tests/test_x.py::TestX::test_own",
+                                         "tests/test_x.py::test_p[1]", "tests/test_x.py::test_p[a]",
+                                         "tests/test_y.py::test_y"]
+    counts = project.run("--collect-only", "-qq")
+    assert counts.out.splitlines()[:2] == ["tests/test_x.py: 4", "tests/test_y.py: 1"]

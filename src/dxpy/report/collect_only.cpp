@@ -49,10 +49,19 @@ void print_collection(std::FILE* out, const std::string& rootdir, const std::vec
                       const std::function<bool(const std::string&)>& is_package) {
   if (verbosity >= 0) {
     print_tree(out, rootdir, tests, is_package);
-  } else if (verbosity == -1) {
+  } else {
+    std::vector<std::string> ids;
+    ids.reserve(tests.size());
+    for (const auto& t : tests) ids.push_back(t.id.node_id());
+    print_node_ids(out, std::vector<std::string_view>(ids.begin(), ids.end()), verbosity);
+  }
+}
+
+void print_node_ids(std::FILE* out, const std::vector<std::string_view>& node_ids, int verbosity) {
+  if (verbosity == -1) {
     std::string buf;
-    for (const auto& t : tests) {
-      t.id.append_node_id(buf);
+    for (std::string_view id : node_ids) {
+      buf.append(id);
       buf.push_back('\n');
       if (buf.size() > (1 << 16)) {
         std::fwrite(buf.data(), 1, buf.size(), out);
@@ -60,14 +69,17 @@ void print_collection(std::FILE* out, const std::string& rootdir, const std::vec
       }
     }
     std::fwrite(buf.data(), 1, buf.size(), out);
-  } else {
-    size_t i = 0;
-    while (i < tests.size()) {
-      size_t j = i;
-      while (j < tests.size() && tests[j].id.path == tests[i].id.path) ++j;
-      std::fprintf(out, "%s: %zu\n", tests[i].id.path.c_str(), j - i);
-      i = j;
-    }
+    return;
+  }
+  // -qq: tests per file, files in order.
+  auto path_of = [](std::string_view id) { return id.substr(0, id.find("::")); };
+  size_t i = 0;
+  while (i < node_ids.size()) {
+    std::string_view path = path_of(node_ids[i]);
+    size_t j = i;
+    while (j < node_ids.size() && path_of(node_ids[j]) == path) ++j;
+    std::fprintf(out, "%.*s: %zu\n", static_cast<int>(path.size()), path.data(), j - i);
+    i = j;
   }
 }
 

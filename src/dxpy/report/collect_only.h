@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dxpy/core/types.h"
@@ -15,5 +16,8 @@ namespace dxpy::report {
 /// `is_package(dir)` tells whether a rootdir-relative folder holds an __init__.py.
 void print_collection(std::FILE* out, const std::string& rootdir, const std::vector<TestCase>& tests, int verbosity,
                       const std::function<bool(const std::string&)>& is_package);
+
+/// The -q and -qq forms from node ids alone (verbosity -1 and below).
+void print_node_ids(std::FILE* out, const std::vector<std::string_view>& node_ids, int verbosity);
 
 }  // namespace dxpy::report

@@ -222,9 +222,6 @@ Collected collect_files(const CollectOptions& opts) {
           rec.error = std::move(h->error);
           rec.error_line = h->error_line;
           rec.depends_on = std::move(h->depends_on);
-          auto [first, count] = idx->file_tests(*row);
-          rec.tests.resize(count);
-          for (size_t k = 0; k < count; ++k) rec.tests[k].id = TestId::parse(idx->test_node_id(first + k));
           ids_only[i] = true;
           ++out.stats.reused;
           continue;
@@ -310,6 +307,12 @@ Collected collect_files(const CollectOptions& opts) {
     } else {
       out.stats.index_written = true;
     }
+  }
+  if (opts.ids_only && idx) {
+    out.index_rows.resize(n);
+    for (size_t i = 0; i < n; ++i)
+      if (ids_only[i]) out.index_rows[i] = idx->find(out.records[i].path);
+    out.index = std::make_shared<const index::IndexReader>(std::move(*idx));
   }
   return out;
 }

@@ -5,7 +5,11 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+#include <optional>
+
 #include "dxpy/core/types.h"
+#include "dxpy/index/dxti.h"
 #include "dxpy/discovery/rules.h"
 
 namespace dxpy::session {
@@ -16,8 +20,8 @@ struct CollectOptions {
   discovery::NameRules rules;
   std::string index_path;  // empty: no index (read-only project, or disabled)
   unsigned threads = 0;    // 0: the number of cores
-  /// Listing only: a record taken unchanged from the index gets tests that carry just their
-  /// id, read from the index's test table, and its tests are not decoded.
+  /// Listing only: a record taken unchanged from the index is not decoded; its node ids are
+  /// read from the index's test table (Collected::index_rows).
   bool ids_only = false;
 };
 
@@ -32,6 +36,10 @@ struct Collected {
   std::vector<FileRecord> records;  // one per file, in the order given
   std::vector<std::string> notes;   // for -v: why the index was ignored or not written
   CollectStats stats;
+  /// With ids_only: the index row of each record left undecoded (its `tests` are empty),
+  /// and the index those rows belong to, kept mapped for as long as this lives.
+  std::vector<std::optional<size_t>> index_rows;
+  std::shared_ptr<const index::IndexReader> index;
 };
 
 Collected collect_files(const CollectOptions& opts);

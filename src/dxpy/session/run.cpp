@@ -128,13 +128,16 @@ int run_tests(const RunOptions& opts) {
       console->on_session_start(info);
       console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
     }
-    report::print_collection(stdout, rootdir, selected.tests, opts.verbosity, [&](const std::string& dir) {
-      return ::access(join_path(join_path(rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
-    });
+    if (selected.listing)
+      report::print_node_ids(stdout, selected.listed, opts.verbosity);
+    else
+      report::print_collection(stdout, rootdir, selected.tests, opts.verbosity, [&](const std::string& dir) {
+        return ::access(join_path(join_path(rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
+      });
     for (const auto& e : selected.errors) std::printf("ERROR %s - %s\n", e.path.c_str(), e.message.c_str());
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char line[128];
-    size_t n = selected.tests.size();
+    size_t n = selected.listing ? selected.listed.size() : selected.tests.size();
     if (selected.deselected)
       std::snprintf(line, sizeof line, "%zu/%zu tests collected (%zu deselected) in %.2fs", n,
                     n + static_cast<size_t>(selected.deselected), static_cast<size_t>(selected.deselected), secs);
@@ -158,7 +161,7 @@ int run_tests(const RunOptions& opts) {
                    "literals); they are listed by their function id, without [param]\n",
                    runtime, runtime == 1 ? "" : "s");
     if (!selected.errors.empty()) return kInterrupted;
-    return selected.tests.empty() ? kNoTestsCollected : kOk;
+    return n == 0 ? kNoTestsCollected : kOk;
   }
 
   Worker worker(opts.python.empty() ? default_python() : opts.python, rootdir);

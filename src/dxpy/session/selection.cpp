@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -76,6 +77,41 @@ std::vector<std::string> expand_testpaths(const config::Config& cfg) {
   return out;
 }
 
+struct ListingStorage {
+  std::shared_ptr<const index::IndexReader> index;
+  std::deque<std::string> owned;  // node ids of records that were decoded after all
+};
+
+void add_collection_error(Selection& out, const FileRecord& rec) {
+  std::string longrepr = rec.path;
+  if (rec.error_line) {
+    longrepr += ':';
+    longrepr += std::to_string(rec.error_line);
+  }
+  longrepr += ": ";
+  longrepr += rec.error;
+  out.errors.push_back({rec.path, rec.error, std::move(longrepr)});
+}
+
+// Listing mode: node ids straight from the index's test table where the record was not decoded.
+Selection list_ids(Selection out, const Collected& collected) {
+  auto storage = std::make_shared<ListingStorage>();
+  storage->index = collected.index;
+  out.listing = true;
+  for (size_t i = 0; i < collected.records.size(); ++i) {
+    const FileRecord& rec = collected.records[i];
+    if (!rec.error.empty()) add_collection_error(out, rec);
+    if (i < collected.index_rows.size() && collected.index_rows[i] && storage->index) {
+      auto [first, count] = storage->index->file_tests(*collected.index_rows[i]);
+      for (size_t k = 0; k < count; ++k) out.listed.push_back(storage->index->test_node_id(first + k));
+      continue;
+    }
+    for (const auto& t : rec.tests) out.listed.push_back(storage->owned.emplace_back(t.id.node_id()));
+  }
+  out.listing_storage = std::move(storage);
+  return out;
+}
+
 }  // namespace
 
 Expected<Selection> select_tests(const SelectionRequest& req) {
@@ -116,7 +152,9 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
   discovery::FileRules file_rules{cfg.python_files, cfg.norecursedirs};
   CollectOptions copts;
   copts.rootdir = rootdir;
-  copts.ids_only = req.ids_only && req.keyword.empty() && req.markexpr.empty();
+  // Listing needs no more than the index's test table when nothing filters the tests.
+  copts.ids_only = req.ids_only && req.keyword.empty() && req.markexpr.empty() && node_filters.empty() &&
+                   patterns.empty();
   copts.rules = discovery::NameRules{cfg.python_classes, cfg.python_functions};
   std::set<std::string> seen;
   for (auto& file : discovery::find_test_files(paths, file_rules))
@@ -135,16 +173,15 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
   DXPY_TRY(auto keyword, select::compile_keyword_option(req.keyword));
   DXPY_TRY(auto markexpr, select::compile_mark_option(req.markexpr));
 
+  if (copts.ids_only) return list_ids(std::move(out), collected);
+
   size_t total = 0;
   for (const auto& rec : collected.records) total += rec.tests.size();
   out.tests.reserve(total);
   for (size_t i = 0; i < collected.records.size(); ++i) {
     auto& rec = collected.records[i];
     const std::string& file = copts.files[i];
-    if (!rec.error.empty()) {
-      std::string longrepr = rec.path + (rec.error_line ? ":" + std::to_string(rec.error_line) : "") + ": " + rec.error;
-      out.errors.push_back({rec.path, rec.error, longrepr});
-    }
+    if (!rec.error.empty()) add_collection_error(out, rec);
     auto filters = node_filters.find(file);
     bool file_whole = whole.count(file) > 0 || filters == node_filters.end();
     for (auto& t : rec.tests) {

@@ -4,6 +4,8 @@
 /// index, then -k and -m.
 
 #include <cstdint>
+#include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,11 @@ struct Selection {
   std::vector<report::CollectionError> errors;
   uint64_t deselected = 0;
   std::vector<std::string> notes;  // for -v
+  /// Listing (ids_only with nothing to filter): the node ids in order, instead of `tests`.
+  /// They point into the index's mapping or into strings that `listing_storage` keeps.
+  bool listing = false;
+  std::vector<std::string_view> listed;
+  std::shared_ptr<const void> listing_storage;
 };
 
 /// kUsage for what pytest calls a usage error: a bad config file, a missing path, a bad
