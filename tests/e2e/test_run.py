@@ -31,7 +31,7 @@ def test_failure_is_reported_with_traceback_and_output(project):
             x = 1
             assert x == 2
     """})
-    r = project.run()
+    r = project.run("-n", "1")  # one worker: pytest's progress layout, a line per file
     assert r.code == 1
     assert "tests/test_a.py .F" in r.out
     assert "FAILED tests/test_a.py::test_bad - assert x == 2" in r.out

@@ -19,16 +19,27 @@ def module_name_and_basedir(path):
 
 
 class ModuleCache:
-    """Imports each test module once per worker; remembers an import failure too."""
+    """Imports each test module once per worker; remembers an import failure too.
 
-    def __init__(self):
+    `on_import` is called after each import, successful or not: the worker takes a new
+    snapshot of the process state there, so what a module changes at import time (its base
+    folder on sys.path first of all) is kept for its tests.
+    """
+
+    def __init__(self, on_import=None):
         self._modules = {}
+        self._on_import = on_import
 
     def load(self, path):
         """Returns (module, None) or (None, exc_info) when importing failed."""
-        if path not in self._modules:
-            self._modules[path] = self._import(path)
-        return self._modules[path]
+        try:
+            return self._modules[path]
+        except KeyError:
+            pass
+        loaded = self._modules[path] = self._import(path)
+        if self._on_import is not None:
+            self._on_import()
+        return loaded
 
     @staticmethod
     def _import(path):

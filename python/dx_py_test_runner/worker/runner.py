@@ -1,8 +1,15 @@
 """Running one test: resolve it, apply its marks, call it, and turn what happened into a
-TestResult. Failures, skips and errors are results, never exceptions out of here.
+TestResult. Failures, skips and errors are results, never exceptions out of here: not
+even KeyboardInterrupt or SystemExit raised by a test (pytest reports both as failures).
 
-Fixtures, parametrize expansion, assertion rewriting and the rest of pytest's semantics
-come in the next steps; a test that needs them is reported as an error that says so.
+Runner.run(case) is the whole life of a test in the worker:
+
+    capture.begin -> _run (import, resolve, marks, call) -> fork check -> state.restore
+    -> capture.end -> TestResult
+
+Fixtures, parametrize expansion and assertion rewriting (the next steps) slot into _run as
+setup -> call -> teardown; until then a test that needs them is reported as an error that
+says so.
 """
 import inspect
 import os
@@ -12,55 +19,86 @@ import unittest
 
 from .. import _core
 from . import outcomes
-from .capture import FdCapture
+from .capture import Capture
 from .collect import ModuleCache, resolve
+from .state import State
 
 S = _core.TestStatus
+DEFAULT_MAX_OUTPUT = 4 << 20  # bytes kept per stream per test (DXPY_MAX_OUTPUT)
 
 
 class Runner:
-    def __init__(self, rootdir):
+    def __init__(self, rootdir, max_output=DEFAULT_MAX_OUTPUT, capture=None, state=None):
         self.rootdir = rootdir
-        self.modules = ModuleCache()
-        self.capture = FdCapture()
+        # The state snapshot is taken here, after the preloads: what a test changes later
+        # is undone after it; what a module does at import time is kept (ModuleCache).
+        self.state = state if state is not None else State()
+        self.modules = ModuleCache(on_import=self.state.snapshot)
+        self.capture = capture if capture is not None else Capture(max_output)
+        self.pid = os.getpid()
 
     def run(self, case):
+        """(TestResult, output_truncated) of running `case`."""
+        self.capture.begin()
+        try:
+            status, message, tb, failed_asserts, duration = self._run(case)
+        except BaseException as e:  # noqa: BLE001 - resolving marks or a class may raise anything
+            status, message, tb, failed_asserts, duration = S.error, _message(e), _format_tb(e), 0, 0
+        if os.getpid() != self.pid:
+            # The test forked and the child came back here: the parent reports the test, the
+            # child must not touch the shared output files or the channel.
+            os._exit(0)
+        self.state.restore()
+        out, err, truncated = self.capture.end()
+
         result = _core.TestResult()
         result.id = case.id
-        start = time.perf_counter_ns()
-        self.capture.start()
-        try:
-            status, message, tb = self._run(case)
-        finally:
-            out, err = self.capture.stop()
-        result.duration_ns = time.perf_counter_ns() - start
         result.status = status
-        result.message = message
-        result.traceback = tb
-        result.stdout = out
-        result.stderr = err
-        stats = _core.AssertionStats()
-        stats.failed = 1 if status == S.failed and message.startswith("assert") else 0
-        result.assertions = stats
-        return result
+        result.duration_ns = duration
+        # Fields stay at their empty defaults when there is nothing to say: a passing test
+        # that printed nothing sets none of them.
+        if message:
+            result.message = message
+        if tb:
+            result.traceback = tb
+        if out:
+            result.stdout = out
+        if err:
+            result.stderr = err
+        if failed_asserts:
+            # Only failures are counted (an AssertionError out of the test is one). Passed
+            # asserts need assertion rewriting, which comes with the next issue.
+            stats = _core.AssertionStats()
+            stats.failed = failed_asserts
+            result.assertions = stats
+        return result, truncated
 
     def _run(self, case):
+        """(status, message, traceback, failed asserts, duration_ns)."""
         module, exc_info = self.modules.load(case.file)
         if module is None:
             kind = outcomes.classify(exc_info[1])
             if kind == outcomes.SKIPPED:  # pytest.skip(allow_module_level=True)
-                return S.skipped, outcomes.reason_of(exc_info[1]), ""
+                return S.skipped, outcomes.reason_of(exc_info[1]), "", 0, 0
             text = "".join(traceback.format_exception(*exc_info))
-            return S.error, f"ImportError while importing test module {case.id.path}", text
+            return S.error, f"ImportError while importing test module {case.id.path}", text, 0, 0
+        start = time.perf_counter_ns()
+        status, message, tb, failed = self._call(module, case)
+        return status, message, tb, failed, time.perf_counter_ns() - start
+
+    def _call(self, module, case):
+        """(status, message, traceback, failed asserts) of one test of an imported module."""
         try:
             owner, func = resolve(module, list(case.id.classes), case.id.name)
         except AttributeError as e:
-            return S.error, f"cannot find {case.id.node_id}: {e}", ""
+            return S.error, f"cannot find {case.id.node_id}: {e}", "", 0
 
-        marks = {m.name: m for m in case.markers}
-        skip = _skip_reason(marks, module)
-        if skip is not None:
-            return S.skipped, skip, ""
+        markers = case.markers
+        marks = {m.name: m for m in markers} if markers else {}
+        if marks:
+            skip = _skip_reason(marks, module)
+            if skip is not None:
+                return S.skipped, skip, "", 0
         xfail = marks.get("xfail")
 
         if case.kind == _core.TestKind.unittest:
@@ -68,30 +106,29 @@ class Runner:
         if case.expand_at_runtime or case.fixtures:
             needs = ", ".join(case.fixtures) or "parametrize"
             return (S.error, f"fixtures are not supported by this worker yet (requested: {needs})",
-                    f"{case.id.node_id}: this test requests {needs}; the fixture engine is not built yet.")
+                    f"{case.id.node_id}: this test requests {needs}; the fixture engine is not built yet.", 0)
         if inspect.iscoroutinefunction(func):
-            return S.failed, "async def functions are not natively supported.", ""
+            return S.failed, "async def functions are not natively supported.", "", 0
 
         try:
             if owner is not None:
                 func = getattr(owner(), case.id.name)
             func()
         except BaseException as e:  # noqa: BLE001 - a test may raise anything
+            failed = 1 if isinstance(e, AssertionError) else 0
             kind = outcomes.classify(e)
             if kind == outcomes.SKIPPED:
-                return S.skipped, outcomes.reason_of(e), ""
+                return S.skipped, outcomes.reason_of(e), "", 0
             if kind == outcomes.XFAILED:
-                return S.xfailed, outcomes.reason_of(e), ""
+                return S.xfailed, outcomes.reason_of(e), "", failed
             if xfail is not None:
-                return S.xfailed, _kwarg(xfail, "reason") or "", ""
-            if isinstance(e, KeyboardInterrupt):
-                raise
-            return S.failed, _message(e), _format_tb(e)
+                return S.xfailed, _kwarg(xfail, "reason") or "", "", failed
+            return S.failed, _message(e), _format_tb(e), failed
         if xfail is not None:
             if _kwarg(xfail, "strict") == "True":
-                return S.failed, "[XPASS(strict)] " + (_kwarg(xfail, "reason") or ""), ""
-            return S.xpassed, _kwarg(xfail, "reason") or "", ""
-        return S.passed, "", ""
+                return S.failed, "[XPASS(strict)] " + (_kwarg(xfail, "reason") or ""), "", 0
+            return S.xpassed, _kwarg(xfail, "reason") or "", "", 0
+        return S.passed, "", "", 0
 
 
 def _kwarg(marker, name):
@@ -129,7 +166,10 @@ def _message(e):
             tb = tb.tb_next
         line = _source_line(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
         return line if line.startswith("assert") else "AssertionError"
-    text = str(e)
+    try:
+        text = str(e)
+    except Exception:  # noqa: BLE001 - an exception's __str__ is the test's code too
+        text = "<exception str() failed>"
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
@@ -151,14 +191,15 @@ def _format_tb(e):
 def _run_unittest(cls, name):
     result = unittest.TestResult()
     cls(name).run(result)
+    failed = 1 if result.failures else 0  # failures are the failureException: AssertionError
     if result.errors or result.failures:
         _, text = (result.errors or result.failures)[0]
         last = text.rstrip().splitlines()[-1] if text.strip() else "failed"
-        return S.failed, last, text.rstrip("\n")
+        return S.failed, last, text.rstrip("\n"), failed
     if result.skipped:
-        return S.skipped, result.skipped[0][1], ""
+        return S.skipped, result.skipped[0][1], "", 0
     if result.expectedFailures:
-        return S.xfailed, "", ""
+        return S.xfailed, "", "", 0
     if result.unexpectedSuccesses:
-        return S.failed, "Unexpected success", ""
-    return S.passed, "", ""
+        return S.failed, "Unexpected success", "", 0
+    return S.passed, "", "", 0

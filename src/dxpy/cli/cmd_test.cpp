@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,7 @@ constexpr Planned kPlanned[] = {
     {"--lf,--last-failed", "run only the tests that failed last time", false},
     {"--ff,--failed-first", "run the last failures first", false},
     {"--durations", "show the N slowest tests", true},
-    {"-n,--numprocesses", "number of workers, or auto", true},
-    {"--timeout", "per-test timeout in seconds", true},
     {"-p", "plugins (-p no:NAME is accepted and ignored)", true},
-    {"--junit-xml,--junitxml", "write a JUnit XML report", true},
     {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
     {"--ci", "CI mode: no colour, no prompts, snapshots never written", false},
@@ -53,6 +51,10 @@ struct TestArgs {
   std::string inifile;
   std::string keyword;
   std::string markexpr;
+  std::string numprocesses;
+  std::string junitxml;
+  std::string junit_prefix;
+  double timeout = 0;
   std::vector<std::unique_ptr<std::string>> planned_values;
   std::vector<std::pair<const char*, CLI::Option*>> planned;
 };
@@ -75,6 +77,22 @@ int run_test(const TestArgs& a) {
   o.inifile = a.inifile;
   o.keyword = a.keyword;
   o.markexpr = a.markexpr;
+  o.timeout_seconds = a.timeout;
+  o.junitxml = a.junitxml;
+  o.junit_prefix = a.junit_prefix;
+  if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
+    try {
+      size_t used = 0;
+      int n = std::stoi(a.numprocesses, &used);
+      if (used != a.numprocesses.size() || n < 0) throw std::invalid_argument("n");
+      o.workers = n == 0 ? 1 : n;  // pytest-xdist's -n 0: no distribution; here one worker
+    } catch (const std::exception&) {
+      std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
+                           "dx-py: error: argument -n/--numprocesses: invalid value: '%s' (a number or auto)\n",
+                   a.numprocesses.c_str());
+      return session::kUsageError;
+    }
+  }
   const char* no_color = std::getenv("NO_COLOR");
   o.color = a.color == "yes" || (a.color == "auto" && ::isatty(1) && !(no_color && *no_color));
   return session::run_tests(o);
@@ -96,6 +114,12 @@ Command test_command() {
             app.add_option("-m", a->markexpr, "only run tests whose marks match the expression (pytest's -m)");
             app.add_option("-c,--config-file", a->inifile, "load the configuration from FILE");
             app.add_option("--rootdir", a->rootdir, "the root folder of the run (default: pytest's rules)");
+            app.add_option("--junit-xml,--junitxml", a->junitxml, "write a JUnit XML report to PATH (pytest's format)");
+            app.add_option("--junit-prefix,--junitprefix", a->junit_prefix, "prepend STR to classnames in the JUnit XML");
+            app.add_option("-n,--numprocesses", a->numprocesses, "number of worker processes, or auto (default: one per core)");
+            app.add_option("--timeout", a->timeout, "per-test timeout in seconds; a test past it is reported as timeout "
+                                                    "and its worker replaced (default: none; @pytest.mark.timeout(S) too)")
+                ->check(CLI::NonNegativeNumber);
             for (const auto& p : kPlanned) {
               std::string help = std::string(p.help) + " (not yet)";
               CLI::Option* opt;

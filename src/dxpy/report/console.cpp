@@ -108,7 +108,7 @@ class Console final : public ReportSink {
   }
 
   void on_result(const TestCase&, const TestResult& r) override {
-    if (o_.verbosity == 0 && r.id.path != current_file_) finish_progress_line();
+    if (o_.verbosity == 0 && !o_.parallel && r.id.path != current_file_) finish_progress_line();
     ++done_;
     if (is_bad(r.status))
       bad_.push_back({r.id, r.status, r.message, r.traceback, r.stdout_text, r.stderr_text});
@@ -124,17 +124,22 @@ class Console final : public ReportSink {
       std::fputc('\n', o_.out);
       return;
     }
-    if (o_.verbosity == 0 && r.id.path != current_file_) {
+    if (o_.verbosity == 0 && !o_.parallel && r.id.path != current_file_) {
       finish_progress_line();
       current_file_ = r.id.path;
       std::fputs(current_file_.c_str(), o_.out);
       std::fputc(' ', o_.out);
       col_ = static_cast<int>(current_file_.size()) + 1;
     }
-    if (o_.verbosity < 0 && col_ + 8 >= o_.width) finish_progress_line();
+    if ((o_.verbosity < 0 || o_.parallel) && col_ + 8 >= o_.width) finish_progress_line();
     std::fputs(paint(color_of(r.status), std::string(1, letter(r.status))).c_str(), o_.out);
     ++col_;
     if (done_ == total_) finish_progress_line();
+  }
+
+  void on_interrupted(const std::string& what) override {
+    finish_progress_line();
+    line(paint(kRed, sep('!', what, o_.width)));
   }
 
   void on_session_end(const Summary& s) override {
@@ -241,6 +246,7 @@ std::string summary_words(const Summary& s) {
   add(n(TestStatus::kError) + s.collection_errors, "error", "errors");
   add(n(TestStatus::kCrashed), "crashed", "crashed");
   add(n(TestStatus::kTimeout), "timeout", "timeouts");
+  add(s.interrupted_tests, "interrupted", "interrupted");
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : "") + parts[i];
   if (out.empty()) out = "no tests ran";

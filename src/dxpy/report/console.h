@@ -14,6 +14,9 @@ struct ConsoleOptions {
   bool color = false;
   int width = 80;
   std::FILE* out = stdout;
+  /// Several workers: results come in any order, so progress is pytest-xdist's, a row of
+  /// letters without file names.
+  bool parallel = false;
 };
 
 std::unique_ptr<ReportSink> make_console_reporter(ConsoleOptions opts);

@@ -56,7 +56,9 @@ TEST(Console, PytestLayout) {
   while (start < out.size()) {
     size_t end = out.find('\n', start);
     std::string line = out.substr(start, end - start);
-    if (line.rfind("===", 0) == 0 || line.rfind("___", 0) == 0) EXPECT_EQ(line.size(), 80u) << line;
+    if (line.rfind("===", 0) == 0 || line.rfind("___", 0) == 0) {
+      EXPECT_EQ(line.size(), 80u) << line;
+    }
     start = end + 1;
   }
 }

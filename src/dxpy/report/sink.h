@@ -28,6 +28,7 @@ struct Summary {
   uint64_t deselected = 0;
   double seconds = 0;
   bool interrupted = false;
+  uint64_t interrupted_tests = 0;  // running when the run was stopped: no result
 };
 
 class ReportSink {
@@ -38,6 +39,8 @@ class ReportSink {
   virtual void on_collected(uint64_t /*items*/, const std::vector<CollectionError>& /*errors*/,
                             uint64_t /*deselected*/) {}
   virtual void on_result(const TestCase&, const TestResult&) {}
+  /// The run was stopped by a signal: `what` is "KeyboardInterrupt" or "SIGTERM".
+  virtual void on_interrupted(const std::string& /*what*/) {}
   virtual void on_session_end(const Summary&) {}
 };
 

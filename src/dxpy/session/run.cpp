@@ -10,79 +10,21 @@
 #include <cstring>
 #include <cstdio>
 #include <map>
+#include <thread>
 
 #include "dxpy/core/codec.h"
 #include "dxpy/discovery/collector.h"
 #include "dxpy/session/selection.h"
-#include "dxpy/pool/worker_process.h"
+#include "dxpy/session/durations.h"
+#include "dxpy/session/execute.h"
 #include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
+#include "dxpy/report/junit.h"
 #include "dxpy/util/fs.h"
 
 namespace dxpy::session {
 
 namespace {
-
-TestResult crashed(const TestCase& tc, const std::string& how) {
-  TestResult r;
-  r.id = tc.id;
-  r.status = TestStatus::kCrashed;
-  r.message = "worker crashed while running this test: " + how;
-  r.traceback = tc.id.node_id() + ": the worker process running this test ended with " + how + ".";
-  return r;
-}
-
-class Worker {
- public:
-  Worker(std::string python, std::string rootdir) : python_(std::move(python)), rootdir_(std::move(rootdir)) {}
-
-  // Starts a worker if none runs; its first frame is its Python version.
-  Expected<std::string> ensure() {
-    if (proc_) return version_;
-    DXPY_TRY(auto proc, pool::WorkerProcess::spawn({python_, {"-m", "dx_py_test_runner.worker"},
-                                                    {"DXPY_ROOTDIR=" + rootdir_}, ""}));
-    auto hello = proc->receive();
-    if (!hello) {
-      std::string how = proc->reap(true);
-      return make_error(Errc::kInternal, "the worker (" + python_ + " -m dx_py_test_runner.worker) did not start: " +
-                                             how + ". Is dx-py installed in that environment? Use --python to pick one.");
-    }
-    version_ = *hello;
-    proc_ = std::move(proc);
-    return version_;
-  }
-
-  // Runs one test; a dead worker gives a crashed result and is replaced on the next call.
-  TestResult run(const TestCase& tc) {
-    auto started = ensure();
-    if (!started) return crashed(tc, started.error().message);
-    auto sent = proc_->send(encode(tc));
-    auto reply = sent ? proc_->receive() : Expected<std::string>(Unexpected<Error>{sent.error()});
-    if (!reply) {
-      std::string how = proc_->reap(false);
-      proc_.reset();
-      return crashed(tc, how);
-    }
-    auto result = decode<TestResult>(*reply);
-    if (!result) {
-      proc_->reap(true);
-      proc_.reset();
-      return crashed(tc, "a malformed result (" + result.error().message + ")");
-    }
-    return std::move(*result);
-  }
-
-  void stop() {
-    if (!proc_) return;
-    (void)proc_->send("");  // an empty frame asks the worker to exit
-    proc_->reap(false);
-    proc_.reset();
-  }
-
- private:
-  std::string python_, rootdir_, version_;
-  std::unique_ptr<pool::WorkerProcess> proc_;
-};
 
 }  // namespace
 
@@ -164,30 +106,105 @@ int run_tests(const RunOptions& opts) {
     return n == 0 ? kNoTestsCollected : kOk;
   }
 
-  Worker worker(opts.python.empty() ? default_python() : opts.python, rootdir);
-  auto version = worker.ensure();
-  if (!version) {
-    std::fprintf(stderr, "dx-py: error: %s\n", version.error().message.c_str());
-    return kInternalError;
+  // Run: a pool of workers (execute.h), results reported as they come.
+  // Durations live beside the index, in the cache folder that selection made (if it could).
+  std::string cache = join_path(rootdir, ".dx-py");
+  std::string durations_path = ::access(cache.c_str(), W_OK) == 0 ? join_path(cache, "durations") : "";
+  ExecOptions eo;
+  eo.python = opts.python.empty() ? default_python() : opts.python;
+  eo.rootdir = rootdir;
+  eo.workers = opts.workers > 0 ? static_cast<unsigned>(opts.workers)
+                                : std::max(1u, std::thread::hardware_concurrency());
+  eo.timeout_seconds = opts.timeout_seconds;
+  if (auto it = selected.config.dx_py.find("preload"); it != selected.config.dx_py.end())
+    eo.preload = it->second.type == config::IniValue::Type::kList ? it->second.items
+                                                                    : std::vector<std::string>{it->second.text};
+  Durations known;
+  if (!durations_path.empty()) {
+    known = load_durations(durations_path);
+    eo.expected_seconds.reserve(selected.tests.size());
   }
-  auto console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout});
-  info.python_version = *version;
-  console->on_session_start(info);
-  console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
+  std::string node;
+  for (auto& tc : selected.tests) {
+    if (tc.file.empty()) tc.file = join_path(rootdir, tc.id.path);  // what the worker imports
+    if (!known.empty()) {
+      node.clear();
+      tc.id.append_node_id(node);
+      auto it = known.find(node);
+      eo.expected_seconds.push_back(it == known.end() ? std::nullopt : std::optional<double>(it->second));
+    }
+  }
 
+  auto console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, eo.workers > 1});
+  std::unique_ptr<report::JunitReporter> junit;
+  if (!opts.junitxml.empty()) {
+    report::JunitOptions jo;
+    jo.path = absolute_path(opts.junitxml);
+    if (auto name = selected.config.get_string("junit_suite_name"); name && *name) jo.suite_name = **name;
+    jo.prefix = opts.junit_prefix;
+    junit = report::make_junit_reporter(std::move(jo));
+  }
+  bool started = false;
+  auto start_session = [&](const std::string& version) {
+    if (started) return;
+    started = true;
+    info.python_version = version;
+    console->on_session_start(info);
+    console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
+    if (junit) {
+      junit->on_session_start(info);
+      junit->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
+    }
+  };
   report::Summary summary;
   summary.collection_errors = selected.errors.size();
   summary.deselected = selected.deselected;
-  for (auto& tc : selected.tests) {
-    if (tc.file.empty()) tc.file = join_path(rootdir, tc.id.path);  // what the worker imports
-    TestResult r = worker.run(tc);
+  Durations fresh;
+  ExecEvents events;
+  events.on_ready = start_session;
+  events.on_result = [&](uint32_t i, TestResult&& r) {
     ++summary.counts[static_cast<int>(r.status)];
-    console->on_result(tc, r);
-  }
-  worker.stop();
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  console->on_session_end(summary);
+    if (!durations_path.empty() && r.status != TestStatus::kSkipped)
+      fresh[selected.tests[i].id.node_id()] = static_cast<double>(r.duration_ns) / 1e9;
+    console->on_result(selected.tests[i], r);
+    if (junit) junit->on_result(selected.tests[i], r);
+  };
+  if (opts.verbosity > 0)
+    events.on_note = [](const std::string& n) { std::fprintf(stderr, "dx-py: %s\n", n.c_str()); };
 
+  ExecOutcome outcome = execute(selected.tests, eo, events);
+  if (!outcome.fatal.empty()) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "dx-py: error: %s\n", outcome.fatal.c_str());
+    return kInternalError;
+  }
+  start_session("");  // nothing ran: the header still comes
+  if (outcome.interrupted) {
+    summary.interrupted = true;
+    summary.interrupted_tests = outcome.in_flight.size();
+    console->on_interrupted(outcome.signal == SIGTERM ? "SIGTERM" : "KeyboardInterrupt");
+    for (uint32_t i : outcome.in_flight)
+      std::printf("INTERRUPTED %s (it was running)\n", selected.tests[i].id.node_id().c_str());
+    if (outcome.unfinished.size() > outcome.in_flight.size())
+      std::printf("%zu tests did not run\n", outcome.unfinished.size() - outcome.in_flight.size());
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  bool junit_failed = false;
+  if (junit) {
+    junit->on_session_end(summary);
+    if (junit->write_error()) {
+      std::fprintf(stderr, "dx-py: error: cannot write the JUnit XML report: %s\n", junit->write_error()->message.c_str());
+      junit_failed = true;
+    }
+  }
+  console->on_session_end(summary);
+  if (junit_failed) return kInternalError;
+  if (!fresh.empty()) {
+    if (auto saved = save_durations(durations_path, fresh); !saved && opts.verbosity > 0)
+      std::fprintf(stderr, "dx-py: durations not saved: %s\n", saved.error().message.c_str());
+  }
+
+  if (outcome.interrupted) return kInterrupted;
   if (selected.tests.empty() && selected.errors.empty()) return kNoTestsCollected;
   auto bad = summary.counts[static_cast<int>(TestStatus::kFailed)] + summary.counts[static_cast<int>(TestStatus::kError)] +
              summary.counts[static_cast<int>(TestStatus::kCrashed)] +

@@ -1,5 +1,5 @@
 #pragma once
-/// One `dx-py test` run: discover -> select -> run in a worker -> report.
+/// One `dx-py test` run: discover -> select -> run in a pool of workers -> report.
 
 #include <string>
 #include <vector>
@@ -26,6 +26,10 @@ struct RunOptions {
   std::string inifile;   // -c
   std::string keyword;   // -k
   std::string markexpr;  // -m
+  int workers = 0;               // -n; 0: one per core
+  double timeout_seconds = 0;    // --timeout; 0: none
+  std::string junitxml;          // --junit-xml PATH; empty: none
+  std::string junit_prefix;      // --junit-prefix
 };
 
 int run_tests(const RunOptions& opts);

@@ -1,0 +1,373 @@
+#include "dxpy/report/junit.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "dxpy/util/fs.h"
+
+namespace dxpy::report {
+
+namespace {
+
+// pytest's allowed set, read off its regex as Python compiles it: "\u10000-\u10ffff" is
+// "\u1000", "0-\u10ff", "f", "f", so nothing above U+FFFF is allowed, and U+007F is.
+bool allowed(char32_t c) {
+  return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD);
+}
+
+void append_hex(std::string& out, char32_t c) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, c <= 0xFF ? "#x%02X" : "#x%04X", static_cast<unsigned>(c));
+  out += buf;
+}
+
+// Length of the valid UTF-8 sequence at s[i] and its code point; 0 when not valid.
+size_t decode_one(std::string_view s, size_t i, char32_t& cp) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  auto cont = [&](size_t k) { return i + k < s.size() && (b(k) & 0xC0) == 0x80; };
+  unsigned char c = b(0);
+  if (c >= 0xC2 && c <= 0xDF && cont(1)) {
+    cp = (char32_t{c} & 0x1F) << 6 | (b(1) & 0x3F);
+    return 2;
+  }
+  if (c >= 0xE0 && c <= 0xEF && cont(1) && cont(2)) {
+    cp = (char32_t{c} & 0x0F) << 12 | (char32_t{b(1)} & 0x3F) << 6 | (b(2) & 0x3F);
+    if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4 && cont(1) && cont(2) && cont(3)) {
+    cp = (char32_t{c} & 0x07) << 18 | (char32_t{b(1)} & 0x3F) << 12 | (char32_t{b(2)} & 0x3F) << 6 | (b(3) & 0x3F);
+    if (cp < 0x10000 || cp > 0x10FFFF) return 0;
+    return 4;
+  }
+  return 0;
+}
+
+enum class Where { kNone, kAttr, kText };
+
+// bin_xml_escape, then ElementTree's escaping for an attribute value or for text (or none).
+void append_escaped(std::string& out, std::string_view s, Where where) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      if (where != Where::kNone) {
+        switch (c) {
+          case '&': out += "&amp;"; continue;
+          case '<': out += "&lt;"; continue;
+          case '>': out += "&gt;"; continue;
+          default: break;
+        }
+      }
+      if (where == Where::kAttr) {
+        switch (c) {
+          case '"': out += "&quot;"; continue;
+          case '\r': out += "&#13;"; continue;
+          case '\n': out += "&#10;"; continue;
+          case '\t': out += "&#09;"; continue;
+          default: break;
+        }
+      }
+      if (allowed(c))
+        out += static_cast<char>(c);
+      else
+        append_hex(out, c);
+      continue;
+    }
+    char32_t cp = 0;
+    size_t n = decode_one(s, i, cp);
+    if (n == 0) {  // not UTF-8: Python's surrogateescape would make it U+DC80..U+DCFF
+      append_hex(out, 0xDC00 + c);
+      ++i;
+      continue;
+    }
+    if (allowed(cp))
+      out.append(s.substr(i, n));
+    else
+      append_hex(out, cp);
+    i += n;
+  }
+}
+
+void attr(std::string& out, const char* name, std::string_view value) {
+  out += ' ';
+  out += name;
+  out += "=\"";
+  append_escaped(out, value, Where::kAttr);
+  out += '"';
+}
+
+std::string seconds3(double s) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
+// datetime.fromtimestamp(t, timezone.utc).astimezone().isoformat(): local time, microseconds
+// unless zero, the UTC offset as +HH:MM.
+std::string iso_timestamp(std::chrono::system_clock::time_point tp) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(us / 1000000);
+  long micro = static_cast<long>(us % 1000000);
+  if (micro < 0) {
+    micro += 1000000;
+    --secs;
+  }
+  std::tm tm{};
+  ::localtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  if (micro) {
+    std::snprintf(buf, sizeof buf, ".%06ld", micro);
+    out += buf;
+  }
+  long off = tm.tm_gmtoff;
+  char sign = off < 0 ? '-' : '+';
+  if (off < 0) off = -off;
+  std::snprintf(buf, sizeof buf, "%c%02ld:%02ld", sign, off / 3600, off / 60 % 60);
+  out += buf;
+  if (off % 60) {
+    std::snprintf(buf, sizeof buf, ":%02ld", off % 60);
+    out += buf;
+  }
+  return out;
+}
+
+std::string hostname() {
+  struct utsname u {};
+  if (::uname(&u) != 0) return "";
+  return u.nodename;
+}
+
+std::string_view strip_prefix(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p ? s.substr(p.size()) : s;
+}
+
+// The permission bits a plain open() would give a new file: 0666 less the umask, read
+// without changing it (umask(2) would race other threads creating files).
+mode_t file_mode() {
+  mode_t mask = 022;
+  if (std::FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f)) {
+      unsigned m = 0;
+      if (std::sscanf(line, "Umask: %o", &m) == 1) {
+        mask = static_cast<mode_t>(m);
+        break;
+      }
+    }
+    std::fclose(f);
+  }
+  return 0666 & ~mask;
+}
+
+Expected<void> make_dirs(const std::string& dir) {
+  if (dir.empty() || dir == "/" || dir == ".") return {};
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) return {};
+  auto parent = make_dirs(std::string(dirname(dir)));
+  if (!parent) return parent;
+  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    return make_error(Errc::kIo, "cannot create " + dir + ": " + std::strerror(errno));
+  return {};
+}
+
+}  // namespace
+
+std::string bin_xml_escape(std::string_view utf8) {
+  std::string out;
+  out.reserve(utf8.size());
+  append_escaped(out, utf8, Where::kNone);
+  return out;
+}
+
+JunitNames junit_names(std::string_view node_id, std::string_view prefix) {
+  // path, "[", params = address.partition("["); names = path.split("::"); names[0] dotted
+  // without ".py"; names[-1] gets the params back.
+  size_t bracket = node_id.find('[');
+  std::string_view head = node_id.substr(0, bracket);
+  std::string_view params = bracket == std::string_view::npos ? std::string_view{} : node_id.substr(bracket);
+  std::vector<std::string_view> names;
+  for (size_t start = 0;;) {
+    size_t sep = head.find("::", start);
+    names.push_back(head.substr(start, sep == std::string_view::npos ? std::string_view::npos : sep - start));
+    if (sep == std::string_view::npos) break;
+    start = sep + 2;
+  }
+  std::string first(names[0]);
+  for (char& ch : first)
+    if (ch == '/') ch = '.';
+  if (first.size() >= 3 && first.compare(first.size() - 3, 3, ".py") == 0) first.resize(first.size() - 3);
+
+  JunitNames out;
+  out.classname = prefix;  // classnames.insert(0, prefix) when there is one
+  for (size_t i = 0; i + 1 < names.size(); ++i) {
+    if (!prefix.empty() || i > 0) out.classname += '.';
+    out.classname += i == 0 ? std::string_view(first) : names[i];
+  }
+  out.name = names.size() == 1 ? first : std::string(names.back());
+  out.name += params;
+  return out;
+}
+
+JunitReporter::JunitReporter(JunitOptions opts)
+    : o_(std::move(opts)), timestamp_(iso_timestamp(std::chrono::system_clock::now())) {}
+
+std::unique_ptr<JunitReporter> make_junit_reporter(JunitOptions opts) {
+  return std::make_unique<JunitReporter>(std::move(opts));
+}
+
+void JunitReporter::on_session_start(const SessionInfo&) { timestamp_ = iso_timestamp(std::chrono::system_clock::now()); }
+
+void JunitReporter::on_collected(uint64_t, const std::vector<CollectionError>& errors, uint64_t) {
+  for (const auto& e : errors) add_collection_error(e);
+}
+
+void JunitReporter::add_collection_error(const CollectionError& e) {
+  if (!collect_error_paths_.insert(e.path).second) return;
+  JunitNames n = junit_names(e.path, o_.prefix);
+  body_ += "<testcase";
+  attr(body_, "classname", n.classname);
+  attr(body_, "name", n.name);
+  body_ += " time=\"0.000\"><error message=\"collection failure\"";
+  // str(report.longrepr): the long report, else the one-line message.
+  const std::string& text = e.longrepr.empty() ? e.message : e.longrepr;
+  if (text.empty()) {
+    body_ += " /></testcase>";
+  } else {
+    body_ += '>';
+    append_escaped(body_, text, Where::kText);
+    body_ += "</error></testcase>";
+  }
+  ++errors_;
+}
+
+void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
+  if (r.status == TestStatus::kError && r.message.compare(0, kImportErrorPrefix.size(), kImportErrorPrefix) == 0) {
+    add_collection_error({r.id.path, r.message, r.traceback});
+    return;
+  }
+  std::string node_id;
+  r.id.append_node_id(node_id);
+  JunitNames n = junit_names(node_id, o_.prefix);
+  body_ += "<testcase";
+  attr(body_, "classname", n.classname);
+  attr(body_, "name", n.name);
+  attr(body_, "time", seconds3(static_cast<double>(r.duration_ns) / 1e9));
+
+  // One child element: tag, type (or null), message, text (empty: no text, "<x ... />").
+  const char* tag = nullptr;
+  const char* type = nullptr;
+  std::string message;
+  std::string skip_text;
+  std::string_view text;  // str(report.longrepr): the traceback, else the message
+  std::string_view longrepr = r.traceback.empty() ? r.message : r.traceback;
+  switch (r.status) {
+    case TestStatus::kPassed:
+    case TestStatus::kXPassed:
+      ++passed_;
+      break;
+    case TestStatus::kFailed:
+      tag = "failure";
+      message = r.message;
+      text = longrepr;
+      break;
+    case TestStatus::kCrashed:
+    case TestStatus::kTimeout:
+      tag = "failure";
+      message = (r.status == TestStatus::kCrashed ? "[crashed] " : "[timeout] ") + r.message;
+      text = longrepr;
+      break;
+    case TestStatus::kError:
+      tag = "error";
+      message = "failed on setup with \"" + r.message + "\"";
+      text = longrepr;
+      break;
+    case TestStatus::kSkipped: {
+      tag = "skipped";
+      type = "pytest.skip";
+      message = strip_prefix(r.message, "Skipped: ");
+      // pytest's longrepr of a skip is (file, line, reason): "file:line: reason".
+      skip_text = (tc.file.empty() ? r.id.path : tc.file) + ":" + std::to_string(tc.line) + ": " + message;
+      text = skip_text;
+      break;
+    }
+    case TestStatus::kXFailed:
+      tag = "skipped";
+      type = "pytest.xfail";
+      message = strip_prefix(r.message, "reason: ");
+      break;
+  }
+  if (tag == nullptr) {
+    body_ += " />";
+    return;
+  }
+  body_ += "><";
+  body_ += tag;
+  if (type) attr(body_, "type", type);
+  attr(body_, "message", message);
+  if (text.empty()) {
+    body_ += " />";
+  } else {
+    body_ += '>';
+    append_escaped(body_, text, Where::kText);
+    body_ += "</";
+    body_ += tag;
+    body_ += '>';
+  }
+  body_ += "</testcase>";
+  if (tag[0] == 'f')
+    ++failures_;
+  else if (tag[0] == 'e')
+    ++errors_;
+  else
+    ++skipped_;
+}
+
+std::string JunitReporter::document(double seconds) const {
+  std::string out;
+  out.reserve(body_.size() + 512);
+  out += "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites name=\"pytest tests\"><testsuite";
+  attr(out, "name", o_.suite_name);
+  attr(out, "errors", std::to_string(errors_));
+  attr(out, "failures", std::to_string(failures_));
+  attr(out, "skipped", std::to_string(skipped_));
+  attr(out, "tests", std::to_string(passed_ + failures_ + skipped_ + errors_));
+  attr(out, "time", seconds3(seconds));
+  attr(out, "timestamp", timestamp_);
+  attr(out, "hostname", hostname());
+  if (body_.empty()) {
+    out += " />";
+  } else {
+    out += '>';
+    out += body_;
+    out += "</testsuite>";
+  }
+  out += "</testsuites>";
+  return out;
+}
+
+void JunitReporter::on_session_end(const Summary& s) {
+  std::string doc = document(s.seconds);
+  auto dirs = make_dirs(std::string(dirname(o_.path)));
+  if (!dirs) {
+    write_error_ = dirs.error();
+    return;
+  }
+  auto written = write_file_atomic(o_.path, doc);
+  if (!written) {
+    write_error_ = written.error();
+    return;
+  }
+  ::chmod(o_.path.c_str(), file_mode());  // the temp file was made 0600
+}
+
+}  // namespace dxpy::report

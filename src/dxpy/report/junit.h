@@ -1,0 +1,91 @@
+#pragma once
+/// The JUnit XML reporter (--junitxml), written as pytest 9's `_pytest/junitxml.py` writes
+/// it with its defaults (junit_family=xunit2, junit_logging=no, junit_duration_report=total):
+/// the same element and attribute names, order and escaping, so tools that read pytest's file
+/// (and `compare_junit.py`) read ours and match tests by (classname, name).
+///
+///   <?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite
+///   name="pytest" errors= failures= skipped= tests= time= timestamp= hostname=>
+///   <testcase classname="tests.test_a.TestX" name="test_y[1]" time="0.001" />...
+///
+/// Per status (pytest's element, message attribute, text):
+///   passed, xpassed      bare testcase (a non-strict XPASS is a pass in JUnit)
+///   failed               <failure message="MESSAGE">TRACEBACK</failure>; a strict XPASS is
+///                        a failure too ("[XPASS(strict)] reason", as the worker says it)
+///   crashed, timeout     <failure message="[crashed] MESSAGE"> / "[timeout] MESSAGE"
+///   error                <error message="failed on setup with &quot;MESSAGE&quot;">
+///   skipped              <skipped type="pytest.skip" message="REASON">FILE:LINE: REASON</skipped>
+///   xfailed              <skipped type="pytest.xfail" message="REASON" />
+///   collection error     <testcase classname="" name="tests.test_broken" time="0.000">
+///                        <error message="collection failure">LONGREPR</error>
+/// A module that fails to import in a worker is a collection error in pytest: results whose
+/// status is error and whose message starts with kImportErrorPrefix (the worker's wording)
+/// become one such testcase per module instead of one error per test.
+///
+/// Results are rendered as they arrive; only the rendered XML is kept (a passed test costs
+/// its names and time). The file is written atomically at on_session_end.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "dxpy/report/sink.h"
+#include "dxpy/util/expected.h"
+
+namespace dxpy::report {
+
+/// How the worker's message for a module that could not be imported begins.
+inline constexpr std::string_view kImportErrorPrefix = "ImportError while importing test module ";
+
+struct JunitOptions {
+  std::string path;                  // where the file goes; missing folders are created
+  std::string suite_name = "pytest";  // ini junit_suite_name
+  std::string prefix;                // --junitprefix: put before every classname
+};
+
+class JunitReporter final : public ReportSink {
+ public:
+  explicit JunitReporter(JunitOptions opts);
+
+  void on_session_start(const SessionInfo&) override;
+  void on_collected(uint64_t items, const std::vector<CollectionError>& errors, uint64_t deselected) override;
+  void on_result(const TestCase&, const TestResult&) override;
+  void on_session_end(const Summary&) override;
+
+  /// A collection error found after on_collected (pytest's `pytest_collectreport` failure).
+  /// Once per path: later calls for the same path are ignored.
+  void add_collection_error(const CollectionError& e);
+
+  /// The XML as on_session_end writes it (the suite's time is `seconds`).
+  std::string document(double seconds) const;
+  /// Set when on_session_end could not write the file (pytest stops with an internal error).
+  const std::optional<Error>& write_error() const { return write_error_; }
+
+ private:
+  JunitOptions o_;
+  std::string body_;  // the rendered <testcase> elements, in arrival order
+  uint64_t errors_ = 0, failures_ = 0, skipped_ = 0, passed_ = 0;
+  std::unordered_set<std::string> collect_error_paths_;
+  std::string timestamp_;
+  std::optional<Error> write_error_;
+};
+
+std::unique_ptr<JunitReporter> make_junit_reporter(JunitOptions opts);
+
+/// pytest's `bin_xml_escape`: every character XML 1.0 forbids (and, as pytest's regex has
+/// it, every one above U+FFFF) becomes the visible text "#xNN" / "#xNNNN". A byte that is
+/// not valid UTF-8 is shown as its surrogateescape code point, "#xDC80".."#xDCFF".
+std::string bin_xml_escape(std::string_view utf8);
+
+/// pytest's `mangle_test_address` for a test: {classname, name}, e.g. tests/test_a.py::
+/// TestX::Inner::test_y[1] -> {"tests.test_a.TestX.Inner", "test_y[1]"}. Unescaped.
+struct JunitNames {
+  std::string classname;
+  std::string name;
+};
+JunitNames junit_names(std::string_view node_id, std::string_view prefix = {});
+
+}  // namespace dxpy::report

@@ -1,0 +1,340 @@
+#include "dxpy/report/junit.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace dxpy::report {
+namespace {
+
+using namespace std::string_literals;
+
+TestResult result(const char* node, TestStatus st, std::string msg = "", std::string tb = "", uint64_t ns = 0) {
+  TestResult r;
+  r.id = TestId::parse(node);
+  r.status = st;
+  r.message = std::move(msg);
+  r.traceback = std::move(tb);
+  r.duration_ns = ns;
+  r.stdout_text = "captured out";  // junit_logging=no: never written
+  r.stderr_text = "captured err";
+  return r;
+}
+
+JunitOptions opts(std::string path, std::string suite = "pytest", std::string prefix = "") {
+  JunitOptions o;
+  o.path = std::move(path);
+  o.suite_name = std::move(suite);
+  o.prefix = std::move(prefix);
+  return o;
+}
+
+TestCase where(const char* file, uint32_t line) {
+  TestCase tc;
+  tc.file = file;
+  tc.line = line;
+  return tc;
+}
+
+// The <testcase> elements only, between <testsuite ...> and </testsuite>.
+std::string cases(const JunitReporter& j) {
+  std::string doc = j.document(0);
+  size_t open = doc.find('>', doc.find("<testsuite "));
+  size_t close = doc.rfind("</testsuite>");
+  if (close == std::string::npos) return "";
+  return doc.substr(open + 1, close - open - 1);
+}
+
+std::string one(const TestResult& r, const TestCase& tc = {}) {
+  JunitReporter j(opts("unused.xml"));
+  j.on_result(tc, r);
+  return cases(j);
+}
+
+TEST(JunitNames, PathDottedWithoutPyThenClasses) {
+  auto n = junit_names("tests/test_a.py::test_pass");
+  EXPECT_EQ(n.classname, "tests.test_a");
+  EXPECT_EQ(n.name, "test_pass");
+  n = junit_names("tests/test_a.py::TestOuter::TestInner::test_deep[1]");
+  EXPECT_EQ(n.classname, "tests.test_a.TestOuter.TestInner");
+  EXPECT_EQ(n.name, "test_deep[1]");
+  n = junit_names("test_top.py::TestX::test_y");
+  EXPECT_EQ(n.classname, "test_top.TestX");
+  EXPECT_EQ(n.name, "test_y");
+}
+
+TEST(JunitNames, ParamKeepsItsColonsAndBrackets) {
+  // address.partition("["): whatever follows the first '[' is the param, "::" included.
+  auto n = junit_names("tests/test_a.py::test_param[x::y[z]]");
+  EXPECT_EQ(n.classname, "tests.test_a");
+  EXPECT_EQ(n.name, "test_param[x::y[z]]");
+}
+
+TEST(JunitNames, CollectionErrorIsTheModuleWithNoClassname) {
+  auto n = junit_names("tests/sub/test_imp.py");
+  EXPECT_EQ(n.classname, "");
+  EXPECT_EQ(n.name, "tests.sub.test_imp");
+}
+
+TEST(JunitNames, PrefixGoesFirst) {
+  EXPECT_EQ(junit_names("t/test_a.py::C::test_b", "pre").classname, "pre.t.test_a.C");
+  EXPECT_EQ(junit_names("t/test_a.py", "pre").classname, "pre");
+  EXPECT_EQ(junit_names("t/test_a.py", "pre").name, "t.test_a");
+}
+
+TEST(JunitNames, OnlyATrailingPyIsDropped) {
+  EXPECT_EQ(junit_names("tests/test_a.pyx::test_b").classname, "tests.test_a.pyx");
+  EXPECT_EQ(junit_names("a.py/test_a.py::test_b").classname, "a.py.test_a");
+}
+
+TEST(JunitEscape, AsPytest) {
+  // Python: bin_xml_escape('a\x00b\x7f\x80\x9f\ud800\ufffe\U0001F600 é\t\n\r\x1b')
+  //   == 'a#x00b\x7f\x80\x9f#xD800#xFFFE#x1F600 é\t\n\r#x1B'
+  // (U+D800 cannot be UTF-8; its place is taken by the invalid-byte case below.)
+  EXPECT_EQ(bin_xml_escape("a\x00" "b\x7f\xc2\x80\xc2\x9f\xef\xbf\xbe\xf0\x9f\x98\x80 \xc3\xa9\t\n\r\x1b"s),
+            "a#x00b\x7f\xc2\x80\xc2\x9f#xFFFE#x1F600 \xc3\xa9\t\n\r#x1B");
+  EXPECT_EQ(bin_xml_escape("\x01\x08\x0b\x0c\x1f"), "#x01#x08#x0B#x0C#x1F");
+  EXPECT_EQ(bin_xml_escape("\xef\xbf\xbd\xed\x9f\xbf\xee\x80\x80"), "\xef\xbf\xbd\xed\x9f\xbf\xee\x80\x80");
+  EXPECT_EQ(bin_xml_escape("\xef\xbf\xbf"), "#xFFFF");
+  EXPECT_EQ(bin_xml_escape("<&>\""), "<&>\"");  // not XML escaping: ElementTree does that
+}
+
+TEST(JunitEscape, BytesThatAreNotUtf8ShowAsSurrogateEscapes) {
+  EXPECT_EQ(bin_xml_escape("a\xff" "b"), "a#xDCFFb");
+  EXPECT_EQ(bin_xml_escape("\xc3"), "#xDCC3");                         // truncated
+  EXPECT_EQ(bin_xml_escape("\xc0\xaf"), "#xDCC0#xDCAF");               // overlong
+  EXPECT_EQ(bin_xml_escape("\xed\xa0\x80"), "#xDCED#xDCA0#xDC80");     // an encoded surrogate
+  EXPECT_EQ(bin_xml_escape("\xf4\x90\x80\x80"), "#xDCF4#xDC90#xDC80#xDC80");  // above U+10FFFF
+}
+
+// The expectations below are pytest 9's own output for the same tests (run on a sample
+// project with --junitxml), with the tracebacks shortened.
+
+TEST(Junit, Passed) {
+  EXPECT_EQ(one(result("tests/test_a.py::test_pass", TestStatus::kPassed, "", "", 1'234'567)),
+            R"(<testcase classname="tests.test_a" name="test_pass" time="0.001" />)");
+}
+
+TEST(Junit, XPassedIsAPass) {
+  EXPECT_EQ(one(result("tests/test_a.py::test_xpass", TestStatus::kXPassed, "maybe")),
+            R"(<testcase classname="tests.test_a" name="test_xpass" time="0.000" />)");
+}
+
+TEST(Junit, Failed) {
+  EXPECT_EQ(one(result("tests/test_a.py::test_fail", TestStatus::kFailed, "assert 1 == 2",
+                       "def test_fail():\n>       assert 1 == 2\n\ntests/test_a.py:7: AssertionError")),
+            R"(<testcase classname="tests.test_a" name="test_fail" time="0.000"><failure message="assert 1 == 2">)"
+            "def test_fail():\n&gt;       assert 1 == 2\n\ntests/test_a.py:7: AssertionError</failure></testcase>");
+}
+
+TEST(Junit, StrictXPassIsAFailureWithItsMessageAsText) {
+  EXPECT_EQ(one(result("tests/test_a.py::test_xpass_strict", TestStatus::kFailed, "[XPASS(strict)] strictly")),
+            R"(<testcase classname="tests.test_a" name="test_xpass_strict" time="0.000">)"
+            R"(<failure message="[XPASS(strict)] strictly">[XPASS(strict)] strictly</failure></testcase>)");
+}
+
+TEST(Junit, SetupError) {
+  EXPECT_EQ(one(result("tests/test_a.py::test_setup_error", TestStatus::kError, "RuntimeError: setup boom",
+                       "@pytest.fixture\n>       raise RuntimeError(\"setup boom\")")),
+            R"(<testcase classname="tests.test_a" name="test_setup_error" time="0.000">)"
+            R"(<error message="failed on setup with &quot;RuntimeError: setup boom&quot;">)"
+            "@pytest.fixture\n&gt;       raise RuntimeError(\"setup boom\")</error></testcase>");
+}
+
+TEST(Junit, Skipped) {
+  EXPECT_EQ(one(result("tests/test_a.py::test_skip_mark", TestStatus::kSkipped, "not now <x>"),
+                where("/tmp/jx/proj/tests/test_a.py", 22)),
+            R"(<testcase classname="tests.test_a" name="test_skip_mark" time="0.000">)"
+            R"(<skipped type="pytest.skip" message="not now &lt;x&gt;">/tmp/jx/proj/tests/test_a.py:22: not now )"
+            R"(&lt;x&gt;</skipped></testcase>)");
+  // "Skipped: " in front of a reason is pytest's repr of the exception: dropped, as pytest does.
+  EXPECT_EQ(one(result("t/test_b.py::test_c", TestStatus::kSkipped, "Skipped: why"), where("", 3)),
+            R"(<testcase classname="t.test_b" name="test_c" time="0.000">)"
+            R"(<skipped type="pytest.skip" message="why">t/test_b.py:3: why</skipped></testcase>)");
+}
+
+TEST(Junit, XFailedIsASkipOfTypeXfailWithoutText) {
+  EXPECT_EQ(one(result("tests/test_a.py::test_xfail", TestStatus::kXFailed, "known bug", "Traceback ...")),
+            R"(<testcase classname="tests.test_a" name="test_xfail" time="0.000">)"
+            R"(<skipped type="pytest.xfail" message="known bug" /></testcase>)");
+  EXPECT_EQ(one(result("t/test_b.py::test_c", TestStatus::kXFailed, "reason: old style")),
+            R"(<testcase classname="t.test_b" name="test_c" time="0.000">)"
+            R"(<skipped type="pytest.xfail" message="old style" /></testcase>)");
+}
+
+TEST(Junit, CrashedAndTimeoutAreFailuresThatSaySo) {
+  EXPECT_EQ(one(result("t/test_b.py::test_c", TestStatus::kCrashed,
+                       "worker crashed while running this test: signal 11 (SIGSEGV)",
+                       "t/test_b.py::test_c: worker crashed\nFatal Python error: Segmentation fault")),
+            R"(<testcase classname="t.test_b" name="test_c" time="0.000">)"
+            R"x(<failure message="[crashed] worker crashed while running this test: signal 11 (SIGSEGV)">)x"
+            "t/test_b.py::test_c: worker crashed\nFatal Python error: Segmentation fault</failure></testcase>");
+  EXPECT_EQ(one(result("t/test_b.py::test_c", TestStatus::kTimeout, "Timeout: the test ran longer than 2s", "",
+                       2'000'400'000)),
+            R"(<testcase classname="t.test_b" name="test_c" time="2.000">)"
+            R"(<failure message="[timeout] Timeout: the test ran longer than 2s">)"
+            "Timeout: the test ran longer than 2s</failure></testcase>");
+}
+
+TEST(Junit, FailureWithNoTextClosesItself) {
+  EXPECT_EQ(one(result("t/test_b.py::test_c", TestStatus::kFailed)),
+            R"(<testcase classname="t.test_b" name="test_c" time="0.000"><failure message="" /></testcase>)");
+}
+
+TEST(Junit, NestedClassesAndParams) {
+  EXPECT_EQ(one(result("tests/test_a.py::TestOuter::TestInner::test_deep[1]", TestStatus::kPassed)),
+            R"(<testcase classname="tests.test_a.TestOuter.TestInner" name="test_deep[1]" time="0.000" />)");
+  EXPECT_EQ(one(result("tests/test_a.py::test_param[x::y[z]]", TestStatus::kPassed)),
+            R"(<testcase classname="tests.test_a" name="test_param[x::y[z]]" time="0.000" />)");
+}
+
+TEST(Junit, EscapingOfNamesMessagesAndText) {
+  // pytest's ids for these params: a<b, q"&', t\x01z (the id escapes it), é😀 (kept).
+  EXPECT_EQ(one(result("tests/test_a.py::test_param[a<b]", TestStatus::kPassed)),
+            R"(<testcase classname="tests.test_a" name="test_param[a&lt;b]" time="0.000" />)");
+  EXPECT_EQ(one(result("tests/test_a.py::test_param[q\"&']", TestStatus::kPassed)),
+            R"(<testcase classname="tests.test_a" name="test_param[q&quot;&amp;']" time="0.000" />)");
+  EXPECT_EQ(one(result(R"(tests/test_a.py::test_param[t\x01z])", TestStatus::kPassed)),
+            R"(<testcase classname="tests.test_a" name="test_param[t\x01z]" time="0.000" />)");
+  // A raw control character or an astral character in a name: bin_xml_escape'd.
+  EXPECT_EQ(one(result("tests/test_a.py::test_param[t\x01z\xf0\x9f\x98\x80]", TestStatus::kPassed)),
+            R"(<testcase classname="tests.test_a" name="test_param[t#x01z#x1F600]" time="0.000" />)");
+  // In an attribute \n, \r, \t are character references; in text they stay, only & < > change.
+  EXPECT_EQ(one(result("tests/test_a.py::test_msg_ctrl", TestStatus::kFailed,
+                       "ValueError: bell\x07 and \x1b[31m <tag> & \"q\"\nsecond\r\tline",
+                       "raise ValueError(\"bell\\x07\")\n\x1b[31m<tag> & \"q\"\r\t'")),
+            R"(<testcase classname="tests.test_a" name="test_msg_ctrl" time="0.000">)"
+            R"(<failure message="ValueError: bell#x07 and #x1B[31m &lt;tag&gt; &amp; &quot;q&quot;&#10;second&#13;&#09;line">)"
+            "raise ValueError(\"bell\\x07\")\n#x1B[31m&lt;tag&gt; &amp; \"q\"\r\t'</failure></testcase>");
+}
+
+TEST(Junit, CollectionErrorsComeFromOnCollected) {
+  JunitReporter j(opts("unused.xml"));
+  j.on_collected(3, {{"tests/test_broken.py", "SyntaxError: invalid syntax", "E   SyntaxError: <bad>"},
+                     {"tests/test_empty.py", "Boom", ""}},
+                 0);
+  j.add_collection_error({"tests/test_broken.py", "again", "again"});  // one per path
+  EXPECT_EQ(cases(j),
+            R"(<testcase classname="" name="tests.test_broken" time="0.000">)"
+            R"(<error message="collection failure">E   SyntaxError: &lt;bad&gt;</error></testcase>)"
+            R"(<testcase classname="" name="tests.test_empty" time="0.000">)"
+            R"(<error message="collection failure">Boom</error></testcase>)");
+}
+
+TEST(Junit, ModuleThatFailsToImportInTheWorkerIsOneCollectionError) {
+  JunitReporter j(opts("unused.xml"));
+  std::string msg = std::string(kImportErrorPrefix) + "tests/sub/test_imp.py";
+  j.on_result({}, result("tests/sub/test_imp.py::test_y", TestStatus::kError, msg, "ModuleNotFoundError: x"));
+  j.on_result({}, result("tests/sub/test_imp.py::TestK::test_z", TestStatus::kError, msg, "ModuleNotFoundError: x"));
+  j.on_result({}, result("tests/test_ok.py::test_w", TestStatus::kPassed));
+  EXPECT_EQ(cases(j),
+            R"(<testcase classname="" name="tests.sub.test_imp" time="0.000">)"
+            R"(<error message="collection failure">ModuleNotFoundError: x</error></testcase>)"
+            R"(<testcase classname="tests.test_ok" name="test_w" time="0.000" />)");
+  std::string doc = j.document(0);
+  EXPECT_NE(doc.find(R"(errors="1" failures="0" skipped="0" tests="2")"), std::string::npos) << doc;
+}
+
+TEST(Junit, PrefixOption) {
+  JunitReporter j(opts("unused.xml", "pytest", "pre"));
+  j.on_collected(1, {{"t/test_x.py", "m", "m"}}, 0);
+  j.on_result({}, result("t/test_a.py::C::test_b", TestStatus::kPassed));
+  EXPECT_EQ(cases(j),
+            R"(<testcase classname="pre" name="t.test_x" time="0.000"><error message="collection failure">m</error>)"
+            R"(</testcase><testcase classname="pre.t.test_a.C" name="test_b" time="0.000" />)");
+}
+
+// The document around the test cases: one line, pytest's header, counts, time, timestamp.
+TEST(Junit, DocumentHeaderAndCounts) {
+  JunitReporter j(opts("unused.xml", "my <suite>"));
+  j.on_session_start({});
+  j.on_collected(9, {{"t/test_x.py", "m", "m"}}, 1);
+  j.on_result({}, result("t/test_a.py::test_1", TestStatus::kPassed));
+  j.on_result({}, result("t/test_a.py::test_2", TestStatus::kXPassed));
+  j.on_result({}, result("t/test_a.py::test_3", TestStatus::kFailed, "m"));
+  j.on_result({}, result("t/test_a.py::test_4", TestStatus::kCrashed, "m"));
+  j.on_result({}, result("t/test_a.py::test_5", TestStatus::kTimeout, "m"));
+  j.on_result({}, result("t/test_a.py::test_6", TestStatus::kError, "m"));
+  j.on_result({}, result("t/test_a.py::test_7", TestStatus::kSkipped, "m"));
+  j.on_result({}, result("t/test_a.py::test_8", TestStatus::kXFailed, "m"));
+  std::string doc = j.document(1.23456);
+  std::smatch m;
+  std::regex head(
+      R"re(^<\?xml version="1\.0" encoding="utf-8"\?><testsuites name="pytest tests"><testsuite name="my &lt;suite&gt;" )re"
+      R"re(errors="2" failures="3" skipped="2" tests="9" time="1\.235" )re"
+      R"re(timestamp="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?[+-]\d\d:\d\d)" hostname="([^"]*)">)re");
+  ASSERT_TRUE(std::regex_search(doc, m, head)) << doc;
+  EXPECT_EQ(doc.find('\n'), std::string::npos);
+  EXPECT_EQ(doc.substr(doc.size() - 25), "</testsuite></testsuites>");
+  EXPECT_EQ(doc.find("captured"), std::string::npos);  // no system-out / system-err
+}
+
+TEST(Junit, EmptySuiteClosesItself) {
+  JunitReporter j(opts("unused.xml"));
+  std::string doc = j.document(0);
+  EXPECT_NE(doc.find(R"( tests="0" time="0.000" )"), std::string::npos) << doc;
+  EXPECT_EQ(doc.substr(doc.size() - 16), " /></testsuites>") << doc;
+}
+
+class JunitFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "dxpy_junit_XXXXXX";
+    dir_ = ::mkdtemp(tmpl.data());
+  }
+  void TearDown() override {
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+  static std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  std::string dir_;
+};
+
+TEST_F(JunitFile, WrittenAtSessionEndIntoNewFolders) {
+  std::string path = dir_ + "/a/b/report.xml";
+  auto j = make_junit_reporter(opts(path));
+  j->on_session_start({});
+  j->on_result({}, result("t/test_a.py::test_1", TestStatus::kPassed));
+  EXPECT_FALSE(std::filesystem::exists(path));
+  Summary s;
+  s.seconds = 0.5;
+  j->on_session_end(s);
+  ASSERT_FALSE(j->write_error()) << j->write_error()->message;
+  EXPECT_EQ(slurp(path), j->document(0.5));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  mode_t mask = ::umask(022);
+  ::umask(mask);
+  EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);  // as open() would make it, not mkstemp's 0600
+  // Nothing left beside it.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_ + "/a/b"), {}), 1);
+}
+
+TEST_F(JunitFile, ReplacesAnOldReport) {
+  std::string path = dir_ + "/report.xml";
+  std::ofstream(path) << "old";
+  auto j = make_junit_reporter(opts(path));
+  j->on_session_end({});
+  ASSERT_FALSE(j->write_error());
+  EXPECT_EQ(slurp(path).rfind("<?xml", 0), 0u);
+}
+
+TEST_F(JunitFile, AnUnwritablePathIsAnError) {
+  std::ofstream(dir_ + "/file") << "x";
+  auto j = make_junit_reporter(opts(dir_ + "/file/report.xml"));  // a folder that is a file
+  j->on_session_end({});
+  ASSERT_TRUE(j->write_error());
+  EXPECT_NE(j->write_error()->message.find("report.xml"), std::string::npos) << j->write_error()->message;
+}
+
+}  // namespace
+}  // namespace dxpy::report

@@ -1,0 +1,52 @@
+#include "dxpy/session/durations.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "dxpy/util/fs.h"
+
+namespace dxpy::session {
+namespace {
+
+RC_GTEST_PROP(Durations, FormatThenParseKeepsEveryEntry, ()) {
+  Durations d;
+  auto n = *rc::gen::inRange(0, 30);
+  for (int i = 0; i < n; ++i) {
+    auto id = *rc::gen::nonEmpty(rc::gen::container<std::string>(rc::gen::inRange<char>(32, 127)));
+    d[id] = *rc::gen::inRange(0, 1'000'000) / 1000.0;
+  }
+  Durations back = parse_durations(format_durations(d));
+  RC_ASSERT(back.size() == d.size());
+  for (const auto& [k, v] : d) RC_ASSERT(std::abs(back.at(k) - v) <= 1e-5 * std::max(1.0, v));
+}
+
+RC_GTEST_PROP(Durations, ParsingArbitraryBytesNeverFails, (const std::string& text)) {
+  Durations d = parse_durations(text);
+  for (const auto& [k, v] : d) RC_ASSERT(v >= 0.0);
+}
+
+TEST(Durations, SkipsDamagedLines) {
+  Durations d = parse_durations("0.5\ta.py::t\nnonsense\n-1\tb.py::t\n1e3x\tc.py::t\n2\td.py::t");
+  EXPECT_EQ(d.size(), 2u);
+  EXPECT_DOUBLE_EQ(d.at("a.py::t"), 0.5);
+  EXPECT_DOUBLE_EQ(d.at("d.py::t"), 2.0);
+}
+
+TEST(Durations, SaveMergesWithWhatIsThere) {
+  char tmpl[] = "/tmp/dxpy-durations-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string path = std::string(tmpl) + "/durations";
+  ASSERT_TRUE(save_durations(path, {{"a.py::t", 1.0}, {"b.py::t", 2.0}}));
+  ASSERT_TRUE(save_durations(path, {{"b.py::t", 3.0}}));
+  Durations d = load_durations(path);
+  EXPECT_EQ(d.size(), 2u);
+  EXPECT_DOUBLE_EQ(d.at("a.py::t"), 1.0);
+  EXPECT_DOUBLE_EQ(d.at("b.py::t"), 3.0);
+  std::system(("rm -rf " + std::string(tmpl)).c_str());
+}
+
+}  // namespace
+}  // namespace dxpy::session
