@@ -4,7 +4,6 @@ pytest's skip/fail/xfail raise classes from _pytest.outcomes; unittest raises Sk
 pytest is never imported here: a suite that does not use it does not pay for it.
 """
 import sys
-import unittest
 
 SKIPPED = "skipped"
 FAILED = "failed"
@@ -14,7 +13,8 @@ ERROR = "error"
 
 def classify(exc):
     """'skipped', 'xfailed', 'failed' (pytest.fail), or None for an ordinary exception."""
-    if isinstance(exc, unittest.SkipTest):
+    unittest = sys.modules.get("unittest")  # not imported: nothing can raise its SkipTest
+    if unittest is not None and isinstance(exc, unittest.SkipTest):
         return SKIPPED
     pytest_outcomes = sys.modules.get("_pytest.outcomes")  # loaded if the test could raise one
     if pytest_outcomes is not None and isinstance(exc, pytest_outcomes.OutcomeException):

@@ -11,11 +11,8 @@ Fixtures, parametrize expansion and assertion rewriting (the next steps) slot in
 setup -> call -> teardown; until then a test that needs them is reported as an error that
 says so.
 """
-import inspect
 import os
 import time
-import traceback
-import unittest
 
 from .. import _core
 from . import outcomes
@@ -80,7 +77,7 @@ class Runner:
             kind = outcomes.classify(exc_info[1])
             if kind == outcomes.SKIPPED:  # pytest.skip(allow_module_level=True)
                 return S.skipped, outcomes.reason_of(exc_info[1]), "", 0, 0
-            text = "".join(traceback.format_exception(*exc_info))
+            text = "".join(_traceback().format_exception(*exc_info))
             return S.error, f"ImportError while importing test module {case.id.path}", text, 0, 0
         start = time.perf_counter_ns()
         status, message, tb, failed = self._call(module, case)
@@ -107,7 +104,7 @@ class Runner:
             needs = ", ".join(case.fixtures) or "parametrize"
             return (S.error, f"fixtures are not supported by this worker yet (requested: {needs})",
                     f"{case.id.node_id}: this test requests {needs}; the fixture engine is not built yet.", 0)
-        if inspect.iscoroutinefunction(func):
+        if _is_coroutine_function(func):
             return S.failed, "async def functions are not natively supported.", "", 0
 
         try:
@@ -185,10 +182,23 @@ def _format_tb(e):
     here = os.path.dirname(__file__)
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(here):
         tb = tb.tb_next
-    return "".join(traceback.format_exception(type(e), e, tb)).rstrip("\n")
+    return "".join(_traceback().format_exception(type(e), e, tb)).rstrip("\n")
+
+
+def _is_coroutine_function(func):
+    # inspect.iscoroutinefunction without importing inspect at start-up (it costs ~10 ms per
+    # worker); functions that are not plain Python functions go to inspect.
+    code = getattr(func, "__code__", None)
+    if code is not None and type(func).__name__ in ("function", "method"):
+        return bool(code.co_flags & 0x80)  # CO_COROUTINE
+    import inspect
+
+    return inspect.iscoroutinefunction(func)
 
 
 def _run_unittest(cls, name):
+    import unittest
+
     result = unittest.TestResult()
     cls(name).run(result)
     failed = 1 if result.failures else 0  # failures are the failureException: AssertionError
@@ -203,3 +213,9 @@ def _run_unittest(cls, name):
     if result.unexpectedSuccesses:
         return S.failed, "Unexpected success", "", 0
     return S.passed, "", "", 0
+
+
+def _traceback():
+    import traceback  # only when something failed
+
+    return traceback

@@ -56,12 +56,13 @@ class End {
   void close() { ch_.reset(); }
   bool closed() const { return ch_ == nullptr; }
 
-  void send(std::string_view bytes) {
+  /// `lazy`: do not wake a sleeping receiver (Channel::send_lazy).
+  void send(std::string_view bytes, bool lazy = false) {
     Channel& ch = get();
     Expected<void> sent;
     {
       nb::gil_scoped_release unlocked;  // blocks while the ring is full
-      sent = ch.send(bytes);
+      sent = lazy ? ch.send_lazy(bytes) : ch.send(bytes);
     }
     if (!sent) raise(sent.error());
   }
@@ -119,9 +120,13 @@ class WorkerChannel {
     end_.send(protocol::encode(m));
   }
 
+  /// While more tests wait in the inbound ring the orchestrator need not wake for this
+  /// result (it takes results on a short timer while tests run): only the result after
+  /// which this worker would wait for work wakes it. That saves a wake-up per test.
   void send_result(uint64_t sequence, uint16_t worker_id, const TestResult& result, bool output_truncated) {
     protocol::TestResultMessage m{sequence, worker_id, output_truncated, result};
-    end_.send(protocol::encode(m));
+    bool lazy = end_.get().has_inbound();
+    end_.send(protocol::encode(m), lazy);
   }
 
   nb::object receive(int timeout_ms) {

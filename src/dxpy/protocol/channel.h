@@ -89,6 +89,20 @@ class Channel {
   /// receiving meanwhile (in another thread or its event loop), or both sides can block.
   Expected<void> send(std::string_view message);
 
+  /// Like send(), but does not wake a sleeping receiver: for a message the other side may
+  /// take late (a worker's result while more tests wait in its inbound ring). The receiver
+  /// must then sleep with a timeout (execute.cpp does while tests are in flight), or a
+  /// later message (sent with send()) wakes it and it finds both.
+  Expected<void> send_lazy(std::string_view message);
+
+  /// The next message if one is complete in the ring, without any system call: nullopt when
+  /// none is. Errors as receive(). For an event loop that learns of the peer's death some
+  /// other way (a pidfd).
+  Expected<std::optional<std::string>> try_receive();
+
+  /// Messages are waiting in the inbound ring (a cheap look, no system call).
+  bool has_inbound() const { return !in_.empty(); }
+
   /// The next message; nullopt when none came within `timeout_ms` (0: do not wait, < 0:
   /// wait forever). Messages the peer sent before it went are delivered first; after that
   /// it is an error (Errc::kIo), as is a corrupt ring (Errc::kCorrupt) or a message over
@@ -111,7 +125,8 @@ class Channel {
  private:
   enum class Wait { kWoken, kTimeout, kPeerGone };
   Channel() = default;
-  Expected<void> write_record(RecordKind kind, std::string_view head, std::string_view body);
+  Expected<void> write_record(RecordKind kind, std::string_view head, std::string_view body, bool wake = true);
+  Expected<void> send_impl(std::string_view message, bool wake);
   Wait wait(int bell, int timeout_ms);
   void ring(int bell);
   Unexpected<Error> peer_gone_error() const;

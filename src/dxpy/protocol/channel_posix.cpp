@@ -220,11 +220,11 @@ Unexpected<Error> Channel::peer_gone_error() const {
 
 // --- sending -----------------------------------------------------------------------------
 
-Expected<void> Channel::write_record(RecordKind kind, std::string_view head, std::string_view body) {
+Expected<void> Channel::write_record(RecordKind kind, std::string_view head, std::string_view body, bool wake) {
   for (;;) {
     DXPY_TRY(bool written, out_.try_write(kind, head, body));
     if (written) {
-      if (out_.consumer_needs_wake()) ring(out_bell_);
+      if (wake && out_.consumer_needs_wake()) ring(out_bell_);
       return {};
     }
     if (peer_gone_.load()) return peer_gone_error();
@@ -238,11 +238,14 @@ Expected<void> Channel::write_record(RecordKind kind, std::string_view head, std
   }
 }
 
-Expected<void> Channel::send(std::string_view message) {
+Expected<void> Channel::send(std::string_view message) { return send_impl(message, true); }
+Expected<void> Channel::send_lazy(std::string_view message) { return send_impl(message, false); }
+
+Expected<void> Channel::send_impl(std::string_view message, bool wake) {
   if (message.size() > max_message_)
     return make_error(Errc::kLimit, "message of " + std::to_string(message.size()) + " bytes exceeds the limit of " +
                                         std::to_string(max_message_));
-  if (message.size() <= out_.max_body()) return write_record(RecordKind::kWhole, {}, message);
+  if (message.size() <= out_.max_body()) return write_record(RecordKind::kWhole, {}, message, wake);
   const size_t slice = out_.max_body() - kChunkHeaderSize;
   ChunkView chunk;
   chunk.total_length = message.size();
@@ -328,6 +331,23 @@ Expected<std::optional<std::string>> Channel::receive(int timeout_ms) {
     in_.disarm();
     polled = true;
     if (w == Wait::kPeerGone) peer_gone_.store(true);  // deliver what it sent first
+  }
+}
+
+Expected<std::optional<std::string>> Channel::try_receive() {
+  if (receive_error_) return Unexpected<Error>{*receive_error_};
+  for (;;) {
+    RecordKind kind{};
+    auto got = in_.try_read(kind, record_);
+    if (!got) return break_receive(got.error());
+    if (!*got) return std::optional<std::string>{};
+    if (in_.producer_needs_wake()) ring(in_bell_);
+    if (kind == RecordKind::kWhole) {
+      if (next_chunk_ != 0) return break_receive({Errc::kCorrupt, "a whole message inside a chunked one"});
+      return std::optional<std::string>{std::move(record_)};
+    }
+    DXPY_TRY(std::optional<std::string> message, take_chunk());
+    if (message) return message;
   }
 }
 

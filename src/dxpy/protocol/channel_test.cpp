@@ -225,6 +225,50 @@ TEST(Channel, EventLoopWaitsOnTheWakeDescriptor) {
 
 // --- two threads -------------------------------------------------------------------------
 
+TEST(Channel, LazySendDoesNotWakeASleeperAndTryReceiveTakesIt) {
+  Pair p = make_pair(kMinRingBytes);
+  ASSERT_TRUE(p.orchestrator->prepare_wait());
+  ASSERT_TRUE(p.worker->send_lazy("lazy"));
+  pollfd pfd{p.orchestrator->wake_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&pfd, 1, 50), 0);  // no wake-up came
+  EXPECT_TRUE(p.orchestrator->has_inbound());
+  auto got = p.orchestrator->try_receive();
+  ASSERT_TRUE(got);
+  ASSERT_TRUE(*got);
+  EXPECT_EQ(**got, "lazy");
+  EXPECT_FALSE(p.orchestrator->has_inbound());
+  auto none = p.orchestrator->try_receive();
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  // A normal send after a lazy one wakes the sleeper, which finds both.
+  ASSERT_TRUE(p.orchestrator->prepare_wait());
+  ASSERT_TRUE(p.worker->send_lazy("one"));
+  ASSERT_TRUE(p.worker->send("two"));
+  EXPECT_EQ(::poll(&pfd, 1, 1000), 1);
+  auto one = p.orchestrator->try_receive();
+  ASSERT_TRUE(one && *one);
+  EXPECT_EQ(**one, "one");
+  auto two = p.orchestrator->try_receive();
+  ASSERT_TRUE(two && *two);
+  EXPECT_EQ(**two, "two");
+}
+
+TEST(Channel, TryReceivePutsChunksTogether) {
+  Pair p = make_pair(kMinRingBytes);
+  std::string big(kMinRingBytes * 3 + 17, 'x');
+  std::thread sender([&] { ASSERT_TRUE(p.worker->send(big)); });
+  std::optional<std::string> whole;
+  auto until = Clock::now() + std::chrono::seconds(10);
+  while (!whole && Clock::now() < until) {
+    auto got = p.orchestrator->try_receive();
+    ASSERT_TRUE(got) << got.error().message;
+    if (*got) whole = std::move(*got);
+  }
+  sender.join();
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(*whole, big);
+}
+
 TEST(Channel, TwoThreadsStream100kMessagesInOrder) {
   auto p = make_pair(2048);
   const Stream stream(4 * 2048);

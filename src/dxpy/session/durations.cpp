@@ -51,7 +51,12 @@ Durations load_durations(const std::string& path) {
 Expected<void> save_durations(const std::string& path, const Durations& fresh) {
   DXPY_TRY(auto lock, index::FileLock::acquire(index::lock_path_for(path), index::FileLock::Mode::kExclusive));
   Durations all = load_durations(path);
-  for (const auto& [k, v] : fresh) all[k] = v;
+  for (const auto& [k, v] : fresh) {
+    if (v < 0)
+      all.erase(k);
+    else
+      all[k] = v;
+  }
   return write_file_atomic(path, format_durations(all), Durability::kCache);
 }
 

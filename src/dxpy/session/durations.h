@@ -20,7 +20,7 @@ std::string format_durations(const Durations& d);
 
 /// Empty when the file is missing or unreadable.
 Durations load_durations(const std::string& path);
-/// Merges `fresh` into the file at `path` (fresh values win).
+/// Merges `fresh` into the file at `path` (fresh values win; a negative value erases).
 Expected<void> save_durations(const std::string& path, const Durations& fresh);
 
 }  // namespace dxpy::session

@@ -45,6 +45,10 @@ TEST(Durations, SaveMergesWithWhatIsThere) {
   EXPECT_EQ(d.size(), 2u);
   EXPECT_DOUBLE_EQ(d.at("a.py::t"), 1.0);
   EXPECT_DOUBLE_EQ(d.at("b.py::t"), 3.0);
+  ASSERT_TRUE(save_durations(path, {{"a.py::t", -1}}));
+  d = load_durations(path);
+  EXPECT_EQ(d.size(), 1u);
+  EXPECT_EQ(d.count("a.py::t"), 0u);
   std::system(("rm -rf " + std::string(tmpl)).c_str());
 }
 

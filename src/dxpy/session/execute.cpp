@@ -26,11 +26,17 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kTailBytes = 8 * 1024;
 constexpr int kAbortGraceMs = 2000;      // a timed-out worker's time to dump its traceback
 constexpr unsigned kStartAttempts = 3;   // workers that die before saying hello, in a row
+/// While tests run, results that workers send lazily (more work queued behind them, see
+/// bindings' send_result) are collected at least this often.
+constexpr int kResultTickMs = 2;
+constexpr uint32_t kShutdownGraceMs = 2000;
 
 struct Slot {
   std::unique_ptr<pool::Worker> worker;
   bool hello = false;
   bool dead = false;           // its process ended or its channel broke: handle the loss
+  bool woken = false;          // its wake-up socket was readable: look with a poll too
+  bool asked_to_stop = false;  // a Shutdown was sent: wait for the exit before killing
   std::deque<uint32_t> sent;   // tests sent without a result, in the order the worker runs them
   Clock::time_point deadline = Clock::time_point::max();  // of sent.front()
   Clock::time_point started{};                            // when sent.front() began
@@ -70,7 +76,9 @@ class Executor {
       add_fd(sigfd_, kSignalKey);
       loop(out);
     }
-    for (unsigned w = 0; w < slots_.size(); ++w) stop_worker(w, out.interrupted);
+    // All are asked first, then waited for: their exits overlap.
+    for (unsigned w = 0; w < slots_.size(); ++w) ask_to_stop(w, out.interrupted);
+    for (unsigned w = 0; w < slots_.size(); ++w) finish_stop(w);
     if (sigfd_ >= 0) ::close(sigfd_);
     if (epfd_ >= 0) ::close(epfd_);
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
@@ -133,15 +141,25 @@ class Executor {
   /// Ends slot `w`'s worker: at the end of the run it is asked to exit; when interrupted,
   /// or when it does not exit within the grace period, its process group is killed.
   void stop_worker(unsigned w, bool kill) {
+    ask_to_stop(w, kill);
+    finish_stop(w);
+  }
+  void ask_to_stop(unsigned w, bool kill) {
     Slot& s = slots_[w];
     if (!s.worker) return;
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s.worker->channel().wake_fd(), nullptr);
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s.worker->pidfd(), nullptr);
-    if (!kill && !s.dead) {
+    s.asked_to_stop = !kill && !s.dead;
+    if (s.asked_to_stop) {
       protocol::ShutdownMessage bye;
-      bye.grace_ms = 2000;
-      if (s.worker->channel().send(protocol::encode(bye))) s.worker->wait_exit(2000);
+      bye.grace_ms = kShutdownGraceMs;
+      s.asked_to_stop = static_cast<bool>(s.worker->channel().send(protocol::encode(bye)));
     }
+  }
+  void finish_stop(unsigned w) {
+    Slot& s = slots_[w];
+    if (!s.worker) return;
+    if (s.asked_to_stop) s.worker->wait_exit(kShutdownGraceMs);
     s.worker->reap(true);
     s.worker.reset();
   }
@@ -158,7 +176,10 @@ class Executor {
       m.last_of_module = i + 1 < batch.size() && tests_[batch[i + 1]].id.path != tests_[t].id.path;
       m.test = tests_[t];
       s.sent.push_back(t);
-      if (!s.worker->channel().send(protocol::encode(m))) {
+      // One wake-up for the whole batch: the worker is woken by its last message.
+      std::string bytes = protocol::encode(m);
+      auto sent = i + 1 < batch.size() ? s.worker->channel().send_lazy(bytes) : s.worker->channel().send(bytes);
+      if (!sent) {
         s.dead = true;  // the loss handling gives the batch back
         return;
       }
@@ -233,7 +254,10 @@ class Executor {
   bool drain(unsigned w, ExecOutcome& out) {
     Slot& s = slots_[w];
     for (;;) {
-      auto got = s.worker->channel().receive(0);
+      // Only after a wake-up does the socket need a look (it may be the end of file of a
+      // worker that closed it); else the ring alone, without a system call.
+      auto got = s.woken ? s.worker->channel().receive(0) : s.worker->channel().try_receive();
+      s.woken = false;
       if (!got) {
         s.dead = true;
         return false;
@@ -268,8 +292,7 @@ class Executor {
   /// crashed, give the rest of its work back.
   void handle_death(unsigned w, ExecOutcome& out) {
     Slot& s = slots_[w];
-    while (drain(w, out)) {
-    }  // messages sent before it died come first
+    drain(w, out);  // messages sent before it died come first
     std::string how = s.worker->reap(false);
     std::optional<uint32_t> in_flight;
     if (s.hello && !s.sent.empty()) in_flight = s.sent.front();
@@ -354,6 +377,9 @@ class Executor {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - Clock::now()).count();
         timeout_ms = static_cast<int>(std::clamp<long long>(left + 1, 0, 60'000));
       }
+      for (unsigned w = 0; w < n; ++w)
+        if (slots_[w].worker && !slots_[w].sent.empty())
+          timeout_ms = timeout_ms < 0 ? kResultTickMs : std::min(timeout_ms, kResultTickMs);
       int got = ::epoll_wait(epfd_, events.data(), static_cast<int>(events.size()), timeout_ms);
       for (int i = 0; i < got; ++i) {
         uint64_t key = events[static_cast<size_t>(i)].data.u64;
@@ -365,6 +391,8 @@ class Executor {
           }
         } else if (key % 2 == 1) {
           slots_[key / 2].dead = true;  // pidfd: the process ended
+        } else {
+          slots_[key / 2].woken = true;
         }
       }
     }

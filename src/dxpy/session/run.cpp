@@ -26,6 +26,9 @@ namespace dxpy::session {
 
 namespace {
 
+/// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
+constexpr double kRecordedSeconds = 0.001;
+
 }  // namespace
 
 std::string default_python() {
@@ -131,7 +134,8 @@ int run_tests(const RunOptions& opts) {
       node.clear();
       tc.id.append_node_id(node);
       auto it = known.find(node);
-      eo.expected_seconds.push_back(it == known.end() ? std::nullopt : std::optional<double>(it->second));
+      // Not in the file: it ran faster than kRecordedSeconds (or never ran).
+      eo.expected_seconds.push_back(it == known.end() ? kRecordedSeconds / 2 : it->second);
     }
   }
 
@@ -164,8 +168,16 @@ int run_tests(const RunOptions& opts) {
   events.on_ready = start_session;
   events.on_result = [&](uint32_t i, TestResult&& r) {
     ++summary.counts[static_cast<int>(r.status)];
-    if (!durations_path.empty() && r.status != TestStatus::kSkipped)
-      fresh[selected.tests[i].id.node_id()] = static_cast<double>(r.duration_ns) / 1e9;
+    if (!durations_path.empty() && r.status != TestStatus::kSkipped) {
+      // Only tests slow enough for their order to matter are kept; one that got fast is
+      // dropped from the file (a negative value asks save_durations to erase it).
+      double secs = static_cast<double>(r.duration_ns) / 1e9;
+      if (secs >= kRecordedSeconds) {
+        fresh[selected.tests[i].id.node_id()] = secs;
+      } else if (!known.empty()) {
+        if (std::string id = selected.tests[i].id.node_id(); known.count(id)) fresh[id] = -1;
+      }
+    }
     console->on_result(selected.tests[i], r);
     if (junit) junit->on_result(selected.tests[i], r);
   };
