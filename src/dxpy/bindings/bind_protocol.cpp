@@ -123,9 +123,10 @@ class WorkerChannel {
   /// While more tests wait in the inbound ring the orchestrator need not wake for this
   /// result (it takes results on a short timer while tests run): only the result after
   /// which this worker would wait for work wakes it. That saves a wake-up per test.
-  void send_result(uint64_t sequence, uint16_t worker_id, const TestResult& result, bool output_truncated) {
-    protocol::TestResultMessage m{sequence, worker_id, output_truncated, result};
-    bool lazy = end_.get().has_inbound();
+  void send_result(uint64_t sequence, uint16_t worker_id, const TestResult& result, bool output_truncated,
+                   bool more_results) {
+    protocol::TestResultMessage m{sequence, worker_id, output_truncated, more_results, result};
+    bool lazy = more_results || end_.get().has_inbound();
     end_.send(protocol::encode(m), lazy);
   }
 
@@ -238,6 +239,7 @@ void bind_protocol(nb::module_& m) {
       .def_ro("sequence", &protocol::TestResultMessage::sequence)
       .def_ro("worker_id", &protocol::TestResultMessage::worker_id)
       .def_ro("output_truncated", &protocol::TestResultMessage::output_truncated)
+      .def_ro("more_results", &protocol::TestResultMessage::more_results)
       .def_ro("result", &protocol::TestResultMessage::result);
 
   nb::class_<OtherMessage>(m, "OtherMessage").def_ro("type", &OtherMessage::type);
@@ -248,7 +250,7 @@ void bind_protocol(nb::module_& m) {
                   "The worker's end, from the descriptors of DXPY_CHANNEL_FDS (\"3,4,5\"); takes them over.")
       .def("send_hello", &WorkerChannel::send_hello, nb::arg("pid"), nb::arg("worker_id"), nb::arg("version"))
       .def("send_result", &WorkerChannel::send_result, nb::arg("sequence"), nb::arg("worker_id"),
-           nb::arg("result"), nb::arg("output_truncated") = false)
+           nb::arg("result"), nb::arg("output_truncated") = false, nb::arg("more_results") = false)
       .def("receive", &WorkerChannel::receive, nb::arg("timeout_ms") = -1,
            "TestMessage, ShutdownMessage, OtherMessage, or None when nothing came within timeout_ms "
            "(-1: wait forever). ChannelClosed once the orchestrator is gone.")

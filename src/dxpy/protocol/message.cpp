@@ -163,6 +163,7 @@ void visit_header(V& v, TestResultMessage& m) {
   v(DXPY_FIELD(L, assertions_passed), m.result.assertions.passed);
   v(DXPY_FIELD(L, assertions_failed), m.result.assertions.failed);
   v.flag(kFlagOutputTruncated, m.output_truncated);
+  v.flag(kFlagMoreResults, m.more_results);
 }
 template <class V>
 void visit_payload(V& v, TestResultMessage& m) {
@@ -219,7 +220,7 @@ void visit_payload(V& v, CollectErrorMessage& m) { v(m.file); v(m.message); v(m.
 constexpr uint16_t allowed_flags(MessageType t) {
   switch (t) {
     case MessageType::kTest: return kFlagLastOfModule;
-    case MessageType::kTestResult: return kFlagOutputTruncated;
+    case MessageType::kTestResult: return kFlagOutputTruncated | kFlagMoreResults;
     case MessageType::kShutdown: return kFlagInterrupted;
     case MessageType::kChunk: return kFlagFinalChunk;
     default: return 0;

@@ -18,6 +18,7 @@
 ///                          26 u16 attempt | 28 u32 reserved
 ///                          payload: a core TestCase (codec_visit fields, no tag)
 ///   kTestResult  40 bytes  12 u8 status | 13 u8 reserved | 14 u16 worker_id | 16 u64 sequence
+///                          flags: bit 0 output truncated, bit 1 more results follow
 ///                          24 u64 duration_ns | 32 u32 assertions passed | 36 u32 failed
 ///                          payload: TestId, message, traceback, stdout, stderr
 ///   kHello       24 bytes  12 u32 pid | 16 u16 worker_id | 18 u16 reserved | 20 u32 reserved
@@ -66,6 +67,7 @@ std::string_view to_string(MessageType t);
 // Flag bits, per type.
 inline constexpr uint16_t kFlagLastOfModule = 1u << 0;     // kTest
 inline constexpr uint16_t kFlagOutputTruncated = 1u << 0;  // kTestResult
+inline constexpr uint16_t kFlagMoreResults = 1u << 1;      // kTestResult: not the last for this test
 inline constexpr uint16_t kFlagInterrupted = 1u << 0;      // kShutdown
 inline constexpr uint16_t kFlagFinalChunk = 1u << 0;       // kChunk
 
@@ -167,6 +169,10 @@ struct TestResultMessage {
   uint64_t sequence = 0;
   uint16_t worker_id = 0;
   bool output_truncated = false;  // captured output was cut to fit the payload limit
+  /// More results for the same `sequence` follow: a test the worker expanded into several
+  /// (parametrize it could only evaluate at run time, parametrized fixtures). Each has its
+  /// own TestId; the last comes without this flag.
+  bool more_results = false;
   TestResult result;
   friend bool operator==(const TestResultMessage&, const TestResultMessage&) = default;
 };

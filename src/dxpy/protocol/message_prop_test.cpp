@@ -89,7 +89,7 @@ RC_GTEST_PROP(ProtocolLayout, TestResultHeaderIs40Bytes, (const TestResultMessag
   RC_ASSERT(b.size() >= 40u);
   RC_ASSERT(std::memcmp(b.data(), "DXPM", 4) == 0);
   RC_ASSERT(le(b, 5, 1) == static_cast<uint8_t>(MessageType::kTestResult));
-  RC_ASSERT(le(b, 6, 2) == (m.output_truncated ? kFlagOutputTruncated : 0u));
+  RC_ASSERT(le(b, 6, 2) == ((m.output_truncated ? kFlagOutputTruncated : 0u) | (m.more_results ? kFlagMoreResults : 0u)));
   RC_ASSERT(b.size() == 40 + le(b, 8, 4));
   RC_ASSERT(le(b, 12, 1) == static_cast<uint8_t>(m.result.status));
   RC_ASSERT(le(b, 13, 1) == 0u);

@@ -32,7 +32,8 @@ struct Arbitrary<dxpy::protocol::TestResultMessage> {
     using dxpy::protocol::TestResultMessage;
     return gen::build<TestResultMessage>(gen::set(&TestResultMessage::sequence), gen::set(&TestResultMessage::worker_id),
                                          gen::set(&TestResultMessage::output_truncated),
-                                         gen::set(&TestResultMessage::result));
+                                         gen::set(&TestResultMessage::result),
+                                         gen::set(&TestResultMessage::more_results));
   }
 };
 template <>

@@ -196,7 +196,12 @@ class Executor {
   }
 
   void deliver(uint32_t t, TestResult&& r) {
-    r.id = tests_[t].id;
+    // A test the worker expanded (run-time parametrize) reports its own ids, each within
+    // the test's file and function; any other result is named by the orchestrator.
+    const TestId& want = tests_[t].id;
+    bool own_id = !r.id.param.empty() && r.id.path == want.path && r.id.name == want.name &&
+                  r.id.classes == want.classes && (want.param.empty() || r.id.param == want.param);
+    if (!own_id) r.id = want;
     ev_.on_result(t, std::move(r));
   }
 
@@ -226,6 +231,11 @@ class Executor {
           return;
         }
         auto it = std::find(s.sent.begin(), s.sent.end(), m->sequence);
+        if (it != s.sent.end() && m->more_results) {  // one of several: the test goes on
+          if (it == s.sent.begin()) arm_deadline(s);
+          deliver(static_cast<uint32_t>(m->sequence), std::move(m->result));
+          return;
+        }
         if (it == s.sent.end() || !sched_.finished(w, static_cast<uint32_t>(m->sequence), m->result.status)) {
           note("worker " + std::to_string(w) + ": result for test " + std::to_string(m->sequence) +
                " that it was not running, dropped");

@@ -173,9 +173,9 @@ int run_tests(const RunOptions& opts) {
       // dropped from the file (a negative value asks save_durations to erase it).
       double secs = static_cast<double>(r.duration_ns) / 1e9;
       if (secs >= kRecordedSeconds) {
-        fresh[selected.tests[i].id.node_id()] = secs;
+        fresh[r.id.node_id()] = secs;
       } else if (!known.empty()) {
-        if (std::string id = selected.tests[i].id.node_id(); known.count(id)) fresh[id] = -1;
+        if (std::string id = r.id.node_id(); known.count(id)) fresh[id] = -1;
       }
     }
     console->on_result(selected.tests[i], r);
