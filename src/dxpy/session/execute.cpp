@@ -123,6 +123,7 @@ class Executor {
     std::string preload;
     for (const auto& m : o_.preload) preload += (preload.empty() ? "" : ",") + m;
     so.extra_env.push_back("DXPY_PRELOAD=" + preload);
+    so.extra_env.push_back("DXPY_CONFIG=" + o_.worker_config);
     auto spawned = pool::Worker::spawn(so);
     ++spawned_;
     if (!spawned) {

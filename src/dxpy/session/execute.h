@@ -30,6 +30,8 @@ struct ExecOptions {
   /// Expected duration of each test (same order as the tests), from an earlier run.
   std::vector<std::optional<double>> expected_seconds;
   uint32_t max_batch = 32;
+  /// Handed to each worker in DXPY_CONFIG: the run's configuration as JSON (run.cpp).
+  std::string worker_config;
 };
 
 struct ExecEvents {

@@ -26,6 +26,95 @@ namespace dxpy::session {
 
 namespace {
 
+void json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void json_list(std::string& out, const std::vector<std::string>& items) {
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    json_string(out, items[i]);
+  }
+  out += ']';
+}
+
+/// What the workers need of the configuration, as JSON (DXPY_CONFIG): the paths pytest's
+/// rules found, the typed options, every ini key as written (for request.config.getini) and
+/// the command-line options (for getoption).
+std::string worker_config_json(const config::Config& c, const RunOptions& o) {
+  std::string j = "{";
+  auto key = [&](const char* k) {
+    if (j.size() > 1) j += ',';
+    json_string(j, k);
+    j += ':';
+  };
+  key("rootdir"), json_string(j, c.rootdir);
+  key("inifile"), json_string(j, c.inifile);
+  key("invocation_dir"), json_string(j, c.invocation_dir);
+  key("confcutdir"), json_string(j, c.confcutdir);
+  key("xfail_strict"), j += c.xfail_strict ? "true" : "false";
+  key("strict"), j += c.strict ? "true" : "false";
+  key("markers"), json_list(j, c.markers);
+  key("filterwarnings"), json_list(j, c.filterwarnings);
+  key("pythonpath"), json_list(j, c.pythonpath);
+  key("testpaths"), json_list(j, c.testpaths);
+  key("python_files"), json_list(j, c.python_files);
+  key("python_classes"), json_list(j, c.python_classes);
+  key("python_functions"), json_list(j, c.python_functions);
+  key("ini");
+  j += '{';
+  bool first = true;
+  for (const auto& [name, v] : c.ini) {
+    if (!first) j += ',';
+    first = false;
+    json_string(j, name);
+    j += ':';
+    if (v.type == config::IniValue::Type::kList)
+      json_list(j, v.items);
+    else
+      json_string(j, v.text);
+  }
+  j += '}';
+  key("options");
+  j += '{';
+  auto opt = [&](const char* k, const std::string& v, bool last = false) {
+    json_string(j, k);
+    j += ':';
+    json_string(j, v);
+    if (!last) j += ',';
+  };
+  opt("keyword", o.keyword);
+  opt("markexpr", o.markexpr);
+  opt("junitxml", o.junitxml);
+  opt("rootdir", o.rootdir);
+  opt("inifile", o.inifile, true);
+  j += ",\"verbose\":" + std::to_string(o.verbosity);
+  j += ",\"timeout\":" + std::to_string(o.timeout_seconds);
+  j += '}';
+  key("args"), json_list(j, o.paths);
+  j += '}';
+  return j;
+}
+
 /// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
 constexpr double kRecordedSeconds = 0.001;
 
@@ -119,6 +208,7 @@ int run_tests(const RunOptions& opts) {
   eo.workers = opts.workers > 0 ? static_cast<unsigned>(opts.workers)
                                 : std::max(1u, std::thread::hardware_concurrency());
   eo.timeout_seconds = opts.timeout_seconds;
+  eo.worker_config = worker_config_json(selected.config, opts);
   if (auto it = selected.config.dx_py.find("preload"); it != selected.config.dx_py.end())
     eo.preload = it->second.type == config::IniValue::Type::kList ? it->second.items
                                                                     : std::vector<std::string>{it->second.text};
