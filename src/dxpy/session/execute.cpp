@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,12 +31,30 @@ constexpr unsigned kStartAttempts = 3;   // workers that die before saying hello
 /// bindings' send_result) are collected at least this often.
 constexpr int kResultTickMs = 2;
 constexpr uint32_t kShutdownGraceMs = 2000;
+constexpr auto kBrokenGrace = std::chrono::seconds(5);
+
+/// Reads the wake-up bytes waiting on `fd`; true when the other end is closed.
+bool drain_bell(int fd) {
+  char buf[256];
+  for (;;) {
+    ssize_t got = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (got > 0) continue;
+    if (got == 0) return true;
+    if (errno == EINTR) continue;
+    return errno != EAGAIN && errno != EWOULDBLOCK;
+  }
+}
 
 struct Slot {
   std::unique_ptr<pool::Worker> worker;
   bool hello = false;
-  bool dead = false;           // its process ended or its channel broke: handle the loss
-  bool woken = false;          // its wake-up socket was readable: look with a poll too
+  bool dead = false;           // its process ended (or its ring is corrupt): handle the loss
+  bool woken = false;          // its wake-up socket was readable: look for the end of file
+  /// Its sockets are closed (a test closed them) but the process lives on and may still
+  /// write results into the ring: no more work for it, and it is waited for (its pidfd)
+  /// until broken_deadline, then killed.
+  bool broken = false;
+  Clock::time_point broken_deadline = Clock::time_point::max();
   bool asked_to_stop = false;  // a Shutdown was sent: wait for the exit before killing
   std::deque<uint32_t> sent;   // tests sent without a result, in the order the worker runs them
   Clock::time_point deadline = Clock::time_point::max();  // of sent.front()
@@ -181,11 +200,20 @@ class Executor {
       std::string bytes = protocol::encode(m);
       auto sent = i + 1 < batch.size() ? s.worker->channel().send_lazy(bytes) : s.worker->channel().send(bytes);
       if (!sent) {
-        s.dead = true;  // the loss handling gives the batch back
+        mark_broken(w);  // the loss handling gives the batch back once the process ends
         return;
       }
     }
     if (was_idle) arm_deadline(s);
+  }
+
+  void mark_broken(unsigned w) {
+    Slot& s = slots_[w];
+    if (s.broken) return;
+    s.broken = true;
+    s.broken_deadline = Clock::now() + kBrokenGrace;
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, s.worker->channel().wake_fd(), nullptr);
+    note("worker " + std::to_string(w) + ": its channel was closed; waiting for the process to end");
   }
 
   void arm_deadline(Slot& s) {
@@ -267,13 +295,20 @@ class Executor {
     for (;;) {
       // Only after a wake-up does the socket need a look (it may be the end of file of a
       // worker that closed it); else the ring alone, without a system call.
-      auto got = s.woken ? s.worker->channel().receive(0) : s.worker->channel().try_receive();
-      s.woken = false;
+      // The ring alone, without a system call: the process's death comes from its pidfd,
+      // and a closed socket from the wake-up event (below), not from here.
+      auto got = s.worker->channel().try_receive();
       if (!got) {
         s.dead = true;
         return false;
       }
-      if (!*got) return true;
+      if (!*got) {
+        if (s.woken) {
+          s.woken = false;
+          if (drain_bell(s.worker->channel().wake_fd())) mark_broken(w);
+        }
+        return true;
+      }
       handle_message(w, **got, out);
     }
   }
@@ -353,7 +388,8 @@ class Executor {
           if (!sched_.has_queued() || !out.fatal.empty()) continue;
           if (!start_worker(w, out)) return;
         }
-        if (!slots_[w].dead && sched_.state(w) == exec::SlotState::kIdle && sched_.has_queued())
+        if (!slots_[w].dead && !slots_[w].broken && sched_.state(w) == exec::SlotState::kIdle &&
+            sched_.has_queued())
           send_batch(w, sched_.next_for(w));
       }
       // Take what arrived; handle dead workers and expired tests.
@@ -364,6 +400,7 @@ class Executor {
         Slot& s = slots_[w];
         if (!s.worker) continue;
         if (!s.dead) drain(w, out);
+        if (s.broken && !s.dead && s.broken_deadline <= now) s.dead = true;  // killed by the loss handling
         if (s.dead) {
           handle_death(w, out);
           if (!out.fatal.empty()) return;
@@ -375,13 +412,21 @@ class Executor {
           busy = true;
           continue;
         }
-        next_deadline = std::min(next_deadline, s.deadline);
-        if (sched_.state(w) == exec::SlotState::kIdle && sched_.has_queued()) busy = true;
+        next_deadline = std::min({next_deadline, s.deadline, s.broken_deadline});
+        if (!s.broken && sched_.state(w) == exec::SlotState::kIdle && sched_.has_queued()) busy = true;
       }
       if (sched_.done()) break;
       if (busy) continue;
-      for (unsigned w = 0; w < n; ++w)
-        if (slots_[w].worker && !slots_[w].worker->channel().prepare_wait()) busy = true;
+      for (unsigned w = 0; w < n; ++w) {
+        Slot& s = slots_[w];
+        if (!s.worker || s.broken || s.worker->channel().prepare_wait()) continue;
+        // Not armed: a message waits, or the channel saw its peer go (then sleeping on it
+        // would spin): wait for the process instead.
+        if (s.worker->channel().has_inbound())
+          busy = true;
+        else
+          mark_broken(w);
+      }
       if (busy) continue;
       int timeout_ms = -1;
       if (next_deadline != Clock::time_point::max()) {
