@@ -19,6 +19,11 @@ int run(int argc, char** argv) {
       auto run_it = c.setup(*sub);
       sub->callback([&action, run_it] { action = run_it; });
     }
+    {
+      std::vector<std::string> after;
+      for (int i = 2; i < argc; ++i) after.emplace_back(argv[i]);
+      set_invocation(std::move(after));
+    }
     try {
       app.parse(argc, argv);
     } catch (const CLI::Success& e) {

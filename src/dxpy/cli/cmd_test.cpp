@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "dxpy/cli/commands.h"
+#include "dxpy/config/config.h"
+#include "dxpy/config/shlex.h"
 #include "dxpy/session/run.h"
+#include "dxpy/util/fs.h"
 
 namespace dxpy::cli {
 
@@ -29,7 +32,6 @@ constexpr Planned kPlanned[] = {
     {"--lf,--last-failed", "run only the tests that failed last time", false},
     {"--ff,--failed-first", "run the last failures first", false},
     {"--durations", "show the N slowest tests", true},
-    {"-p", "plugins (-p no:NAME is accepted and ignored)", true},
     {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
     {"--ci", "CI mode: no colour, no prompts, snapshots never written", false},
@@ -51,6 +53,9 @@ struct TestArgs {
   std::string inifile;
   std::string keyword;
   std::string markexpr;
+  std::vector<std::string> plugins;  // -p
+  std::string report_chars;          // -r: accepted, pytest's short summary is always shown
+  bool strict_markers = false;
   std::string numprocesses;
   std::string junitxml;
   std::string junit_prefix;
@@ -59,7 +64,90 @@ struct TestArgs {
   std::vector<std::pair<const char*, CLI::Option*>> planned;
 };
 
+std::vector<std::string> g_invocation;  // the arguments after "test"
+bool g_addopts_applied = false;
+std::vector<std::string> g_addopts_notes;  // shown under -v (counting -v from addopts)
+
+bool is_planned(const CLI::Option* opt) { return opt->get_group() == "Planned"; }
+
+/// pytest puts the ini's addopts and then $PYTEST_ADDOPTS before the command line. Of those
+/// words, the options dx-py has are kept; others (a plugin's --cov, a planned flag) are
+/// dropped with a note, since a suite's addopts often name plugins dx-py does not load.
+std::vector<std::string> addopts_words(const TestArgs& a, const CLI::App& app, std::vector<std::string>& notes) {
+  std::vector<std::string> words;
+  auto cfg = config::load_config(a.paths, absolute_path("."), a.inifile, a.rootdir);
+  if (cfg) words = cfg->addopts;
+  if (const char* env = std::getenv("PYTEST_ADDOPTS"); env && *env) {
+    auto more = config::shlex_split(env);
+    if (more) words.insert(words.end(), more->begin(), more->end());
+  }
+  std::vector<std::string> kept;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w.size() < 2 || w[0] != '-') {
+      kept.push_back(w);
+      continue;
+    }
+    std::string name = w.substr(0, w.find('='));
+    const CLI::Option* opt = app.get_option_no_throw(name);
+    bool combined_short = false;  // -vv, -ra: the first letter names the option
+    if (!opt && w[1] != '-' && w.size() > 2) {
+      opt = app.get_option_no_throw(w.substr(0, 2));
+      combined_short = opt != nullptr;
+    }
+    bool takes_value = opt && opt->get_expected_min() > 0;
+    if (opt && !is_planned(opt)) {
+      kept.push_back(w);
+      if (takes_value && !combined_short && name == w && i + 1 < words.size()) kept.push_back(words[++i]);
+      continue;
+    }
+    std::string dropped = w;
+    // An unknown option's value: the next word, if it is neither an option nor a path.
+    bool next_is_value = !opt && w.find('=') == std::string::npos && i + 1 < words.size() &&
+                         words[i + 1][0] != '-' && !stat_path(words[i + 1]);
+    if ((takes_value && name == w && !combined_short && i + 1 < words.size()) || next_is_value)
+      dropped += " " + words[++i];
+    notes.push_back("addopts: ignoring " + dropped + (opt ? " (not implemented yet)" : " (not a dx-py option)"));
+  }
+  return kept;
+}
+
+int run_test(const TestArgs& a);
+
+/// Parses `args` (the words after "test") again from scratch and runs them.
+int parse_and_run(const std::vector<std::string>& args) {
+  CLI::App app;
+  auto action = test_command().setup(app);
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n");
+    std::fprintf(stderr, "dx-py: error: %s (with the config's addopts)\n", e.what());
+    return session::kUsageError;
+  }
+  return action();
+}
+
 int run_test(const TestArgs& a) {
+  if (!g_addopts_applied) {
+    g_addopts_applied = true;
+    CLI::App probe;
+    (void)test_command().setup(probe);
+    std::vector<std::string> extra = addopts_words(a, probe, g_addopts_notes);
+    if (!extra.empty()) {
+      extra.insert(extra.end(), g_invocation.begin(), g_invocation.end());
+      return parse_and_run(extra);
+    }
+  }
+  if (a.verbose > a.quiet)
+    for (const auto& n : g_addopts_notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
+  for (const auto& p : a.plugins) {
+    if (p.rfind("no:", 0) == 0) continue;  // disabling a plugin: there are none to disable
+    std::fprintf(stderr, "dx-py: warning: -p %s: dx-py does not load pytest plugins; ignored\n", p.c_str());
+  }
   for (const auto& [flag, opt] : a.planned) {
     if (opt->count() > 0) {
       std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
@@ -100,10 +188,16 @@ int run_test(const TestArgs& a) {
 
 }  // namespace
 
+void set_invocation(std::vector<std::string> args_after_subcommand) { g_invocation = std::move(args_after_subcommand); }
+
 Command test_command() {
   return {"test", "run the tests (pytest-compatible)", [](CLI::App& app) -> std::function<int()> {
             auto a = std::make_shared<TestArgs>();
-            app.add_option("file_or_dir", a->paths, "files, folders or node ids (path::Class::test)");
+            // Options given twice (addopts, then the command line): the last one wins, as
+            // with pytest's argparse.
+            app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+            app.add_option("file_or_dir", a->paths, "files, folders or node ids (path::Class::test)")
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
             app.add_flag("-v,--verbose", a->verbose, "increase verbosity");
             app.add_flag("-q,--quiet", a->quiet, "decrease verbosity");
             app.add_flag("--collect-only,--co", a->collect_only, "only collect tests, don't run them");
@@ -116,6 +210,11 @@ Command test_command() {
             app.add_option("--rootdir", a->rootdir, "the root folder of the run (default: pytest's rules)");
             app.add_option("--junit-xml,--junitxml", a->junitxml, "write a JUnit XML report to PATH (pytest's format)");
             app.add_option("--junit-prefix,--junitprefix", a->junit_prefix, "prepend STR to classnames in the JUnit XML");
+            app.add_option("-p", a->plugins, "pytest plugins: -p no:NAME is accepted (nothing to disable); "
+                                             "others are not loaded, with a warning")
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+            app.add_option("-r", a->report_chars, "pytest's short summary characters (accepted; the summary is always shown)");
+            app.add_flag("--strict-markers", a->strict_markers, "accepted for pytest compatibility");
             app.add_option("-n,--numprocesses", a->numprocesses, "number of worker processes, or auto (default: one per core)");
             app.add_option("--timeout", a->timeout, "per-test timeout in seconds; a test past it is reported as timeout "
                                                     "and its worker replaced (default: none; @pytest.mark.timeout(S) too)")

@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace dxpy::cli {
 
@@ -14,5 +16,8 @@ struct Command {
 };
 
 Command test_command();
+/// The words after the subcommand, as typed: `dx-py test` re-parses them after its config's
+/// addopts.
+void set_invocation(std::vector<std::string> args_after_subcommand);
 
 }  // namespace dxpy::cli
