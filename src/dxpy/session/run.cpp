@@ -1,5 +1,6 @@
 #include "dxpy/session/run.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,6 +116,18 @@ std::string worker_config_json(const config::Config& c, const RunOptions& o) {
   return j;
 }
 
+/// The cores this process may run on (its affinity mask, as `os.sched_getaffinity`), which
+/// is what -n auto means: in a container or under taskset it is fewer than the machine's.
+unsigned usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 /// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
 constexpr double kRecordedSeconds = 0.001;
 
@@ -206,7 +219,7 @@ int run_tests(const RunOptions& opts) {
   eo.python = opts.python.empty() ? default_python() : opts.python;
   eo.rootdir = rootdir;
   eo.workers = opts.workers > 0 ? static_cast<unsigned>(opts.workers)
-                                : std::max(1u, std::thread::hardware_concurrency());
+                                : usable_cores();
   eo.timeout_seconds = opts.timeout_seconds;
   eo.worker_config = worker_config_json(selected.config, opts);
   if (auto it = selected.config.dx_py.find("preload"); it != selected.config.dx_py.end())
