@@ -11,6 +11,8 @@ ctest --test-dir "$build" --output-on-failure -j2 2>&1 | tee "$log/ctest"
 ctest_rc=${PIPESTATUS[0]}
 .venv/bin/python -m pytest -q -p no:cacheprovider 2>&1 | tee "$log/pytest"
 pytest_rc=${PIPESTATUS[0]}
+scripts/agreement_ci.sh 2>&1 | tee "$log/agreement"
+agreement_rc=${PIPESTATUS[0]}
 scripts/fuzz_smoke.sh 2>&1 | tee "$log/fuzz"
 fuzz_rc=${PIPESTATUS[0]}
 
@@ -26,6 +28,8 @@ p_errors=$(grep -oE '[0-9]+ errors?' <<<"$last" | grep -oE '[0-9]+'); p_errors=$
 
 f_passed=0; f_failed=0; f_word=failed
 if [ "$fuzz_rc" -eq 0 ]; then f_passed=1; f_word=passed; else f_failed=1; fi
-echo "check: ctest $c_passed passed, $c_failed failed; pytest $p_passed passed, $((p_failed + p_errors)) failed; fuzz smoke $f_word"
-echo "$((c_passed + p_passed + f_passed)) passed, $((c_failed + p_failed + p_errors + f_failed)) failed"
-[ "$ctest_rc" -eq 0 ] && [ "$pytest_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ] && [ "$c_total" -gt 0 ] && [ "$p_passed" -gt 0 ]
+a_line=$(grep -E '^agreement: ' "$log/agreement" | tail -1)
+a_failed=0; [ "$agreement_rc" -eq 0 ] || a_failed=1
+echo "check: ctest $c_passed passed, $c_failed failed; pytest $p_passed passed, $((p_failed + p_errors)) failed; fuzz smoke $f_word; ${a_line:-agreement: did not run}"
+echo "$((c_passed + p_passed + f_passed)) passed, $((c_failed + p_failed + p_errors + f_failed + a_failed)) failed"
+[ "$ctest_rc" -eq 0 ] && [ "$pytest_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ] && [ "$agreement_rc" -eq 0 ] && [ "$c_total" -gt 0 ] && [ "$p_passed" -gt 0 ]

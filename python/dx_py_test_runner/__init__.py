@@ -8,4 +8,13 @@ tests and the Python API.
 """
 from ._core import TestCase, TestId, TestResult, TestStatus, __version__
 
-__all__ = ["TestCase", "TestId", "TestResult", "TestStatus", "__version__"]
+
+def fixture(fixture_function=None, *, scope="function", params=None, autouse=False, ids=None, name=None):
+    """A fixture, as `pytest.fixture` makes one (the same arguments and behaviour): with
+    pytest loaded it is pytest's own, so pytest and the dx-py worker both see it."""
+    from .worker.fixtures import fixture as _fixture
+
+    return _fixture(fixture_function, scope=scope, params=params, autouse=autouse, ids=ids, name=name)
+
+
+__all__ = ["TestCase", "TestId", "TestResult", "TestStatus", "__version__", "fixture"]

@@ -38,3 +38,29 @@ def project(tmp_path):
             return Run(p.returncode, p.stdout, p.stderr)
 
     return Project()
+
+
+# Semantics dx-py does not have yet. Each is a strict xfail: the day one starts to pass, the
+# run fails until it is taken off this list. The reasons are the gaps, stated plainly.
+KNOWN_GAPS = {
+    "test_semantics.py::test_semantic[builtins-record_property]":
+        "record_property: TestResult has no properties, so the JUnit XML has none",
+    "test_semantics.py::test_semantic[parametrize-empty_string_id]":
+        "an empty parameter id (test_x[]) cannot be expressed in TestId",
+    "test_semantics.py::test_semantic[hooks-pytest_collection_modifyitems]":
+        "a test deselected by pytest_collection_modifyitems is reported as skipped, not left out",
+    "test_semantics.py::test_whole_project[fixture_errors]":
+        "a passing test whose teardown fails is one error result; pytest counts a pass and an error",
+    "test_semantics.py::test_whole_project[unittest]":
+        "a failing subTest: pytest 9 counts the subtest failure and the parent test as passed; dx-py "
+        "counts the parent as failed only",
+    "test_semantics.py::test_whole_project[parametrize]": "the empty parameter id (above)",
+    "test_semantics.py::test_whole_project[hooks]": "pytest_collection_modifyitems deselection (above)",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        key = item.nodeid.split("tests/e2e/", 1)[-1]
+        if key in KNOWN_GAPS:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[key]))

@@ -34,7 +34,7 @@ def test_failure_is_reported_with_traceback_and_output(project):
     r = project.run("-n", "1")  # one worker: pytest's progress layout, a line per file
     assert r.code == 1
     assert "tests/test_a.py .F" in r.out
-    assert "FAILED tests/test_a.py::test_bad - assert x == 2" in r.out
+    assert "FAILED tests/test_a.py::test_bad - assert 1 == 2" in r.out  # pytest's rewritten assert
     assert "Captured stdout call" in r.out and "some output" in r.out
     assert "1 failed, 1 passed in " in r.out
 
@@ -44,7 +44,7 @@ def test_syntax_error_is_a_collection_error_and_the_rest_runs(project):
         "test_good.py": "def test_fine():\n    pass\n",
         "test_broken.py": "def test_x():\n    pass\n\ndef test_y(:\n    pass\n",
     })
-    r = project.run()
+    r = project.run("--continue-on-collection-errors")
     assert r.code == 1
     assert "ERROR collecting test_broken.py" in r.out
     assert "test_broken.py:4" in r.out
@@ -211,3 +211,29 @@ def test_missing_interpreter_is_an_internal_error(project):
     r = project.run("--python", "/nonexistent/python3")
     assert r.code == 3
     assert "/nonexistent/python3" in r.err
+
+
+def test_collection_error_stops_the_run_as_in_pytest(project):
+    project.write({
+        "test_good.py": "def test_fine():\n    pass\n",
+        "test_broken.py": "def test_y(:\n    pass\n",
+    })
+    r = project.run()
+    assert r.code == 2
+    assert "ERROR collecting test_broken.py" in r.out
+    assert "Interrupted: 1 error during collection" in r.out
+    assert "1 error in " in r.out and "passed" not in r.out
+
+
+def test_an_option_of_a_conftest_is_accepted_and_unknown_ones_are_not(project):
+    project.write({
+        "conftest.py": """
+            def pytest_addoption(parser):
+                parser.addoption("--runslow", action="store_true", default=False)
+        """,
+        "test_a.py": "def test_a():\n    pass\n",
+    })
+    assert project.run("--runslow").code == 0
+    r = project.run("--runfast")
+    assert r.code == 4
+    assert "unrecognized arguments: --runfast" in r.err

@@ -10,10 +10,13 @@ The orchestrator starts `python -m dx_py_test_runner.worker` with
     DXPY_ROOTDIR        the run's rootdir
     DXPY_PRELOAD        comma-separated modules to import before the first test
     DXPY_MAX_OUTPUT     bytes of output kept per stream per test (4 MiB)
+    DXPY_CONFIG         the run's configuration as JSON (config.py)
 
-and the worker answers with Hello, then one TestResult per Test, in order. Shutdown, or
-the orchestrator going away, ends it with exit code 0. The orchestrator enforces
-timeouts (it kills the worker); nothing here watches the clock.
+and the worker answers with Hello, then the TestResults of each Test, in order: one, or
+several for a test that expands at run time (all but the last flagged more_results).
+Shutdown, or the orchestrator going away, ends it with exit code 0 after the session's
+fixtures are finalized. The orchestrator enforces timeouts (it kills the worker); nothing
+here watches the clock.
 """
 import faulthandler
 import os
@@ -71,15 +74,15 @@ def _cut(text):
     return f"{text[:half]}\n[... {len(text) - 2 * half} characters not kept ...]\n{text[-half:]}"
 
 
-def _send_result(channel, msg, result, truncated):
+def _send_result(channel, msg, result, truncated, more=False):
     try:
-        channel.send_result(msg.sequence, msg.worker_id, result, truncated)
+        channel.send_result(msg.sequence, msg.worker_id, result, truncated, more)
     except _core.ProtocolError:  # over the payload limit: cut every text and say so
         result.message = _cut(result.message)
         result.traceback = _cut(result.traceback)
         result.stdout = _cut(result.stdout)
         result.stderr = _cut(result.stderr)
-        channel.send_result(msg.sequence, msg.worker_id, result, True)
+        channel.send_result(msg.sequence, msg.worker_id, result, True, more)
 
 
 def _exit_now(code):
@@ -93,12 +96,30 @@ def _exit_now(code):
     os._exit(code)
 
 
+_runner = None
+
+
+def _session_teardown():
+    """Session-scoped fixtures and pytest_unconfigure, before the process goes (once)."""
+    global _runner
+    runner, _runner = _runner, None
+    if runner is None:
+        return
+    try:
+        runner.capture.begin()
+        runner.shutdown()
+    except BaseException as e:  # noqa: BLE001 - the end of the worker must not fail here
+        _warn(f"session teardown failed: {type(e).__name__}: {e}")
+
+
 def _shutdown():
-    """The end of the run: atexit handlers run (coverage and the like write their data),
-    then the process ends without the interpreter's slow teardown of every module the
-    tests imported (tens of ms, which the orchestrator would wait for)."""
+    """The end of the run: session fixtures are finalized, atexit handlers run (coverage and
+    the like write their data), then the process ends without the interpreter's slow
+    teardown of every module the tests imported (tens of ms, which the orchestrator would
+    wait for)."""
     import atexit
 
+    _session_teardown()
     try:
         atexit._run_exitfuncs()
     except BaseException:  # noqa: BLE001 - a handler's failure is printed by atexit itself
@@ -123,12 +144,69 @@ def main():
     worker_id = _int_env("DXPY_WORKER_ID", 0)
     max_output = _int_env("DXPY_MAX_OUTPUT", DEFAULT_MAX_OUTPUT)
     _preload(os.environ.get("DXPY_PRELOAD", ""))
-    runner = Runner(rootdir=os.environ.get("DXPY_ROOTDIR") or os.getcwd(), max_output=max_output)
+    from . import config as _config
+
+    config = _config.load()
+    _install_rewrite(config)
+    global _runner
+    try:
+        runner = Runner(rootdir=os.environ.get("DXPY_ROOTDIR") or os.getcwd(), max_output=max_output,
+                        config=config, worker_id=worker_id)
+    except BaseException as e:  # noqa: BLE001 - a conftest plugin or the config: say why, then stop
+        _warn(f"cannot start: {type(e).__name__}: {e}")
+        raise
+    _runner = runner
     try:
         channel.send_hello(os.getpid(), worker_id, "%d.%d.%d" % sys.version_info[:3])
     except _core.ChannelClosed:
         _exit_now(0)
     return _loop(channel, runner)
+
+
+def _install_rewrite(config):
+    """Assertion rewriting (rewrite.py, when present) for test modules and conftests."""
+    try:
+        from . import rewrite
+    except ImportError:
+        rewrite = None
+    if rewrite is not None:
+        try:
+            rewrite.install(config._data)
+        except Exception as e:  # noqa: BLE001 - plain asserts still work without it
+            _warn(f"assertion rewriting is off: {type(e).__name__}: {e}")
+
+
+class _Raise:
+    __slots__ = ("error",)
+
+    def __init__(self, error):
+        self.error = error
+
+
+class _Next:
+    """The message after the current one, taken from the channel without waiting when a test
+    needs to know whether the next test leaves its module or class (fixture teardown)."""
+
+    __slots__ = ("channel", "pending", "TestMessage", "ShutdownMessage")
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.pending = None
+        self.TestMessage = _core.TestMessage
+        self.ShutdownMessage = _core.ShutdownMessage
+
+    def peek(self):
+        """The next TestMessage, a ShutdownMessage, or None when nothing is waiting."""
+        if self.pending is None:
+            try:
+                self.pending = self.channel.receive(0)
+            except (_core.ChannelClosed, _core.ProtocolError) as e:
+                self.pending = _Raise(e)  # the loop raises it when it takes the message
+                return None
+        pending = self.pending
+        if type(pending) is self.TestMessage or type(pending) is self.ShutdownMessage:
+            return pending
+        return None
 
 
 def _loop(channel, runner):
@@ -137,18 +215,30 @@ def _loop(channel, runner):
     TestMessage = _core.TestMessage
     ShutdownMessage = _core.ShutdownMessage
     ChannelClosed = _core.ChannelClosed
+    nxt = _Next(channel)
+    runner.peek = nxt.peek
     while True:
         try:
-            msg = receive()
+            msg = nxt.pending
+            if msg is not None:
+                nxt.pending = None
+                if type(msg) is _Raise:
+                    raise msg.error
+            else:
+                msg = receive()
             kind = type(msg)
             if kind is TestMessage:
-                result, truncated = run(msg.test)
+                def emit(result, truncated, msg=msg):
+                    _send_result(channel, msg, result, truncated, True)
+
+                result, truncated = run(msg.test, emit, msg.last_of_module)
                 _send_result(channel, msg, result, truncated)
             elif kind is ShutdownMessage:
                 _shutdown()
             else:
                 _warn(f"ignoring an unexpected message: {getattr(msg, 'type', msg)!r}")
         except ChannelClosed:  # the orchestrator is gone or closed its end
+            _session_teardown()
             _exit_now(0)
         except _core.ProtocolError as e:  # undecodable message or corrupt ring: a bug to show
             _warn(f"protocol error (malformed message or corrupt channel): {e}")

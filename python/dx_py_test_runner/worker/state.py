@@ -1,5 +1,6 @@
 """Undoing what a test left behind in the process: the working directory, the
-environment, sys.path, sys.stdout/sys.stderr and a few signal handlers.
+environment, sys.path, sys.stdout/sys.stderr, the warning filters and a few signal
+handlers.
 
 A worker runs thousands of tests, so restore() runs after every one: each check is a
 comparison that costs well under a microsecond when nothing changed, and only what
@@ -12,6 +13,7 @@ a signal handler) stays for all of its tests, as it does under pytest.
 import os
 import signal
 import sys
+import warnings
 
 # signal.getsignal() turns its answer into a Handlers enum, which costs 2 us a call: the C
 # function under it answers in 15 ns, with SIG_DFL and SIG_IGN as the ints 0 and 1.
@@ -43,6 +45,11 @@ class State:
         self._stdout = sys.stdout
         self._stderr = sys.stderr
         self._signals = [(sig, _signal.getsignal(sig)) for sig in _SIGNALS]
+        filters = warnings.filters
+        self._wf_obj = filters
+        self._wf_copy = list(filters)
+        self._wf_len = len(filters)
+        self._wf_first = filters[0] if filters else None
 
     def restore(self):
         """Puts back whatever differs from the snapshot."""
@@ -60,10 +67,23 @@ class State:
             sys.stdout = self._stdout
         if sys.stderr is not self._stderr:
             sys.stderr = self._stderr
+        filters = warnings.filters
+        if filters is not self._wf_obj or len(filters) != self._wf_len or (
+                filters and filters[0] is not self._wf_first):
+            self._restore_warnings()
         getsignal = _signal.getsignal
         for sig, handler in self._signals:
             if getsignal(sig) is not handler:
                 self._restore_signal(sig, handler)
+
+    def _restore_warnings(self):
+        """A test that changed the warning filters (warnings.simplefilter("error")) without
+        putting them back: pytest runs each test inside catch_warnings()."""
+        warnings.filters = self._wf_obj
+        self._wf_obj[:] = self._wf_copy
+        mutated = getattr(warnings, "_filters_mutated", None)
+        if mutated is not None:
+            mutated()
 
     @staticmethod
     def _restore_signal(sig, handler):

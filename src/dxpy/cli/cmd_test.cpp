@@ -56,6 +56,8 @@ struct TestArgs {
   std::vector<std::string> plugins;  // -p
   std::string report_chars;          // -r: accepted, pytest's short summary is always shown
   bool strict_markers = false;
+  bool continue_on_collection_errors = false;
+  std::vector<std::string> extras;  // options dx-py does not know: a conftest's pytest_addoption
   std::string numprocesses;
   std::string junitxml;
   std::string junit_prefix;
@@ -67,6 +69,7 @@ struct TestArgs {
 std::vector<std::string> g_invocation;  // the arguments after "test"
 bool g_addopts_applied = false;
 std::vector<std::string> g_addopts_notes;  // shown under -v (counting -v from addopts)
+std::vector<std::string> g_parsed_words;   // what was parsed: addopts, then the command line
 
 bool is_planned(const CLI::Option* opt) { return opt->get_group() == "Planned"; }
 
@@ -114,6 +117,29 @@ std::vector<std::string> addopts_words(const TestArgs& a, const CLI::App& app, s
 
 int run_test(const TestArgs& a);
 
+/// Whether some conftest.py under `dir` names `option` in quotes (its pytest_addoption): the
+/// only way an option unknown to dx-py is legitimate. Hidden and virtual-env folders are
+/// skipped. Only called when such an option was given.
+bool conftest_mentions(const std::string& dir, const std::string& option, int depth = 0) {
+  if (depth > 12) return false;
+  for (const auto& name : list_dir(dir)) {
+    std::string path = join_path(dir, name);
+    if (name == "conftest.py") {
+      auto text = read_file(path);
+      if (text && (text->find("\"" + option + "\"") != std::string::npos ||
+                   text->find("'" + option + "'") != std::string::npos))
+        return true;
+      continue;
+    }
+    if (name.empty() || name[0] == '.' || name == "__pycache__" || name == "node_modules" || name == "venv" ||
+        name == "site-packages")
+      continue;
+    auto st = stat_path(path);
+    if (st && st->is_dir && conftest_mentions(path, option, depth + 1)) return true;
+  }
+  return false;
+}
+
 /// Parses `args` (the words after "test") again from scratch and runs them.
 int parse_and_run(const std::vector<std::string>& args) {
   CLI::App app;
@@ -139,7 +165,24 @@ int run_test(const TestArgs& a) {
     std::vector<std::string> extra = addopts_words(a, probe, g_addopts_notes);
     if (!extra.empty()) {
       extra.insert(extra.end(), g_invocation.begin(), g_invocation.end());
+      g_parsed_words = extra;
       return parse_and_run(extra);
+    }
+    g_parsed_words = g_invocation;
+  }
+  if (!a.extras.empty()) {
+    auto cfg = config::load_config(a.paths, absolute_path("."), a.inifile, a.rootdir);
+    std::string root = cfg ? cfg->rootdir : absolute_path(".");
+    for (const auto& x : a.extras) {
+      if (x.size() < 2 || x[0] != '-') continue;
+      std::string name = x.substr(0, x.find('='));
+      if (!conftest_mentions(root, name)) {
+        std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
+                             "dx-py: error: unrecognized arguments: %s\n",
+                     x.c_str());
+        return session::kUsageError;
+      }
+      if (a.verbose > a.quiet) std::fprintf(stderr, "dx-py: %s: a conftest's option, passed to the tests\n", x.c_str());
     }
   }
   if (a.verbose > a.quiet)
@@ -168,6 +211,9 @@ int run_test(const TestArgs& a) {
   o.timeout_seconds = a.timeout;
   o.junitxml = a.junitxml;
   o.junit_prefix = a.junit_prefix;
+  o.continue_on_collection_errors = a.continue_on_collection_errors;
+  o.strict_markers = a.strict_markers;
+  o.command_line = g_parsed_words;
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
     try {
       size_t used = 0;
@@ -214,7 +260,12 @@ Command test_command() {
                                              "others are not loaded, with a warning")
                 ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
             app.add_option("-r", a->report_chars, "pytest's short summary characters (accepted; the summary is always shown)");
-            app.add_flag("--strict-markers", a->strict_markers, "accepted for pytest compatibility");
+            app.add_flag("--strict-markers", a->strict_markers, "a mark not registered in `markers` is an error");
+            app.add_flag("--continue-on-collection-errors", a->continue_on_collection_errors,
+                         "run the tests even when some files could not be collected");
+            // A conftest's options (pytest_addoption) are not known here: they go to the
+            // workers as written, where getoption finds them.
+            app.allow_extras();
             app.add_option("-n,--numprocesses", a->numprocesses, "number of worker processes, or auto (default: one per core)");
             app.add_option("--timeout", a->timeout, "per-test timeout in seconds; a test past it is reported as timeout "
                                                     "and its worker replaced (default: none; @pytest.mark.timeout(S) too)")
@@ -231,7 +282,10 @@ Command test_command() {
               opt->group("Planned");
               a->planned.emplace_back(p.flag, opt);
             }
-            return [a] { return run_test(*a); };
+            return [a, &app] {
+              a->extras = app.remaining();
+              return run_test(*a);
+            };
           }};
 }
 

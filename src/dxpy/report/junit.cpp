@@ -250,9 +250,30 @@ void JunitReporter::add_collection_error(const CollectionError& e) {
   ++errors_;
 }
 
+void JunitReporter::add_collection_skip(const std::string& path, const std::string& text) {
+  if (!collect_error_paths_.insert(path).second) return;
+  JunitNames n = junit_names(path, o_.prefix);
+  body_ += "<testcase";
+  attr(body_, "classname", n.classname);
+  attr(body_, "name", n.name);
+  body_ += " time=\"0.000\"><skipped message=\"collection skipped\"";
+  if (text.empty()) {
+    body_ += " /></testcase>";
+  } else {
+    body_ += '>';
+    append_escaped(body_, text, Where::kText);
+    body_ += "</skipped></testcase>";
+  }
+  ++skipped_;
+}
+
 void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
   if (r.status == TestStatus::kError && r.message.compare(0, kImportErrorPrefix.size(), kImportErrorPrefix) == 0) {
     add_collection_error({r.id.path, r.message, r.traceback});
+    return;
+  }
+  if (r.status == TestStatus::kSkipped && r.traceback.compare(0, kModuleSkipMarker.size(), kModuleSkipMarker) == 0) {
+    add_collection_skip(r.id.path, r.traceback.substr(kModuleSkipMarker.size()));
     return;
   }
   std::string node_id;
@@ -288,7 +309,9 @@ void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
       break;
     case TestStatus::kError:
       tag = "error";
-      message = "failed on setup with \"" + r.message + "\"";
+      // The worker says "failed on teardown with ..." itself for a teardown error.
+      message = r.message.rfind("failed on teardown with ", 0) == 0 ? r.message
+                                                                    : "failed on setup with \"" + r.message + "\"";
       text = longrepr;
       break;
     case TestStatus::kSkipped: {

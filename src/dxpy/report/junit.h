@@ -39,6 +39,10 @@ namespace dxpy::report {
 
 /// How the worker's message for a module that could not be imported begins.
 inline constexpr std::string_view kImportErrorPrefix = "ImportError while importing test module ";
+/// How the worker's traceback of a test skipped at module level (pytest.skip(...,
+/// allow_module_level=True), importorskip at import) begins: pytest reports the module once,
+/// as a skipped collection, so such results become one testcase per module.
+inline constexpr std::string_view kModuleSkipMarker = "collection skipped\n";
 
 struct JunitOptions {
   std::string path;                  // where the file goes; missing folders are created
@@ -58,6 +62,8 @@ class JunitReporter final : public ReportSink {
   /// A collection error found after on_collected (pytest's `pytest_collectreport` failure).
   /// Once per path: later calls for the same path are ignored.
   void add_collection_error(const CollectionError& e);
+  /// A module skipped as a whole; `text` is pytest's str(longrepr). Once per path.
+  void add_collection_skip(const std::string& path, const std::string& text);
 
   /// The XML as on_session_end writes it (the suite's time is `seconds`).
   std::string document(double seconds) const;

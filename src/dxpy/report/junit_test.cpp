@@ -338,3 +338,25 @@ TEST_F(JunitFile, AnUnwritablePathIsAnError) {
 
 }  // namespace
 }  // namespace dxpy::report
+
+namespace dxpy::report {
+namespace {
+
+TEST(Junit, ModuleLevelSkipIsOneCollectionSkipPerModule) {
+  JunitReporter j(JunitOptions{"unused.xml"});
+  std::string tb = std::string(kModuleSkipMarker) + "('/r/tests/test_m.py', 2, 'Skipped: no numpy')";
+  j.on_result({}, result("tests/test_m.py::test_a", TestStatus::kSkipped, "no numpy", tb));
+  j.on_result({}, result("tests/test_m.py::test_b", TestStatus::kSkipped, "no numpy", tb));
+  EXPECT_EQ(cases(j),
+            "<testcase classname=\"\" name=\"tests.test_m\" time=\"0.000\"><skipped message=\"collection skipped\">"
+            "('/r/tests/test_m.py', 2, 'Skipped: no numpy')</skipped></testcase>");
+  EXPECT_NE(j.document(0).find("skipped=\"1\" tests=\"1\""), std::string::npos);
+}
+
+TEST(Junit, TeardownErrorKeepsTheWorkersWording) {
+  std::string xml = one(result("t/test_a.py::test_x", TestStatus::kError, "failed on teardown with \"boom\""));
+  EXPECT_NE(xml.find("<error message=\"failed on teardown with &quot;boom&quot;\""), std::string::npos) << xml;
+}
+
+}  // namespace
+}  // namespace dxpy::report

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "dxpy/core/codec.h"
@@ -112,6 +113,7 @@ std::string worker_config_json(const config::Config& c, const RunOptions& o) {
   j += ",\"timeout\":" + std::to_string(o.timeout_seconds);
   j += '}';
   key("args"), json_list(j, o.paths);
+  key("extra_args"), json_list(j, o.command_line);
   j += '}';
   return j;
 }
@@ -126,6 +128,35 @@ unsigned usable_cores() {
     if (n > 0) return static_cast<unsigned>(n);
   }
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+/// --strict-markers (or the strict_markers / strict ini options): a mark that is neither
+/// built in nor registered in `markers` makes its module a collection error, as in pytest
+/// ("'NAME' not found in `markers` configuration option"); the module's tests do not run.
+void apply_strict_markers(Selection& selected, const RunOptions& opts) {
+  const config::Config& c = selected.config;
+  bool strict = opts.strict_markers || c.strict;
+  if (auto v = c.get_bool("strict_markers"); v && *v && **v) strict = true;
+  if (!strict || selected.listing) return;
+  std::set<std::string, std::less<>> known = {"filterwarnings", "skip", "skipif", "xfail", "parametrize",
+                                              "usefixtures", "tryfirst", "trylast"};
+  for (const auto& line : c.markers) {
+    size_t end = line.find_first_of(":(");
+    std::string name = line.substr(0, end);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+    while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.erase(0, 1);
+    if (!name.empty()) known.insert(name);
+  }
+  std::map<std::string, std::string> bad;  // path -> first unknown mark
+  for (const auto& tc : selected.tests)
+    for (const auto& m : tc.markers)
+      if (!known.count(m.name) && !bad.count(tc.id.path)) bad[tc.id.path] = m.name;
+  if (bad.empty()) return;
+  for (const auto& [path, mark] : bad) {
+    std::string msg = "'" + mark + "' not found in `markers` configuration option";
+    selected.errors.push_back({path, msg, "Failed: " + msg});
+  }
+  std::erase_if(selected.tests, [&](const TestCase& tc) { return bad.count(tc.id.path) > 0; });
 }
 
 /// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
@@ -164,6 +195,7 @@ int run_tests(const RunOptions& opts) {
   const std::string& rootdir = selected.config.rootdir;
   if (opts.verbosity > 0)
     for (const auto& n : selected.notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
+  apply_strict_markers(selected, opts);
   report::SessionInfo info{rootdir, "", DXPY_VERSION, {}};
   if (!selected.config.inifile.empty()) info.configfile.push_back(relative_to(selected.config.inifile, rootdir));
 
@@ -209,6 +241,23 @@ int run_tests(const RunOptions& opts) {
                    runtime, runtime == 1 ? "" : "s");
     if (!selected.errors.empty()) return kInterrupted;
     return n == 0 ? kNoTestsCollected : kOk;
+  }
+
+  // pytest runs nothing when a file could not be collected, unless told to go on.
+  if (!selected.errors.empty() && !opts.continue_on_collection_errors) {
+    auto console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, false});
+    console->on_session_start(info);
+    console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
+    size_t n = selected.errors.size();
+    console->on_interrupted("Interrupted: " + std::to_string(n) + (n == 1 ? " error" : " errors") +
+                            " during collection");
+    report::Summary summary;
+    summary.collection_errors = n;
+    summary.deselected = selected.deselected;
+    summary.interrupted = true;
+    summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    console->on_session_end(summary);
+    return kInterrupted;
   }
 
   // Run: a pool of workers (execute.h), results reported as they come.

@@ -30,6 +30,11 @@ struct RunOptions {
   double timeout_seconds = 0;    // --timeout; 0: none
   std::string junitxml;          // --junit-xml PATH; empty: none
   std::string junit_prefix;      // --junit-prefix
+  bool continue_on_collection_errors = false;
+  bool strict_markers = false;  // --strict-markers
+  /// Every word parsed (addopts, then the command line): the workers find the options of
+  /// a conftest's pytest_addoption there.
+  std::vector<std::string> command_line;
 };
 
 int run_tests(const RunOptions& opts);
