@@ -2,6 +2,8 @@
 touched, re-parsed when edited, and rebuilt (with a note under -v) when corrupt."""
 import os
 
+from conftest import DX_PY
+
 
 def collection_line(run):
     return next(line for line in run.err.splitlines() if line.startswith("dx-py: collection:"))
@@ -70,7 +72,6 @@ def test_index_from_another_root_is_rebuilt(project, tmp_path_factory):
     other = tmp_path_factory.mktemp("moved")
     shutil.copytree(project.root, other / "proj")
     import subprocess
-    from conftest import DX_PY
     r = subprocess.run([DX_PY, "test", "--collect-only", "-v"], cwd=other / "proj", capture_output=True, text=True)
     assert r.returncode == 0
     assert "<Function test_a>" in r.stdout
@@ -79,7 +80,6 @@ def test_index_from_another_root_is_rebuilt(project, tmp_path_factory):
 
 def test_two_runs_at_once_both_complete_and_leave_a_valid_index(project):
     import subprocess
-    from conftest import DX_PY
     project.write({f"tests/test_m{i}.py": f"def test_{i}():\n    pass\n" for i in range(200)})
     procs = [subprocess.Popen([DX_PY, "test", "--collect-only", "-q"], cwd=project.root, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]
