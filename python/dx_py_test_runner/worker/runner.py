@@ -71,10 +71,15 @@ class Definition:
         self.name = case.id.name
         self.nodeid = f"{minfo.nodeid}::" + "::".join([*case.id.classes, self.name])
         self.is_unittest = owner is not None and unittest_support.is_unittest_class(owner)
-        chain = self.parent_node.listchain()
-        self.parent_chain = chain
-        self.parent_ids_list = [n.nodeid for n in chain]
-        self.parent_ids = frozenset(self.parent_ids_list)
+        # The chain above a test is its parent's, shared by every test of a module or class:
+        # computed once per parent node (read-only from here on).
+        shared = runner._chains.get(self.parent_node)
+        if shared is None:
+            chain = self.parent_node.listchain()
+            ids = [n.nodeid for n in chain]
+            shared = runner._chains[self.parent_node] = (chain, ids, frozenset(ids),
+                                                         list(runner.fm.getautousenames(ids)))
+        self.parent_chain, self.parent_ids_list, self.parent_ids, self.parent_autouse = shared
         code = getattr(func, "__code__", None)
         self.lineno = code.co_firstlineno - 1 if code is not None else max(case.line - 1, 0)
         self.relpath = minfo.nodeid
@@ -177,6 +182,7 @@ class Runner:
         self.setupstate = SetupState()
         self.pseudo_fixturedefs = {}
         self._defs = {}
+        self._chains = {}  # parent node -> (chain, ids, id set, autouse names): see Definition
         self._minfos = {}
         self._dirs = {}
         self._filters = None
@@ -609,7 +615,7 @@ class Runner:
         usefixtures = []
         for mark in defn.iter_markers("usefixtures"):
             usefixtures.extend(mark.args)
-        autouse = list(self.fm.getautousenames(defn.parent_ids_list))
+        autouse = list(defn.parent_autouse)
         initialnames = deduplicate_names(autouse, usefixtures, argnames)
         direct = set()
         for mark in defn.iter_markers("parametrize"):
