@@ -27,7 +27,7 @@ from _pytest._code import ExceptionInfo
 from _pytest.assertion import rewrite as pytest_rewrite
 from _pytest.assertion import truncate as pytest_truncate
 from _pytest.assertion import util as pytest_util
-from hypothesis import HealthCheck, assume, example, given, note, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]

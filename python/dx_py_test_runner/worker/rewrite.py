@@ -489,6 +489,7 @@ class _AssertRewriter:
 
     def _emit_fail(self):
         values = []
+        used = 0  # slots past the last one evaluated here are never read: left out
         for index, expr in enumerate(self.slots):
             if index in self.consts:
                 values.append(ast.Constant(value=self.consts[index]))
@@ -496,7 +497,9 @@ class _AssertRewriter:
                 values.append(_copy_load(expr))
             else:
                 values.append(ast.Constant(value=None))
-        args = [ast.Constant(value=None), ast.Tuple(elts=values, ctx=ast.Load()), ast.Constant(value=None)]
+                continue
+            used = index + 1
+        args = [ast.Constant(value=None), ast.Tuple(elts=values[:used], ctx=ast.Load()), ast.Constant(value=None)]
         if self.node.msg is not None:
             args.append(copy.deepcopy(self.node.msg) if self.fails else self.node.msg)
         call = ast.Call(func=ast.Attribute(value=_name(_HELPER), attr="fail", ctx=ast.Load()), args=args, keywords=[])
@@ -548,7 +551,7 @@ class _AssertRewriter:
                 return self.gen_chain(node, on_true, on_false)
         elif kind is ast.IfExp:
             if isinstance(on_true, _Leaf) and isinstance(on_false, _Leaf):
-                return self.value_into(node, self.temp(), on_true, on_false)
+                return self.value_into(node, self.temp(), on_true, on_false, True)
         if kind is ast.BoolOp or kind is ast.IfExp or (kind is ast.Compare and len(node.ops) > 1):
             expr, plan = self.visit_test(node)  # into a flag
         else:
@@ -616,11 +619,12 @@ class _AssertRewriter:
         pair(0, left)()
         return ("k", count[0], tuple(plans), tuple(slots), ops, parens)
 
-    def value_into(self, node, result, on_true, on_false):
+    def value_into(self, node, result, on_true, on_false, jump=False):
         """Evaluates `node` into the variable `result`, then goes on to on_true or
         on_false by its truth, each value's __bool__ run once: an and/or whose value is
         tested again by an enclosing and/or is not tested twice (CPython threads those
-        jumps). The shared continuations are leaves."""
+        jumps). With `jump` the node is a condition (an assert's, an if-else's), where
+        Python tests `not x` through x's own branches too."""
         kind = type(node)
         if kind is ast.BoolOp or kind is ast.IfExp:
             if kind is ast.IfExp:
@@ -629,7 +633,8 @@ class _AssertRewriter:
                 leaves = isinstance(on_true if isinstance(node.op, ast.Or) else on_false, _Leaf)
             if not leaves:  # a continuation used at several places: through a flag
                 ok = self._flag()
-                plan = self.value_into(node, result, _Leaf(lambda: self.out.append(self._set(ok, True))), _DONE)
+                plan = self.value_into(node, result, _Leaf(lambda: self.out.append(self._set(ok, True))), _DONE,
+                                       jump)
                 self.out.append(ast.If(test=_name(ok), body=self.branch(on_true), orelse=self.branch(on_false)))
                 return plan
         if kind is ast.BoolOp:
@@ -643,16 +648,34 @@ class _AssertRewriter:
                     self.set_count(count, i + 1)
                     then = on_true if i == last or is_or else operand(i + 1)
                     otherwise = operand(i + 1) if is_or and i != last else on_false
-                    plans[i] = self.value_into(node.values[i], result, then, otherwise)
+                    plans[i] = self.value_into(node.values[i], result, then, otherwise, jump)
                 return run
 
             operand(0)()
             return ("o", is_or, count[0], tuple(plans))
         if kind is ast.IfExp:
-            plan = ("v", self.slot(_name(result)))  # shown as its value, as by pytest
-            self.gen(node.test, lambda: self.value_into(node.body, result, on_true, on_false),
-                     lambda: self.value_into(node.orelse, result, on_true, on_false))
+            own = self.temp()  # `result` may be overwritten by a later operand
+            plan = ("v", self.slot(_name(own)))  # shown as its value, as by pytest
+
+            def then(leaf):
+                def emit():
+                    self.out.append(ast.Assign(targets=[_name(result, True)], value=_name(own)))
+                    leaf()
+                return _Leaf(emit)
+
+            on_true, on_false = then(on_true), (then(on_false) if on_false is not on_true else None)
+            on_false = on_false or on_true
+            self.gen(node.test, lambda: self.value_into(node.body, own, on_true, on_false, jump),
+                     lambda: self.value_into(node.orelse, own, on_true, on_false, jump))
             return plan
+        if jump and kind is ast.UnaryOp and type(node.op) is ast.Not:
+            def outcome(value, leaf):
+                def emit():
+                    self.out.append(self._set(result, value))
+                    leaf()
+                return _Leaf(emit) if isinstance(leaf, _Leaf) else emit
+
+            return ("u", "not ", self.gen(node.operand, outcome(False, on_false), outcome(True, on_true)))
         expr, plan = self.visit(node)
         self.out.append(ast.Assign(targets=[_name(result, True)], value=expr))
         if on_true is on_false:  # the value is not tested (the last operand of an and/or)
@@ -661,7 +684,7 @@ class _AssertRewriter:
             self.out.append(ast.If(test=_name(result), body=self.branch(on_true), orelse=self.branch(on_false)))
         return plan
 
-    def value_code(self, node, on_true, on_false):
+    def value_code(self, node, on_true, on_false, jump=False):
         """value_into for code whose failures come after it: its temporaries set first,
         its counts kept in variables, all its slots readable afterwards."""
         start = len(self.slots)
@@ -669,7 +692,7 @@ class _AssertRewriter:
         self.depth += 1
         try:
             result = self.temp()
-            return result, self.value_into(node, result, on_true, on_false)
+            return result, self.value_into(node, result, on_true, on_false, jump)
         finally:
             self.value_depth -= 1
             self.depth -= 1
@@ -681,7 +704,7 @@ class _AssertRewriter:
         kind = type(node)
         if kind is ast.BoolOp or kind is ast.IfExp:
             ok = self._flag()
-            _, plan = self.value_code(node, _Leaf(lambda: self.out.append(self._set(ok, True))), _DONE)
+            _, plan = self.value_code(node, _Leaf(lambda: self.out.append(self._set(ok, True))), _DONE, True)
             return _name(ok), plan
         if kind is ast.Compare and len(node.ops) > 1:
             return self.test_chain(node)
