@@ -18,11 +18,26 @@ namespace dxpy::discovery {
 
 Outline parse_outline(std::string_view source) { return scan_outline(source); }
 
-bool describe_source(std::string_view source, const NameRules& rules, FileRecord& record) {
-  Outline outline = parse_outline(source);
-  apply_rules(outline, rules, record);
+namespace {
+
+// One Outline per thread, reused from file to file: its lists keep their capacity.
+bool describe(std::string_view source, const NameRules& rules, FileRecord& record, bool compact) {
+  thread_local Outline outline;
+  scan_outline_into(source, outline);
+  if (compact) apply_rules_compact(outline, rules, record);
+  else apply_rules(outline, rules, record);
   record.outline = encode_outline(outline);
   return has_foreign_bases(outline);
+}
+
+}  // namespace
+
+bool describe_source(std::string_view source, const NameRules& rules, FileRecord& record) {
+  return describe(source, rules, record, false);
+}
+
+bool describe_source_compact(std::string_view source, const NameRules& rules, FileRecord& record) {
+  return describe(source, rules, record, true);
 }
 
 namespace {
@@ -85,7 +100,7 @@ void walk(const std::string& dir, const FileRules& rules, std::vector<std::strin
   std::sort(entries.begin(), entries.end());
   for (auto& [path, is_dir] : entries) {
     if (is_dir) walk(path, rules, out);
-    else out.push_back(path);
+    else out.push_back(std::move(path));
   }
 }
 

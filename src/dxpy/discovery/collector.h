@@ -19,6 +19,8 @@ Outline parse_outline(std::string_view source);
 /// `record.path` (rootdir-relative) must be set; size, mtime and hash are the caller's.
 /// Returns whether a class names a base defined in another module (see has_foreign_bases).
 bool describe_source(std::string_view source, const NameRules& rules, FileRecord& record);
+/// describe_source with the tests' `id.path` left empty (see apply_rules_compact).
+bool describe_source_compact(std::string_view source, const NameRules& rules, FileRecord& record);
 
 /// The ini options that decide which files are test modules.
 struct FileRules {

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <tree_sitter/api.h>
 
+#include "dxpy/discovery/rules.h"
+#include "dxpy/discovery/scanner.h"
+
 extern "C" const TSLanguage* tree_sitter_python(void);
 
 namespace dxpy::discovery {
@@ -61,6 +64,49 @@ class Cases(unittest.TestCase):
   EXPECT_EQ(m.tests[2].fixtures, std::vector<std::string>{"x"});
   EXPECT_EQ(m.tests[0].line, 6u);
   EXPECT_EQ(m.tests[4].kind, TestKind::kUnittest);
+}
+
+// The compact form differs only in the tests' paths, and the Outline a thread reuses
+// from file to file carries nothing over.
+TEST(Collect, CompactRecordsAndReusedOutlines) {
+  const char* a = R"(
+import pytest
+
+pytestmark = pytest.mark.slow
+
+@pytest.fixture
+def db(): pass
+
+@pytest.mark.parametrize("x", [1, 2])
+def test_p(x, db): pass
+
+class TestC:
+    def test_m(self): pass
+)";
+  const char* b = "def test_only(): pass\n";
+  const char* broken = "def test_x(:\n  pass\n";
+  for (const char* src : {a, b, broken, a, b}) {
+    FileRecord full = collect_module(src, "t/test_a.py", "");
+    FileRecord compact;
+    compact.path = "t/test_a.py";
+    describe_source_compact(src, NameRules{}, compact);
+    for (const auto& t : compact.tests) EXPECT_TRUE(t.id.path.empty());
+    for (auto& t : compact.tests) t.id.path = compact.path;
+    EXPECT_EQ(compact, full);
+    FileRecord fresh;
+    fresh.path = "t/test_a.py";
+    apply_rules(scan_outline(src), NameRules{}, fresh);
+    fresh.outline = full.outline;
+    EXPECT_EQ(fresh, full);
+  }
+  Outline reused;
+  scan_outline_into(a, reused);
+  scan_outline_into(b, reused);
+  EXPECT_EQ(reused, scan_outline(b));
+  scan_outline_into(broken, reused);
+  EXPECT_EQ(reused, scan_outline(broken));
+  scan_outline_into(a, reused);
+  EXPECT_EQ(reused, scan_outline(a));
 }
 
 TEST(Collect, Markers) {

@@ -26,7 +26,19 @@ constexpr uint8_t kOutlineTag = 0x4f;  // 'O'
 constexpr uint8_t kOutlineVersion = 1;
 }  // namespace
 
-std::string encode_outline(const Outline& o) { return encode_tagged(o, kOutlineTag, kOutlineVersion); }
+std::string encode_outline(const Outline& o) {
+  // Encoded into a buffer each thread keeps, then copied out at its exact size: no
+  // reallocation as it grows, and no slack kept in the record.
+  thread_local std::string scratch;
+  ByteWriter w = ByteWriter::reusing(std::move(scratch));
+  w.u8(kOutlineTag);
+  w.u8(kOutlineVersion);
+  Encoder enc(w);
+  enc(const_cast<Outline&>(o));  // the encoder only reads
+  std::string out(w.view());
+  scratch = w.take_buffer();
+  return out;
+}
 
 Expected<Outline> decode_outline(std::string_view bytes) {
   return decode_tagged<Outline>(bytes, kOutlineTag, kOutlineVersion);

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "dxpy/discovery/pyliteral.h"
 #include "dxpy/util/fnmatch.h"
@@ -88,12 +89,14 @@ std::vector<const Def*> dict_order(const std::vector<Def>& defs) {
   std::vector<const Def*> out;
   out.reserve(defs.size());
   for (const auto& d : defs) out.push_back(&d);
-  // Redefinitions are rare: look for one by sorting names, and only then do the full work.
-  std::vector<std::string_view> names;
-  names.reserve(defs.size());
-  for (const auto& d : defs) names.push_back(d.name);
-  std::sort(names.begin(), names.end());
-  if (std::adjacent_find(names.begin(), names.end()) == names.end()) return out;
+  // Redefinitions are rare: look for one by sorting hashes of the names (equal names have
+  // equal hashes; a collision only costs the full work below), and only then do that.
+  if (defs.size() < 2) return out;
+  std::vector<size_t> hashes;
+  hashes.reserve(defs.size());
+  for (const auto& d : defs) hashes.push_back(std::hash<std::string_view>{}(d.name));
+  std::sort(hashes.begin(), hashes.end());
+  if (std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end()) return out;
   out.clear();
   std::unordered_map<std::string_view, size_t> pos;
   for (const auto& d : defs) {
@@ -267,30 +270,34 @@ struct ModuleRules {
   const NameRules& rules;
   FileRecord& rec;
   const BaseResolver* resolver;
+  bool compact;  // leave the tests' id.path empty
   std::vector<Marker> module_marks;
   std::map<const Outline*, std::map<std::string, const Def*>> local_cache;
   std::map<const Def*, std::vector<ClassRef>> mro_cache;
 
   void add_test(const Def& fn, const std::vector<std::string>& classes, TestKind kind,
                 const std::vector<Marker>& outer_marks) {
-    TestCase tc;  // `file` stays empty: the session fills it in when it runs the test
-    tc.id.path = rec.path;
-    tc.id.classes = classes;
-    tc.id.name = fn.name;
-    tc.line = fn.line;
-    tc.kind = kind;
-    tc.is_async = fn.kind == DefKind::kAsyncFunction;
-    tc.markers = decorator_marks(fn);
-    tc.markers.insert(tc.markers.end(), outer_marks.begin(), outer_marks.end());
-    tc.fixtures = fn.params;
-    if (kind != TestKind::kFunction && !tc.fixtures.empty() &&
-        !(fn.decorators.size() == 1 && fn.decorators[0].text == "staticmethod"))
-      tc.fixtures.erase(tc.fixtures.begin());  // self or cls
-
-    if (std::none_of(tc.markers.begin(), tc.markers.end(), [](const Marker& m) { return m.name == "parametrize"; })) {
-      rec.tests.push_back(std::move(tc));
-      return;
+    // Built in place: most tests are not parametrized and stay as they are.
+    // `file` stays empty: the session fills it in when it runs the test.
+    {
+      TestCase& t = rec.tests.emplace_back();
+      if (!compact) t.id.path = rec.path;
+      if (!classes.empty()) t.id.classes = classes;
+      t.id.name = fn.name;
+      t.line = fn.line;
+      t.kind = kind;
+      t.is_async = fn.kind == DefKind::kAsyncFunction;
+      if (!fn.decorators.empty()) t.markers = decorator_marks(fn);
+      if (!outer_marks.empty()) t.markers.insert(t.markers.end(), outer_marks.begin(), outer_marks.end());
+      if (!fn.params.empty()) t.fixtures = fn.params;
+      if (kind != TestKind::kFunction && !t.fixtures.empty() &&
+          !(fn.decorators.size() == 1 && fn.decorators[0].text == "staticmethod"))
+        t.fixtures.erase(t.fixtures.begin());  // self or cls
+      if (std::none_of(t.markers.begin(), t.markers.end(), [](const Marker& m) { return m.name == "parametrize"; }))
+        return;
     }
+    TestCase tc = std::move(rec.tests.back());
+    rec.tests.pop_back();
     // Expand every parametrize, nearest first; any unknown one defers the item to run time.
     std::vector<ParamSet> combined = {ParamSet{}};
     for (const auto& m : tc.markers) {
@@ -479,7 +486,7 @@ struct ModuleRules {
 }  // namespace
 
 bool has_foreign_bases(const Outline& outline) {
-  std::set<std::string> local;
+  std::set<std::string_view> local;
   for (const auto& d : outline.defs)
     if (d.kind == DefKind::kClass) local.insert(d.name);
   for (const auto& d : outline.defs)
@@ -489,8 +496,10 @@ bool has_foreign_bases(const Outline& outline) {
   return false;
 }
 
-void apply_rules(const Outline& outline, const NameRules& rules, FileRecord& record,
-                 const BaseResolver* resolver) {
+namespace {
+
+void apply(const Outline& outline, const NameRules& rules, FileRecord& record, const BaseResolver* resolver,
+           bool compact) {
   record.tests.clear();
   record.fixtures.clear();
   record.imports = outline.imports;
@@ -504,8 +513,20 @@ void apply_rules(const Outline& outline, const NameRules& rules, FileRecord& rec
   std::string_view base = record.path;
   auto slash = base.rfind('/');
   if (slash != std::string_view::npos) base = base.substr(slash + 1);
-  ModuleRules r{outline, rules, record, resolver, {}, {}, {}};
+  ModuleRules r{outline, rules, record, resolver, compact, {}, {}, {}};
   r.run(base == "conftest.py");
+}
+
+}  // namespace
+
+void apply_rules(const Outline& outline, const NameRules& rules, FileRecord& record,
+                 const BaseResolver* resolver) {
+  apply(outline, rules, record, resolver, false);
+}
+
+void apply_rules_compact(const Outline& outline, const NameRules& rules, FileRecord& record,
+                         const BaseResolver* resolver) {
+  apply(outline, rules, record, resolver, true);
 }
 
 }  // namespace dxpy::discovery

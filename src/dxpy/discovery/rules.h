@@ -44,4 +44,9 @@ bool has_foreign_bases(const Outline& outline);
 void apply_rules(const Outline& outline, const NameRules& rules, FileRecord& record,
                  const BaseResolver* resolver = nullptr);
 
+/// apply_rules, but each test's `id.path` is left empty: the record's path stands for it,
+/// as in the index (index::prepare_record), which spares a string per test.
+void apply_rules_compact(const Outline& outline, const NameRules& rules, FileRecord& record,
+                         const BaseResolver* resolver = nullptr);
+
 }  // namespace dxpy::discovery

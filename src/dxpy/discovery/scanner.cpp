@@ -844,10 +844,11 @@ bool is_compound_keyword(uint64_t key) {
 
 class Scanner {
  public:
-  explicit Scanner(std::string_view source)
-      : p_(source.data()), end_(source.data() + source.size()) {}
+  // Fills `out`, which must be empty (its vectors may keep their capacity).
+  Scanner(std::string_view source, Outline& out)
+      : p_(source.data()), end_(source.data() + source.size()), out_(out) {}
 
-  Outline run() {
+  void run() {
     if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;
     if (const void* nul = std::memchr(p_, 0, static_cast<size_t>(end_ - p_))) {
       uint32_t line = 1;
@@ -873,14 +874,16 @@ class Scanner {
     if (!failed_ && block_pending_) fail_syntax(line_, "expected an indented block");
     if (!failed_ && !decorators_.empty()) fail_syntax(line_, "invalid syntax: decorator without a definition");
     if (failed_) return error_outline(issue_);
-    return std::move(out_);
   }
 
  private:
-  static Outline error_outline(SyntaxIssue issue) {
-    Outline o;
-    o.errors.push_back(std::move(issue));
-    return o;
+  // An outline with errors holds nothing else.
+  void error_outline(SyntaxIssue issue) {
+    out_.defs.clear();
+    out_.assignments.clear();
+    out_.imports.clear();
+    out_.errors.clear();
+    out_.errors.push_back(std::move(issue));
   }
 
   // A tokenizer error: it ends the scan.
@@ -1871,7 +1874,7 @@ class Scanner {
   bool drain_inside_brackets_ = false;
   SyntaxIssue issue_;
 
-  Outline out_;
+  Outline& out_;
   std::vector<Frame> frames_;
   std::vector<Decorator> decorators_;
   std::vector<std::string_view> params_;  // of the def being read (function)
@@ -1881,7 +1884,19 @@ class Scanner {
 
 }  // namespace
 
-Outline scan_outline(std::string_view source) { return Scanner(source).run(); }
+Outline scan_outline(std::string_view source) {
+  Outline out;
+  Scanner(source, out).run();
+  return out;
+}
+
+void scan_outline_into(std::string_view source, Outline& out) {
+  out.defs.clear();
+  out.assignments.clear();
+  out.imports.clear();
+  out.errors.clear();
+  Scanner(source, out).run();
+}
 
 std::string fold_source_text(std::string_view text) {
   std::string out;

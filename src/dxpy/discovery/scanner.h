@@ -19,6 +19,9 @@ namespace dxpy::discovery {
 
 /// The outline of one module's source (UTF-8, or any ASCII-compatible encoding).
 Outline scan_outline(std::string_view source);
+/// scan_outline into `out`, replacing what it held: a caller scanning many files reuses
+/// one Outline and so the capacity of its lists.
+void scan_outline_into(std::string_view source, Outline& out);
 
 /// Source text as Outline stores it (Decorator::text, Assignment::value, Def::bases):
 /// comments dropped; line breaks, continuations and runs of blanks outside string

@@ -8,12 +8,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <optional>
 #include <thread>
 #include <type_traits>
 
 #include "dxpy/core/codec.h"
+#include "dxpy/core/codec_visit.h"
+#include "dxpy/util/bytes.h"
 #include "dxpy/util/fs.h"
 
 namespace dxpy::index {
@@ -62,117 +67,332 @@ namespace {
 
 // A record as the index stores it: each test's path and file repeat the record's, so they
 // are left out and record() puts the path back. This halves the index of a typical suite.
-// They are moved out and back rather than copying the record: the caller sees no change,
-// and each thread touches only its own record.
-std::string encode_compact(const FileRecord& f) {
-  auto& tests = const_cast<std::vector<TestCase>&>(f.tests);
-  std::vector<std::pair<std::string, std::string>> saved(tests.size());
-  for (size_t k = 0; k < tests.size(); ++k) {
-    saved[k].first.swap(tests[k].id.path);
-    saved[k].second.swap(tests[k].file);
+// FileRecord's own visitor lays out the fields; only its list of tests is written here.
+class IndexEncoder {
+ public:
+  explicit IndexEncoder(ByteWriter& w) : w_(w), enc_(w) {}
+  template <class T>
+  void operator()(T& x) { enc_(x); }
+  void operator()(std::vector<TestCase>& tests) {
+    w_.varint(tests.size());
+    for (auto& t : tests) {
+      if (t.id.path.empty() && t.file.empty()) {
+        enc_(t);
+        continue;
+      }
+      // Moved out and back rather than copying the test: the caller sees no change.
+      std::string path = std::move(t.id.path), file = std::move(t.file);
+      t.id.path.clear();
+      t.file.clear();
+      enc_(t);
+      t.id.path = std::move(path);
+      t.file = std::move(file);
+    }
   }
-  std::string bytes = encode(f);
-  for (size_t k = 0; k < tests.size(); ++k) {
-    saved[k].first.swap(tests[k].id.path);
-    saved[k].second.swap(tests[k].file);
+
+ private:
+  ByteWriter& w_;
+  Encoder enc_;
+};
+
+// The pool position of each file's blob, in sorted order.
+struct Layout {
+  std::vector<const PreparedRecord*> sorted;
+  std::vector<uint64_t> blob_at;  // pool offset of sorted[i]'s blob
+  uint64_t tests = 0;
+  size_t pool_start = 0;  // header + tables
+  size_t total = 0;       // the whole file
+};
+
+Expected<Layout> plan(const std::vector<const PreparedRecord*>& files) {
+  Layout l;
+  l.sorted = files;
+  auto by_path = [](const PreparedRecord* a, const PreparedRecord* b) { return a->path() < b->path(); };
+  if (!std::is_sorted(l.sorted.begin(), l.sorted.end(), by_path))  // often they come sorted
+    std::sort(l.sorted.begin(), l.sorted.end(), by_path);
+  for (size_t i = 1; i < l.sorted.size(); ++i)
+    if (l.sorted[i - 1]->path() == l.sorted[i]->path())
+      return make_error(Errc::kUsage, "duplicate path in the index: " + std::string(l.sorted[i]->path()));
+  l.blob_at.resize(l.sorted.size());
+  uint64_t pool = 0;
+  for (size_t i = 0; i < l.sorted.size(); ++i) {
+    l.blob_at[i] = pool;
+    pool += l.sorted[i]->blob.size();
+    l.tests += l.sorted[i]->test_count();
   }
-  return bytes;
+  if (l.sorted.size() > kMaxU32 || l.tests > kMaxU32) return make_error(Errc::kLimit, "too many files or tests for one index");
+  l.pool_start = kHeaderSize + l.sorted.size() * sizeof(FileRow) + l.tests * sizeof(TestRow);
+  l.total = l.pool_start + pool;
+  return l;
+}
+
+// The header (all but its checksum) and both tables, into `out` (l.pool_start bytes).
+void lay_out_tables(std::string_view rootdir, const Layout& l, char* out) {
+  char* const files = out + kHeaderSize;
+  char* const tests = files + l.sorted.size() * sizeof(FileRow);
+  uint32_t test = 0;
+  for (size_t i = 0; i < l.sorted.size(); ++i) {
+    const PreparedRecord& f = *l.sorted[i];
+    const uint64_t at = l.blob_at[i];
+    char* row = files + i * sizeof(FileRow);
+    store(row + offsetof(FileRow, size), f.size);
+    store(row + offsetof(FileRow, mtime_ns), f.mtime_ns);
+    std::memcpy(row + offsetof(FileRow, content_hash), f.content_hash.data(), f.content_hash.size());
+    store(row + offsetof(FileRow, path_offset), at);
+    store(row + offsetof(FileRow, record_offset), at + f.path_len);
+    store(row + offsetof(FileRow, path_len), f.path_len);
+    store(row + offsetof(FileRow, record_len), f.record_len);
+    store(row + offsetof(FileRow, first_test), test);
+    store(row + offsetof(FileRow, test_count), f.tests);
+    const uint64_t ids_at = at + f.path_len + f.record_len;
+    uint32_t begin = 0;
+    for (uint32_t k = 0; k < f.tests; ++k) {
+      const uint32_t end = f.node_id_ends[k];
+      char* trow = tests + size_t{test} * sizeof(TestRow);
+      store(trow + offsetof(TestRow, node_id_offset), ids_at + begin);
+      store(trow + offsetof(TestRow, node_id_len), end - begin);
+      store(trow + offsetof(TestRow, file_index), static_cast<uint32_t>(i));
+      begin = end;
+      ++test;
+    }
+  }
+  char* h = out;
+  std::memcpy(h + offsetof(Header, magic), kDxtiMagic, sizeof kDxtiMagic);
+  store(h + offsetof(Header, version), kDxtiVersion);
+  store(h + offsetof(Header, header_size), static_cast<uint16_t>(kHeaderSize));
+  store(h + offsetof(Header, file_count), static_cast<uint32_t>(l.sorted.size()));
+  store(h + offsetof(Header, test_count), static_cast<uint32_t>(l.tests));
+  store(h + offsetof(Header, root_hash), root_hash(rootdir));
+  store(h + offsetof(Header, body_size), static_cast<uint64_t>(l.total - kHeaderSize));
+  std::memset(h + offsetof(Header, checksum), 0, sizeof(Header::checksum));
+}
+
+// The pool as pieces: the blobs in order, neighbours that lie back to back in memory
+// (records prepared one after the other in one arena) joined into one piece.
+std::vector<std::string_view> pool_pieces(const Layout& l) {
+  std::vector<std::string_view> pieces;
+  for (const PreparedRecord* f : l.sorted) {
+    if (f->blob.empty()) continue;
+    if (!pieces.empty() && pieces.back().data() + pieces.back().size() == f->blob.data())
+      pieces.back() = std::string_view(pieces.back().data(), pieces.back().size() + f->blob.size());
+    else
+      pieces.push_back(f->blob);
+  }
+  return pieces;
+}
+
+// Writes the header's checksum (see dxti.h) over the tables and the pool's pieces.
+void seal(char* header, std::string_view tables, const std::vector<std::string_view>& pool) {
+  Blake3 body;
+  body.update(tables);
+  for (std::string_view p : pool) body.update(p);
+  Hash256 body_hash = body.finish();
+  Blake3 sum;
+  sum.update(std::string_view(header, format::kChecksummedHeaderBytes));
+  sum.update(std::string_view(reinterpret_cast<const char*>(body_hash.data()), body_hash.size()));
+  Hash256 h = sum.finish();
+  std::memcpy(header + offsetof(Header, checksum), h.data(), h.size());
+}
+
+// Prepares every record, on every core when there are many.
+Expected<std::vector<PreparedRecord>> prepare_all(const std::vector<FileRecord>& files,
+                                                  std::vector<std::unique_ptr<RecordArena>>& arenas) {
+  std::vector<std::optional<Expected<PreparedRecord>>> done(files.size());
+  std::atomic<size_t> next{0};
+  unsigned threads = files.size() < 64 ? 1u : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned t = 0; t < threads; ++t) arenas.push_back(std::make_unique<RecordArena>());
+  auto work = [&](RecordArena* arena) {
+    for (size_t i; (i = next.fetch_add(1)) < files.size();) done[i].emplace(prepare_record(files[i], *arena));
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, arenas[t].get());
+  work(arenas[0].get());
+  for (auto& t : pool) t.join();
+  std::vector<PreparedRecord> out;
+  out.reserve(files.size());
+  for (auto& d : done) {
+    if (!*d) return Unexpected<Error>{d->error()};
+    out.push_back(**d);
+  }
+  return out;
+}
+
+Expected<void> check_unique(const std::vector<FileRecord>& files) {
+  std::vector<std::string_view> paths;
+  paths.reserve(files.size());
+  for (const auto& f : files) paths.push_back(f.path);
+  std::sort(paths.begin(), paths.end());
+  for (size_t i = 1; i < paths.size(); ++i)
+    if (paths[i - 1] == paths[i]) return make_error(Errc::kUsage, "duplicate path in the index: " + std::string(paths[i]));
+  return {};
+}
+
+std::vector<const PreparedRecord*> pointers(const std::vector<PreparedRecord>& v) {
+  std::vector<const PreparedRecord*> out;
+  out.reserve(v.size());
+  for (const auto& p : v) out.push_back(&p);
+  return out;
+}
+
+constexpr size_t kPage = 4096;
+constexpr size_t kHugePage = size_t{1} << 21;
+
+// `size` bytes of fresh memory, already populated: one call rather than a page fault per
+// page. Whole huge pages are aligned to them and asked for huge pages, which the kernel
+// clears and maps (and unmaps) much faster than 512 small ones.
+std::pair<void*, size_t> map_populated(size_t size) {
+  if (size >= kHugePage) {
+    size = (size + kHugePage - 1) / kHugePage * kHugePage;
+    void* raw = ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw != MAP_FAILED) {
+      // Mapped a huge page too long, then trimmed to the aligned part: [at, aligned) before
+      // it and [aligned + size, at + size + kHugePage) after it, never both empty.
+      const auto at = reinterpret_cast<uintptr_t>(raw);
+      const uintptr_t aligned = (at + kHugePage - 1) / kHugePage * kHugePage;
+      if (aligned > at) ::munmap(raw, aligned - at);
+      if (at + kHugePage > aligned) ::munmap(reinterpret_cast<void*>(aligned + size), at + kHugePage - aligned);
+      void* p = reinterpret_cast<void*>(aligned);
+      ::madvise(p, size, MADV_HUGEPAGE);  // a hint: without it (or THP off), small pages
+#ifdef MADV_POPULATE_WRITE
+      ::madvise(p, size, MADV_POPULATE_WRITE);  // Linux 5.14; else the first writes fault the pages in
+#endif
+      return {p, size};
+    }
+  }
+  size = (size + kPage - 1) / kPage * kPage;
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  DXPY_CHECK(p != MAP_FAILED);
+  return {p, size};
 }
 
 }  // namespace
 
-Expected<std::string> encode_index(std::string_view rootdir, const std::vector<FileRecord>& files) {
-  std::vector<const FileRecord*> sorted;
-  sorted.reserve(files.size());
-  uint64_t total_tests = 0;
-  for (const auto& f : files) {
-    sorted.push_back(&f);
-    total_tests += f.tests.size();
-  }
-  std::sort(sorted.begin(), sorted.end(), [](const FileRecord* a, const FileRecord* b) { return a->path < b->path; });
-  for (size_t i = 1; i < sorted.size(); ++i)
-    if (sorted[i - 1]->path == sorted[i]->path)
-      return make_error(Errc::kUsage, "duplicate path in the index: " + sorted[i]->path);
-  if (sorted.size() > kMaxU32 || total_tests > kMaxU32)
-    return make_error(Errc::kLimit, "too many files or tests for one index");
+RecordArena::~RecordArena() {
+  for (auto [p, n] : chunks_) ::munmap(p, n);
+}
 
-  const size_t tables = sorted.size() * sizeof(FileRow) + total_tests * sizeof(TestRow);
-  const size_t pool_start = kHeaderSize + tables;
-  std::string out(pool_start, '\0');
-  // Appends to the pool and gives back the offset, or nullopt if the length overflows u32.
-  auto append = [&](std::string_view s) -> std::optional<uint64_t> {
-    if (s.size() > kMaxU32) return std::nullopt;
-    uint64_t at = out.size() - pool_start;
-    out.append(s);
-    return at;
-  };
+char* RecordArena::grow(Region& r, size_t n) {
+  // Blobs: 256 KiB first (a run that parses a few files needs no more), then huge pages.
+  // Node-id ends take a quarter of that.
+  const bool ends = &r == &ends_;
+  size_t size = r.chunks == 0 ? (ends ? kPage * 16 : kPage * 64) : (ends ? kPage * 64 : kHugePage);
+  auto [p, mapped] = map_populated(std::max(size, n));
+  chunks_.emplace_back(p, mapped);
+  ++r.chunks;
+  r.cur = static_cast<char*>(p);
+  r.end = r.cur + mapped;
+  return take(r, n);
+}
 
-  uint32_t test = 0;
-  // Records are encoded on every core first (they are independent), then laid out in order.
-  std::vector<std::string> encoded(sorted.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < sorted.size();) encoded[i] = encode_compact(*sorted[i]);
-  };
-  unsigned threads = sorted.size() < 64 ? 1u : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  size_t pool_bytes = 0;
-  for (size_t i = 0; i < sorted.size(); ++i)
-    pool_bytes += encoded[i].size() + 2 * sorted[i]->path.size() + 16 * sorted[i]->tests.size();
-  out.reserve(pool_start + pool_bytes + 48 * total_tests);
+uint32_t* RecordArena::ends(size_t n) {
+  const size_t bytes = n * sizeof(uint32_t);
+  char* p = bytes <= size_t(ends_.end - ends_.cur) ? take(ends_, bytes) : grow(ends_, bytes);
+  return reinterpret_cast<uint32_t*>(p);  // chunks are page-aligned, and every take a multiple of 4
+}
 
-  for (size_t i = 0; i < sorted.size(); ++i) {
-    const FileRecord& f = *sorted[i];
-    auto path_at = append(f.path);
-    auto record_at = append(encoded[i]);
-    encoded[i] = std::string();
-    if (!path_at || !record_at) return make_error(Errc::kLimit, "record too large for the index: " + f.path);
-    char* row = out.data() + kHeaderSize + i * sizeof(FileRow);
-    store(row + offsetof(FileRow, size), f.size);
-    store(row + offsetof(FileRow, mtime_ns), f.mtime_ns);
-    std::memcpy(row + offsetof(FileRow, content_hash), f.content_hash.data(), f.content_hash.size());
-    store(row + offsetof(FileRow, path_offset), *path_at);
-    store(row + offsetof(FileRow, record_offset), *record_at);
-    store(row + offsetof(FileRow, path_len), static_cast<uint32_t>(f.path.size()));
-    store(row + offsetof(FileRow, record_len), static_cast<uint32_t>(out.size() - pool_start - *record_at));
-    store(row + offsetof(FileRow, first_test), test);
-    store(row + offsetof(FileRow, test_count), static_cast<uint32_t>(f.tests.size()));
-    for (const auto& t : f.tests) {
-      // Appended straight into the pool: no temporary string per test.
-      uint64_t node_at = out.size() - pool_start;
-      t.id.append_node_id(out);
-      size_t node_len = out.size() - pool_start - node_at;
-      if (node_len > kMaxU32) return make_error(Errc::kLimit, "node id too long for the index: " + f.path);
-      char* trow = out.data() + kHeaderSize + sorted.size() * sizeof(FileRow) + size_t{test} * sizeof(TestRow);
-      store(trow + offsetof(TestRow, node_id_offset), node_at);
-      store(trow + offsetof(TestRow, node_id_len), static_cast<uint32_t>(node_len));
-      store(trow + offsetof(TestRow, file_index), static_cast<uint32_t>(i));
-      ++test;
+Expected<PreparedRecord> prepare_record(const FileRecord& f, RecordArena& arena) {
+  if (f.path.size() > kMaxU32) return make_error(Errc::kLimit, "path too long for the index: " + f.path.substr(0, 200));
+  if (f.tests.size() > kMaxU32) return make_error(Errc::kLimit, "too many tests for one index: " + f.path);
+  // Encoded into a buffer the thread keeps (it stops growing after the first files), then
+  // copied into the arena.
+  thread_local std::string scratch;
+  ByteWriter w = ByteWriter::reusing(std::move(scratch));
+  struct GiveBack {  // the buffer goes back to `scratch` on every return
+    ByteWriter& w;
+    ~GiveBack() { scratch = w.take_buffer(); }
+  } give_back{w};
+  w.raw(f.path);
+  w.u8(static_cast<uint8_t>(CodecTag::kFileRecord));
+  w.u8(kCodecVersion);
+  IndexEncoder enc(w);
+  visit_fields(enc, const_cast<FileRecord&>(f));  // the encoder leaves it as it was
+  const size_t record_len = w.size() - f.path.size();
+  if (record_len > kMaxU32) return make_error(Errc::kLimit, "record too large for the index: " + f.path);
+  const size_t ids_at = w.size();
+  uint32_t* ends = arena.ends(f.tests.size());
+  for (size_t k = 0; k < f.tests.size(); ++k) {
+    const TestId& id = f.tests[k].id;
+    w.raw(id.path.empty() ? std::string_view(f.path) : std::string_view(id.path));
+    for (const auto& c : id.classes) {
+      w.raw("::");
+      w.raw(c);
     }
+    w.raw("::");
+    w.raw(id.name);
+    if (!id.param.empty()) {
+      w.raw("[");
+      w.raw(id.param);
+      w.raw("]");
+    }
+    if (w.size() - ids_at > kMaxU32) return make_error(Errc::kLimit, "node ids too long for the index: " + f.path);
+    ends[k] = static_cast<uint32_t>(w.size() - ids_at);
   }
+  std::string_view bytes = w.view();
+  char* blob = arena.bytes(bytes.size());
+  std::memcpy(blob, bytes.data(), bytes.size());
+  PreparedRecord p;
+  p.size = f.size;
+  p.mtime_ns = f.mtime_ns;
+  p.content_hash = f.content_hash;
+  p.blob = std::string_view(blob, bytes.size());
+  p.path_len = static_cast<uint32_t>(f.path.size());
+  p.record_len = static_cast<uint32_t>(record_len);
+  p.tests = static_cast<uint32_t>(f.tests.size());
+  p.node_id_ends = ends;
+  return p;
+}
 
-  char* h = out.data();
-  std::memcpy(h + offsetof(Header, magic), kDxtiMagic, sizeof kDxtiMagic);
-  store(h + offsetof(Header, version), kDxtiVersion);
-  store(h + offsetof(Header, header_size), static_cast<uint16_t>(kHeaderSize));
-  store(h + offsetof(Header, file_count), static_cast<uint32_t>(sorted.size()));
-  store(h + offsetof(Header, test_count), static_cast<uint32_t>(total_tests));
-  store(h + offsetof(Header, root_hash), root_hash(rootdir));
-  store(h + offsetof(Header, body_size), static_cast<uint64_t>(out.size() - kHeaderSize));
-  std::string_view whole(out);
-  Hash256 sum = checksum(whole.substr(0, kHeaderSize), whole.substr(kHeaderSize));
-  std::memcpy(h + offsetof(Header, checksum), sum.data(), sum.size());
+Expected<std::string> encode_prepared_index(std::string_view rootdir, const std::vector<const PreparedRecord*>& files) {
+  DXPY_TRY(Layout l, plan(files));
+  std::string out(l.total, '\0');
+  lay_out_tables(rootdir, l, out.data());
+  for (size_t i = 0; i < l.sorted.size(); ++i)
+    std::memcpy(out.data() + l.pool_start + l.blob_at[i], l.sorted[i]->blob.data(), l.sorted[i]->blob.size());
+  std::string_view body(out.data() + l.pool_start, l.total - l.pool_start);
+  seal(out.data(), std::string_view(out.data() + kHeaderSize, l.pool_start - kHeaderSize), {body});
   return out;
 }
 
-Expected<void> write_index(const std::string& path, std::string_view rootdir, const std::vector<FileRecord>& files) {
-  DXPY_TRY(std::string bytes, encode_index(rootdir, files));
+Expected<void> write_prepared_index(const std::string& path, std::string_view rootdir,
+                                    const std::vector<const PreparedRecord*>& files) {
+  DXPY_TRY(Layout l, plan(files));
+  // The pool is written straight from the arenas, and the header and tables after it: a
+  // large index has them laid out and checksummed on another thread meanwhile.
+  std::unique_ptr<char[]> tables(new char[l.pool_start]);
+  const std::vector<std::string_view> pool = pool_pieces(l);
+  auto finish = [&] {
+    lay_out_tables(rootdir, l, tables.get());
+    seal(tables.get(), std::string_view(tables.get() + kHeaderSize, l.pool_start - kHeaderSize), pool);
+  };
+  const bool large = l.total > (size_t{1} << 20) && std::thread::hardware_concurrency() > 1;
+  std::thread helper;
+  if (large) helper = std::thread(finish);
+  std::vector<std::string_view> pieces;
+  pieces.reserve(pool.size() + 1);
+  pieces.push_back(std::string_view(tables.get(), l.pool_start));
+  pieces.insert(pieces.end(), pool.begin(), pool.end());
   // A cache: validated when loaded and rebuilt when invalid, so no fsync (it cost more than
   // the rest of a cold collection).
-  return write_file_atomic(path, bytes, Durability::kCache);
+  auto written = write_file_atomic_pieces(path, pieces, Durability::kCache, [&] {
+    if (large) helper.join();
+    else finish();
+  });
+  if (helper.joinable()) helper.join();  // (the writer calls back on every path; this is a guard)
+  return written;
+}
+
+Expected<std::string> encode_index(std::string_view rootdir, const std::vector<FileRecord>& files) {
+  DXPY_TRY_VOID(check_unique(files));
+  std::vector<std::unique_ptr<RecordArena>> arenas;
+  DXPY_TRY(auto prepared, prepare_all(files, arenas));
+  return encode_prepared_index(rootdir, pointers(prepared));
+}
+
+Expected<void> write_index(const std::string& path, std::string_view rootdir, const std::vector<FileRecord>& files) {
+  DXPY_TRY_VOID(check_unique(files));
+  std::vector<std::unique_ptr<RecordArena>> arenas;
+  DXPY_TRY(auto prepared, prepare_all(files, arenas));
+  return write_prepared_index(path, rootdir, pointers(prepared));
 }
 
 // --- reader ------------------------------------------------------------------------------
@@ -375,6 +595,40 @@ std::optional<size_t> IndexReader::find(std::string_view path) const {
   }
   if (lo < file_count_ && file_path(lo) == path) return lo;
   return std::nullopt;
+}
+
+PreparedRecord IndexReader::prepared(size_t i, RecordArena& arena) const {
+  const char* row = file_row(i);
+  PreparedRecord p;
+  p.size = file_size(i);
+  p.mtime_ns = file_mtime_ns(i);
+  p.content_hash = file_hash(i);
+  std::string_view path = file_path(i);
+  std::string_view record =
+      pool_slice(load<uint64_t>(row + offsetof(FileRow, record_offset)), load<uint32_t>(row + offsetof(FileRow, record_len)));
+  auto [first, count] = file_tests(i);
+  size_t ids = 0;
+  for (size_t k = 0; k < count; ++k) ids += test_node_id(first + k).size();
+  char* blob = arena.bytes(path.size() + record.size() + ids);
+  uint32_t* ends = arena.ends(count);
+  char* at = blob;
+  std::memcpy(at, path.data(), path.size());
+  at += path.size();
+  std::memcpy(at, record.data(), record.size());
+  at += record.size();
+  const char* ids_at = at;
+  for (size_t k = 0; k < count; ++k) {
+    std::string_view id = test_node_id(first + k);
+    std::memcpy(at, id.data(), id.size());
+    at += id.size();
+    ends[k] = static_cast<uint32_t>(at - ids_at);
+  }
+  p.blob = std::string_view(blob, static_cast<size_t>(at - blob));
+  p.path_len = static_cast<uint32_t>(path.size());
+  p.record_len = static_cast<uint32_t>(record.size());
+  p.tests = static_cast<uint32_t>(count);
+  p.node_id_ends = ends;
+  return p;
 }
 
 std::string_view IndexReader::test_node_id(size_t t) const {

@@ -109,6 +109,72 @@ Expected<std::string> encode_index(std::string_view rootdir, const std::vector<F
 /// encode_index, then an atomic replace of `path` (temp file, rename; no fsync: a cache).
 Expected<void> write_index(const std::string& path, std::string_view rootdir, const std::vector<FileRecord>& files);
 
+/// Memory for prepared records: large chunks handed out in order and freed together, so
+/// that preparing thousands of records costs a few mappings rather than thousands of
+/// allocations, and the blobs of records prepared one after the other lie back to back
+/// (the writer then hashes and writes them as one piece). One arena per thread.
+class RecordArena {
+ public:
+  RecordArena() = default;
+  RecordArena(const RecordArena&) = delete;
+  RecordArena& operator=(const RecordArena&) = delete;
+  ~RecordArena();
+
+  /// `n` bytes for blobs; consecutive calls are contiguous while a chunk lasts.
+  char* bytes(size_t n) { return n <= size_t(bytes_.end - bytes_.cur) ? take(bytes_, n) : grow(bytes_, n); }
+  /// Room for `n` node-id ends, kept apart from the blobs.
+  uint32_t* ends(size_t n);
+
+ private:
+  struct Region {
+    char* cur = nullptr;
+    char* end = nullptr;
+    unsigned chunks = 0;
+  };
+  static char* take(Region& r, size_t n) {
+    char* p = r.cur;
+    r.cur += n;
+    return p;
+  }
+  char* grow(Region& r, size_t n);
+  Region bytes_, ends_;
+  std::vector<std::pair<void*, size_t>> chunks_;
+};
+
+/// One file's share of an index, encoded ahead of the write (on the thread that parsed the
+/// file): `blob` holds what the pool stores for it, back to back: the path, the encoded
+/// record, then the node ids of its tests. A view: the bytes live in a RecordArena.
+struct PreparedRecord {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  Hash256 content_hash{};
+  std::string_view blob;
+  uint32_t path_len = 0;
+  uint32_t record_len = 0;
+  uint32_t tests = 0;
+  const uint32_t* node_id_ends = nullptr;  // where each node id ends, counted from the first's start
+
+  std::string_view path() const { return blob.substr(0, path_len); }
+  std::string_view record() const { return blob.substr(path_len, record_len); }
+  size_t test_count() const { return tests; }
+  std::string_view node_id(size_t k) const {
+    const size_t base = size_t{path_len} + record_len;
+    const size_t begin = k ? node_id_ends[k - 1] : 0;
+    return blob.substr(base + begin, node_id_ends[k] - begin);
+  }
+};
+
+/// `f` as the index stores it, in `arena`: its record without the tests' path and file
+/// (which may be set or left empty), and each test's node id (from the record's path when
+/// the test's is empty). kLimit when a length does not fit its field. `f` is left as it was
+/// (a test's path and file are moved out and back while it is encoded): one thread per record.
+Expected<PreparedRecord> prepare_record(const FileRecord& f, RecordArena& arena);
+
+/// encode_index and write_index from prepared records (in any order; paths must be unique).
+Expected<std::string> encode_prepared_index(std::string_view rootdir, const std::vector<const PreparedRecord*>& files);
+Expected<void> write_prepared_index(const std::string& path, std::string_view rootdir,
+                                    const std::vector<const PreparedRecord*>& files);
+
 /// A validated, read-only mapping of a .dxti file. After open() succeeds every accessor
 /// stays in bounds; an index (file or test) out of range is a bug and aborts. The mapping
 /// outlives a concurrent replace of the file: rename leaves the old inode to us.
@@ -138,6 +204,9 @@ class IndexReader {
   Expected<FileRecordHead> record_head(size_t i) const;
   /// Binary search by path.
   std::optional<size_t> find(std::string_view path) const;
+  /// File i's entry as it is stored, copied into `arena` without decoding, for writing a
+  /// new index.
+  PreparedRecord prepared(size_t i, RecordArena& arena) const;
 
   size_t test_count() const { return test_count_; }
   std::string_view test_node_id(size_t t) const;

@@ -53,6 +53,70 @@ class Dxti : public testing::TempDirTest {
   }
 };
 
+// The prepared path (records encoded ahead, on the parsing threads) lays out the same
+// bytes as encode_index, whether the tests carry their path or leave it to the record.
+TEST_F(Dxti, PreparedRecordsGiveTheSameIndex) {
+  auto files = three_files();
+  auto expected = encode_index(kRoot, files);
+  ASSERT_TRUE(expected) << expected.error().message;
+  RecordArena arena;
+  std::vector<PreparedRecord> prepared;
+  for (const auto& f : files) {
+    FileRecord compact = f;
+    for (auto& t : compact.tests) t.id.path.clear();
+    auto full = prepare_record(f, arena);
+    auto lean = prepare_record(compact, arena);
+    ASSERT_TRUE(full && lean);
+    EXPECT_EQ(full->blob, lean->blob);
+    ASSERT_EQ(full->test_count(), f.tests.size());
+    for (size_t k = 0; k < f.tests.size(); ++k) EXPECT_EQ(full->node_id(k), f.tests[k].id.node_id());
+    prepared.push_back(*lean);
+  }
+  EXPECT_EQ(files, three_files());  // prepare_record left the records as they were
+  std::vector<const PreparedRecord*> entries;
+  for (const auto& p : prepared) entries.push_back(&p);
+  auto bytes = encode_prepared_index(kRoot, entries);
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(*bytes, *expected);
+  ASSERT_TRUE(write_prepared_index(index_path(), kRoot, entries));
+  EXPECT_EQ(*read_file(index_path()), *expected);
+
+  // And an index's own entries, copied out without decoding, give it back.
+  auto r = IndexReader::open(index_path(), kRoot);
+  ASSERT_TRUE(r) << r.error().message;
+  RecordArena copies;
+  std::vector<PreparedRecord> again;
+  for (size_t i = r->file_count(); i-- > 0;) again.push_back(r->prepared(i, copies));  // in any order
+  entries.clear();
+  for (const auto& p : again) entries.push_back(&p);
+  EXPECT_EQ(*encode_prepared_index(kRoot, entries), *expected);
+
+  PreparedRecord twice = prepared[0];
+  entries.push_back(&twice);
+  auto dup = encode_prepared_index(kRoot, entries);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::kUsage);
+}
+
+// A large index is checksummed on another thread while its pool is written.
+TEST_F(Dxti, LargePreparedIndexRoundTrips) {
+  std::vector<FileRecord> files;
+  for (int k = 0; k < 600; ++k) files.push_back(sample_record("tests/test_" + std::to_string(k) + ".py", 40));
+  RecordArena arena;
+  std::vector<PreparedRecord> prepared;
+  for (const auto& f : files) prepared.push_back(*prepare_record(f, arena));
+  std::vector<const PreparedRecord*> entries;
+  for (const auto& p : prepared) entries.push_back(&p);
+  ASSERT_TRUE(write_prepared_index(index_path(), kRoot, entries));
+  auto bytes = *read_file(index_path());
+  EXPECT_GT(bytes.size(), size_t{1} << 20);
+  EXPECT_EQ(bytes, *encode_index(kRoot, files));
+  auto r = IndexReader::open(index_path(), kRoot);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->test_count(), 600u * 40u);
+  EXPECT_EQ(*r->record(*r->find("tests/test_17.py")), files[17]);
+}
+
 TEST_F(Dxti, RoundTripsFilesSortedByPath) {
   auto files = three_files();
   ASSERT_TRUE(write_index(index_path(), kRoot, files));

@@ -1,5 +1,9 @@
 #include "dxpy/report/collect_only.h"
 
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+
 namespace dxpy::report {
 
 namespace {
@@ -26,6 +30,13 @@ void print_tree(std::FILE* out, const std::string& rootdir, const std::vector<Te
     std::fprintf(out, "%s%s\n", std::string(2 * depth, ' ').c_str(), label.c_str());
   };
   std::string root_name = rootdir.substr(rootdir.rfind('/') + 1);
+  // Whether a folder is a package is asked once per folder, not once per test.
+  std::unordered_map<std::string, bool> packages;
+  auto package = [&](const std::string& dir) {
+    auto [it, fresh] = packages.try_emplace(dir, false);
+    if (fresh) it->second = is_package(dir);
+    return it->second;
+  };
   for (const auto& t : tests) {
     emit(0, "<Dir " + root_name + ">");
     auto parts = split_path(t.id.path);
@@ -33,7 +44,7 @@ void print_tree(std::FILE* out, const std::string& rootdir, const std::vector<Te
     size_t depth = 1;
     for (size_t i = 0; i + 1 < parts.size(); ++i, ++depth) {
       dir += (dir.empty() ? "" : "/") + parts[i];
-      emit(depth, (is_package(dir) ? "<Package " : "<Dir ") + parts[i] + ">");
+      emit(depth, (package(dir) ? "<Package " : "<Dir ") + parts[i] + ">");
     }
     emit(depth++, "<Module " + parts.back() + ">");
     bool unittest = t.kind == TestKind::kUnittest;
@@ -59,16 +70,25 @@ void print_collection(std::FILE* out, const std::string& rootdir, const std::vec
 
 void print_node_ids(std::FILE* out, const std::vector<std::string_view>& node_ids, int verbosity) {
   if (verbosity == -1) {
-    std::string buf;
+    // Lines gathered in a block of our own and written a block at a time.
+    constexpr size_t kBlock = size_t{1} << 16;
+    std::unique_ptr<char[]> buf(new char[kBlock]);
+    size_t used = 0;
     for (std::string_view id : node_ids) {
-      buf.append(id);
-      buf.push_back('\n');
-      if (buf.size() > (1 << 16)) {
-        std::fwrite(buf.data(), 1, buf.size(), out);
-        buf.clear();
+      if (kBlock - used <= id.size()) {
+        std::fwrite(buf.get(), 1, used, out);
+        used = 0;
+        if (id.size() >= kBlock) {  // a line longer than the block goes out on its own
+          std::fwrite(id.data(), 1, id.size(), out);
+          std::fputc('\n', out);
+          continue;
+        }
       }
+      std::memcpy(buf.get() + used, id.data(), id.size());
+      used += id.size();
+      buf[used++] = '\n';
     }
-    std::fwrite(buf.data(), 1, buf.size(), out);
+    std::fwrite(buf.get(), 1, used, out);
     return;
   }
   // -qq: tests per file, files in order.

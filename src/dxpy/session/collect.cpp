@@ -1,14 +1,16 @@
 #include "dxpy/session/collect.h"
 
-#include <algorithm>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
-#include <map>
-#include <set>
-#include <memory>
 #include <cstring>
+#include <deque>
+#include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "dxpy/discovery/collector.h"
@@ -39,14 +41,14 @@ std::optional<index::IndexReader> open_index(const CollectOptions& opts, std::ve
 class Inheritance {
  public:
   Inheritance(const CollectOptions& opts, const std::optional<index::IndexReader>& idx, std::vector<FileRecord>& records,
-              const std::vector<bool>& fresh, std::vector<bool>& ids_only, const std::vector<char>& foreign)
+              const std::vector<char>& fresh, std::vector<char>& ids_only, const std::vector<char>& foreign,
+              std::vector<char>& modified)
       : opts_(opts), idx_(idx), records_(records), fresh_(fresh), ids_only_(ids_only), foreign_(foreign),
+        modified_(modified),
         resolver_([this](const std::string& rel) { return load(rel); },
                   [this](const std::string& dir) {
                     return ::access(join_path(join_path(opts_.rootdir, dir), "__init__.py").c_str(), F_OK) == 0;
-                  }) {
-    for (size_t i = 0; i < records_.size(); ++i) by_path_[records_[i].path] = i;
-  }
+                  }) {}
 
   void run() {
     discovery::BaseResolver base = resolver_.as_base_resolver();
@@ -70,6 +72,7 @@ class Inheritance {
       discovery::apply_rules(*o, opts_.rules, rec, &base);
       rec.outline = std::move(outline);
       rec.depends_on = resolver_.take_consulted();
+      modified_[i] = 1;
     }
   }
 
@@ -95,9 +98,16 @@ class Inheritance {
   bool any_support_changed() const { return support_changed_; }
 
  private:
+  // This run's records by path, made on first use: most runs never need it.
+  const std::map<std::string, size_t>& by_path() {
+    if (by_path_.empty())
+      for (size_t i = 0; i < records_.size(); ++i) by_path_.emplace(records_[i].path, i);
+    return by_path_;
+  }
+
   // Whether the module at `rel` differs from what the index knew.
   bool changed(const std::string& rel) {
-    if (auto it = by_path_.find(rel); it != by_path_.end()) return fresh_[it->second];
+    if (auto it = by_path().find(rel); it != by_path().end()) return fresh_[it->second];
     const FileRecord* rec = support(rel);
     return !rec || changed_support_.count(rel) > 0;
   }
@@ -142,7 +152,7 @@ class Inheritance {
     auto [it, fresh] = outlines_.try_emplace(rel);
     if (!fresh) return it->second.get();
     const std::string* bytes = nullptr;
-    if (auto r = by_path_.find(rel); r != by_path_.end()) {
+    if (auto r = by_path().find(rel); r != by_path().end()) {
       if (!complete(r->second)) return nullptr;
       bytes = &records_[r->second].outline;
     }
@@ -155,9 +165,10 @@ class Inheritance {
   const CollectOptions& opts_;
   const std::optional<index::IndexReader>& idx_;
   std::vector<FileRecord>& records_;
-  const std::vector<bool>& fresh_;
-  std::vector<bool>& ids_only_;
+  const std::vector<char>& fresh_;
+  std::vector<char>& ids_only_;
   const std::vector<char>& foreign_;
+  std::vector<char>& modified_;
   std::map<std::string, size_t> by_path_;
   std::map<std::string, std::optional<FileRecord>> support_;
   std::set<std::string> changed_support_;
@@ -166,32 +177,104 @@ class Inheritance {
   discovery::CrossFileResolver resolver_;
 };
 
+// Reads files through a descriptor of their folder, kept from one file to the next: most
+// files share their folder with the one before, and then only their name is looked up.
+class FolderCursor {
+ public:
+  FolderCursor() = default;
+  FolderCursor(const FolderCursor&) = delete;
+  FolderCursor& operator=(const FolderCursor&) = delete;
+  ~FolderCursor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  Expected<void> read(const std::string& path, std::string& out, FileStat& st) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos || slash == 0) return read_file_into(path, out, &st);
+    std::string_view dir(path.data(), slash);
+    if (dir != dir_) {
+      if (fd_ >= 0) ::close(fd_);
+      dir_.assign(dir);
+      fd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (fd_ < 0) return read_file_into(path, out, &st);
+    return read_file_at(fd_, path.c_str() + slash + 1, path, out, &st);
+  }
+
+ private:
+  std::string dir_;
+  int fd_ = -1;
+};
+
+// Where each file's record comes from.
+enum class Source : uint8_t {
+  kRead,    // read now: then parsed, re-hashed, or a read error
+  kReused,  // unchanged: the index's record, decoded
+  kListed,  // unchanged, listing only: its head decoded, its node ids left in the index
+};
+
 // The new index: this run's records, plus the old index's records of files this run did not
-// look at (a run on part of the tree must not forget the rest) that still exist.
-Expected<void> write_all(const CollectOptions& opts, const std::optional<index::IndexReader>& idx,
-                         std::vector<FileRecord>& tests, std::vector<FileRecord>& support) {
-  std::vector<FileRecord> kept;
-  if (idx) {
-    std::set<std::string_view> seen;
-    for (const auto& r : tests) seen.insert(r.path);
-    for (const auto& r : support) seen.insert(r.path);
-    for (size_t i = 0; i < idx->file_count(); ++i) {
-      std::string_view path = idx->file_path(i);
-      if (seen.count(path) || !stat_path(join_path(opts.rootdir, path))) continue;
-      if (auto r = idx->record(i)) kept.push_back(std::move(*r));
+// look at (a run on part of the tree must not forget the rest) that still exist. Records
+// taken unchanged from the old index are copied as they are stored, without decoding.
+Expected<void> write_all(const CollectOptions& opts, const std::optional<index::IndexReader>& idx, const Collected& out,
+                         const std::vector<Source>& source, const std::vector<std::optional<size_t>>& rows,
+                         const std::vector<char>& prepared_ok, const std::vector<char>& modified,
+                         const std::vector<FileRecord>& support) {
+  index::RecordArena arena;
+  std::deque<index::PreparedRecord> extra;  // entries made here; a deque keeps them in place
+  std::vector<const index::PreparedRecord*> entries;
+  entries.reserve(out.records.size() + support.size());
+  for (size_t i = 0; i < out.records.size(); ++i) {
+    if (prepared_ok[i]) {
+      entries.push_back(&out.prepared[i]);
+    } else if (source[i] != Source::kRead && !modified[i]) {
+      entries.push_back(&extra.emplace_back(idx->prepared(*rows[i], arena)));
+    } else {
+      DXPY_TRY(auto p, index::prepare_record(out.records[i], arena));
+      entries.push_back(&extra.emplace_back(std::move(p)));
     }
   }
-  if (support.empty() && kept.empty()) return index::write_index(opts.index_path, opts.rootdir, tests);
-  // The records are moved into one list for the writer and back, not copied.
-  size_t n = tests.size(), m = support.size();
-  std::vector<FileRecord> all;
-  all.reserve(n + m + kept.size());
-  for (auto& r : tests) all.push_back(std::move(r));
-  for (auto& r : support) all.push_back(std::move(r));
-  for (auto& r : kept) all.push_back(std::move(r));
-  auto written = index::write_index(opts.index_path, opts.rootdir, all);
-  for (size_t i = 0; i < n; ++i) tests[i] = std::move(all[i]);
-  return written;
+  for (const auto& r : support) {
+    DXPY_TRY(auto p, index::prepare_record(r, arena));
+    entries.push_back(&extra.emplace_back(std::move(p)));
+  }
+  if (idx) {
+    std::vector<char> seen(idx->file_count(), 0);
+    for (const auto& row : rows)
+      if (row) seen[*row] = 1;
+    for (const auto& r : support)
+      if (auto row = idx->find(r.path)) seen[*row] = 1;
+    for (size_t i = 0; i < idx->file_count(); ++i) {
+      if (seen[i] || !stat_path(join_path(opts.rootdir, idx->file_path(i)))) continue;
+      entries.push_back(&extra.emplace_back(idx->prepared(i, arena)));
+    }
+  }
+  return index::write_prepared_index(opts.index_path, opts.rootdir, entries);
+}
+
+// Listing: each record's node ids, from the index's test table where the record was not
+// decoded, from its prepared entry where it was parsed now, else from its tests.
+void gather_node_ids(Collected& out, const std::optional<index::IndexReader>& idx) {
+  const size_t n = out.records.size();
+  auto from_index = [&](size_t i) { return idx && i < out.index_rows.size() && out.index_rows[i]; };
+  auto from_prepared = [&](size_t i) { return i < out.ids_in_prepared.size() && out.ids_in_prepared[i]; };
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i)
+    total += from_index(i) ? idx->file_tests(*out.index_rows[i]).second
+             : from_prepared(i) ? out.prepared[i].test_count()
+                                : out.records[i].tests.size();
+  out.node_ids.reserve(total);
+  for (size_t i = 0; i < n; ++i) {
+    if (from_index(i)) {
+      auto [first, count] = idx->file_tests(*out.index_rows[i]);
+      for (size_t k = 0; k < count; ++k) out.node_ids.push_back(idx->test_node_id(first + k));
+    } else if (from_prepared(i)) {
+      const index::PreparedRecord& p = out.prepared[i];
+      for (size_t k = 0; k < p.test_count(); ++k) out.node_ids.push_back(p.node_id(k));
+    } else {
+      for (const auto& t : out.records[i].tests) out.node_ids.push_back(out.owned_ids.emplace_back(t.id.node_id()));
+    }
+  }
 }
 
 }  // namespace
@@ -201,19 +284,22 @@ Collected collect_files(const CollectOptions& opts) {
   auto idx = open_index(opts, out.notes);
   const size_t n = opts.files.size();
   out.records.resize(n);
-  std::vector<std::string> sources(n);
-  std::vector<bool> need_parse(n, false);
-  std::vector<bool> ids_only(n, false);  // records holding only test ids (opts.ids_only)
-  std::vector<char> foreign(n, 0);       // parsed now, with a base class from another module
+  std::vector<Source> source(n, Source::kRead);
+  std::vector<std::optional<size_t>> rows(n);  // each file's row in the old index
+  std::vector<char> ids_only(n, 0);            // records holding only test ids (opts.ids_only)
   bool changed = !idx.has_value();
 
   for (size_t i = 0; i < n; ++i) {
     FileRecord& rec = out.records[i];
     rec.path = relative_to(opts.files[i], opts.rootdir);
+    if (idx) rows[i] = idx->find(rec.path);
+    const std::optional<size_t>& row = rows[i];
+    if (!row) {
+      changed = true;
+      continue;
+    }
     auto st = stat_path(opts.files[i]);
-    std::optional<size_t> row;
-    if (idx) row = idx->find(rec.path);
-    if (st && row && idx->file_size(*row) == st->size && idx->file_mtime_ns(*row) == st->mtime_ns) {
+    if (st && idx->file_size(*row) == st->size && idx->file_mtime_ns(*row) == st->mtime_ns) {
       if (opts.ids_only) {
         if (auto h = idx->record_head(*row)) {
           rec.size = h->size;
@@ -222,98 +308,147 @@ Collected collect_files(const CollectOptions& opts) {
           rec.error = std::move(h->error);
           rec.error_line = h->error_line;
           rec.depends_on = std::move(h->depends_on);
-          ids_only[i] = true;
+          ids_only[i] = 1;
+          source[i] = Source::kListed;
           ++out.stats.reused;
           continue;
         }
       } else if (auto r = idx->record(*row)) {
         rec = std::move(*r);
+        source[i] = Source::kReused;
         ++out.stats.reused;
         continue;
       }
     }
     changed = true;
-    auto source = read_file(opts.files[i]);
-    if (!source) {
-      rec.error = source.error().message;
-      continue;
-    }
-    rec.size = source->size();
-    rec.mtime_ns = st ? st->mtime_ns : 0;
-    // The hash decides reuse only when the index knows the file; otherwise the parsing
-    // threads compute it alongside the parse.
-    if (row) rec.content_hash = blake3(*source);
-    if (row && idx->file_hash(*row) == rec.content_hash) {
-      if (auto r = idx->record(*row)) {
+  }
+
+  // Read, hash and parse what changed, on every core. A parsed file is also encoded for
+  // the index there (`prepared`), while it is still in the cache; when only node ids are
+  // listed, its tests are then dropped: the prepared node ids stand for them.
+  const bool prepare = opts.ids_only || !opts.index_path.empty();
+  out.prepared.resize(n);
+  out.ids_in_prepared.assign(n, 0);
+  std::vector<char> prepared_ok(n, 0), parsed(n, 0), rehashed(n, 0), foreign(n, 0);
+  const size_t to_read = static_cast<size_t>(std::count(source.begin(), source.end(), Source::kRead));
+  const unsigned threads =
+      to_read < 8 ? 1u : opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (prepare)
+    for (unsigned t = 0; t < threads; ++t) out.arenas.push_back(std::make_unique<index::RecordArena>());
+  // Files are taken a few at a time, so that the records one thread prepares in a row lie
+  // back to back in its arena, as they will in the index.
+  constexpr size_t kBatch = 8;
+  std::atomic<size_t> next{0};
+  // One file, read and hashed: the index's record if only its mtime changed, else parsed.
+  auto parse_one = [&](size_t i, std::string_view text, index::RecordArena* arena) {
+    FileRecord& rec = out.records[i];
+    if (rows[i] && idx->file_hash(*rows[i]) == rec.content_hash) {
+      if (auto r = idx->record(*rows[i])) {  // touched, same content: the index's record
         uint64_t size = rec.size;
         int64_t mtime = rec.mtime_ns;
         rec = std::move(*r);
         rec.size = size;
         rec.mtime_ns = mtime;
-        ++out.stats.rehashed;
-        continue;
+        rehashed[i] = 1;
+        return;
       }
     }
-    sources[i] = std::move(*source);
-    need_parse[i] = true;
-  }
-
-  // Parse what changed on every core.
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;)
-      if (need_parse[i]) {
-        if (!idx || !idx->find(out.records[i].path)) out.records[i].content_hash = blake3(sources[i]);
-        foreign[i] = discovery::describe_source(sources[i], opts.rules, out.records[i]);
+    parsed[i] = 1;
+    foreign[i] = discovery::describe_source_compact(text, opts.rules, rec);
+    if (arena)
+      if (auto p = index::prepare_record(rec, *arena)) {
+        out.prepared[i] = *p;
+        prepared_ok[i] = 1;
       }
+    if (opts.ids_only && prepared_ok[i] && !foreign[i]) {
+      std::vector<TestCase>().swap(rec.tests);  // its memory too, for the next file
+      out.ids_in_prepared[i] = 1;
+    } else {
+      for (auto& t : rec.tests) t.id.path = rec.path;
+    }
   };
-  unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
-  size_t to_parse = static_cast<size_t>(std::count(need_parse.begin(), need_parse.end(), true));
-  out.stats.parsed = to_parse;
-  if (to_parse < 8 || threads == 1) {
-    work();
-  } else {
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
-    for (auto& t : pool) t.join();
-  }
+  // A batch at a time: read, then hashed together (small files hash several times faster
+  // that way), then each parsed.
+  auto work = [&](unsigned thread) {
+    std::string texts[kBatch];  // this thread's file buffers, reused from batch to batch
+    std::string_view views[kBatch];
+    Hash256 hashes[kBatch];
+    size_t which[kBatch];
+    FolderCursor folder;
+    index::RecordArena* arena = prepare ? out.arenas[thread].get() : nullptr;
+    for (size_t b; (b = next.fetch_add(kBatch)) < n;) {
+      size_t m = 0;
+      for (size_t i = b; i < std::min(n, b + kBatch); ++i) {
+        if (source[i] != Source::kRead) continue;
+        FileRecord& rec = out.records[i];
+        FileStat st;
+        if (auto r = folder.read(opts.files[i], texts[m], st); !r) {
+          rec.error = r.error().message;
+          continue;
+        }
+        rec.size = texts[m].size();
+        rec.mtime_ns = st.mtime_ns;
+        views[m] = texts[m];
+        which[m++] = i;
+      }
+      blake3_many(views, m, hashes);
+      for (size_t k = 0; k < m; ++k) {
+        out.records[which[k]].content_hash = hashes[k];
+        parse_one(which[k], views[k], arena);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& t : pool) t.join();
+  out.stats.parsed = static_cast<size_t>(std::count(parsed.begin(), parsed.end(), 1));
+  out.stats.rehashed = static_cast<size_t>(std::count(rehashed.begin(), rehashed.end(), 1));
 
-  Inheritance inheritance(opts, idx, out.records, need_parse, ids_only, foreign);
+  std::vector<char> modified(n, 0);
+  Inheritance inheritance(opts, idx, out.records, parsed, ids_only, foreign, modified);
   inheritance.run();
   std::vector<FileRecord> support = inheritance.support_records();
   changed |= inheritance.any_support_changed();
+  // Only records with foreign bases change here, and those kept their tests.
+  for (size_t i = 0; i < n; ++i)
+    if (modified[i]) prepared_ok[i] = 0;
 
-  if (changed && !opts.index_path.empty()) {
-    // The index must get whole records: decode the ones that were only listed.
+  const bool write = changed && !opts.index_path.empty();
+  std::thread lister;
+  if (opts.ids_only) {
+    out.index_rows.resize(n);
     for (size_t i = 0; i < n; ++i)
-      if (ids_only[i] && idx)
-        if (auto row = idx->find(out.records[i].path))
-          if (auto r = idx->record(*row)) {
-            out.records[i] = std::move(*r);
-            ids_only[i] = false;
-          }
-    bool whole = std::none_of(ids_only.begin(), ids_only.end(), [](bool b) { return b; });
+      if (ids_only[i]) out.index_rows[i] = rows[i];
+    // The node ids are gathered while the index is written when no record's tests are read
+    // for them (the writer may be encoding those), else after.
+    bool tests_read = false;
+    for (size_t i = 0; i < n && !tests_read; ++i)
+      tests_read = !out.index_rows[i] && !out.ids_in_prepared[i] && !out.records[i].tests.empty();
+    if (write && !tests_read && threads > 1) lister = std::thread([&] { gather_node_ids(out, idx); });
+  }
 
+  if (write) {
     // One writer at a time; a run that finds the lock taken leaves the writing to the other.
     auto lock = index::FileLock::try_acquire(opts.index_path + ".lock", index::FileLock::Mode::kExclusive);
-    if (!whole) {
-      out.notes.push_back("index not written: some records could not be read back whole");
-    } else if (!lock) {
+    if (!lock) {
       out.notes.push_back("index not written: " + lock.error().message);
     } else if (!lock->has_value()) {
       out.notes.push_back("index not written: another run is writing it");
-    } else if (auto w = write_all(opts, idx, out.records, support); !w) {
+    } else if (auto w = write_all(opts, idx, out, source, rows, prepared_ok, modified, support); !w) {
       out.notes.push_back("index not written: " + w.error().message);
     } else {
       out.stats.index_written = true;
     }
   }
-  if (opts.ids_only && idx) {
-    out.index_rows.resize(n);
-    for (size_t i = 0; i < n; ++i)
-      if (ids_only[i]) out.index_rows[i] = idx->find(out.records[i].path);
-    out.index = std::make_shared<const index::IndexReader>(std::move(*idx));
+  if (lister.joinable()) lister.join();
+  else if (opts.ids_only) gather_node_ids(out, idx);
+  if (!opts.ids_only) {
+    std::vector<index::PreparedRecord>().swap(out.prepared);
+    std::vector<char>().swap(out.ids_in_prepared);
+    out.arenas.clear();
   }
+  if (opts.ids_only && idx) out.index = std::make_shared<const index::IndexReader>(std::move(*idx));
   return out;
 }
 

@@ -2,7 +2,9 @@
 /// Collection with the .dxti index: a file is parsed again only when its size or mtime
 /// changed and its BLAKE3 content hash differs. Parsing runs on every core.
 
+#include <deque>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <memory>
@@ -40,6 +42,16 @@ struct Collected {
   /// and the index those rows belong to, kept mapped for as long as this lives.
   std::vector<std::optional<size_t>> index_rows;
   std::shared_ptr<const index::IndexReader> index;
+  /// With ids_only: the records parsed in this run, encoded for the index (one slot per
+  /// record); where ids_in_prepared[i], record i's `tests` were dropped once encoded and
+  /// its node ids are prepared[i]'s.
+  std::vector<index::PreparedRecord> prepared;
+  std::vector<char> ids_in_prepared;
+  std::vector<std::unique_ptr<index::RecordArena>> arenas;  // what `prepared` points into
+  /// With ids_only: every record's node ids, in order. They point into `index`, `arenas`
+  /// or `owned_ids` (for records whose tests are whole).
+  std::vector<std::string_view> node_ids;
+  std::deque<std::string> owned_ids;
 };
 
 Collected collect_files(const CollectOptions& opts);

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "dxpy/discovery/collector.h"
 #include "dxpy/select/expression.h"
@@ -79,7 +80,9 @@ std::vector<std::string> expand_testpaths(const config::Config& cfg) {
 
 struct ListingStorage {
   std::shared_ptr<const index::IndexReader> index;
-  std::deque<std::string> owned;  // node ids of records that were decoded after all
+  std::vector<index::PreparedRecord> prepared;
+  std::vector<std::unique_ptr<index::RecordArena>> arenas;
+  std::deque<std::string> owned;
 };
 
 void add_collection_error(Selection& out, const FileRecord& rec) {
@@ -93,21 +96,18 @@ void add_collection_error(Selection& out, const FileRecord& rec) {
   out.errors.push_back({rec.path, rec.error, std::move(longrepr)});
 }
 
-// Listing mode: node ids straight from the index's test table where the record was not decoded.
-Selection list_ids(Selection out, const Collected& collected) {
-  auto storage = std::make_shared<ListingStorage>();
-  storage->index = collected.index;
-  out.listing = true;
-  for (size_t i = 0; i < collected.records.size(); ++i) {
-    const FileRecord& rec = collected.records[i];
+// Listing mode: the node ids collect_files gathered (from the index's test table, the
+// records prepared for the index, or the records' tests), and what they point into.
+Selection list_ids(Selection out, Collected& collected) {
+  for (const FileRecord& rec : collected.records)
     if (!rec.error.empty()) add_collection_error(out, rec);
-    if (i < collected.index_rows.size() && collected.index_rows[i] && storage->index) {
-      auto [first, count] = storage->index->file_tests(*collected.index_rows[i]);
-      for (size_t k = 0; k < count; ++k) out.listed.push_back(storage->index->test_node_id(first + k));
-      continue;
-    }
-    for (const auto& t : rec.tests) out.listed.push_back(storage->owned.emplace_back(t.id.node_id()));
-  }
+  auto storage = std::make_shared<ListingStorage>();
+  storage->index = std::move(collected.index);
+  storage->prepared = std::move(collected.prepared);
+  storage->arenas = std::move(collected.arenas);
+  storage->owned = std::move(collected.owned_ids);
+  out.listing = true;
+  out.listed = std::move(collected.node_ids);
   out.listing_storage = std::move(storage);
   return out;
 }
@@ -156,8 +156,12 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
   copts.ids_only = req.ids_only && req.keyword.empty() && req.markexpr.empty() && node_filters.empty() &&
                    patterns.empty();
   copts.rules = discovery::NameRules{cfg.python_classes, cfg.python_functions};
-  std::set<std::string> seen;
-  for (auto& file : discovery::find_test_files(paths, file_rules))
+  // A file reached through two arguments is collected once, where it is first found.
+  std::vector<std::string> found = discovery::find_test_files(paths, file_rules);
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(found.size());
+  copts.files.reserve(found.size());
+  for (auto& file : found)
     if (seen.insert(file).second) copts.files.push_back(file);
   if (req.use_cache) {
     std::string cache = cache_dir(rootdir, out.notes);

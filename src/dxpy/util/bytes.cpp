@@ -1,13 +1,26 @@
 #include "dxpy/util/bytes.h"
 
+#include <algorithm>
+
 namespace dxpy {
 
 void ByteWriter::varint_slow(uint64_t v) {
   while (v >= 0x80) {
-    buf_.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    u8(static_cast<uint8_t>((v & 0x7f) | 0x80));
     v >>= 7;
   }
-  buf_.push_back(static_cast<char>(v));
+  u8(static_cast<uint8_t>(v));
+}
+
+void ByteWriter::str_slow(std::string_view s) {
+  varint(s.size());
+  raw(s);
+}
+
+void ByteWriter::expand(size_t more) {
+  // Doubling, and up to the capacity the string already has (a reused buffer's).
+  size_t want = std::max({len_ + more, 2 * buf_.size(), buf_.capacity(), size_t{64}});
+  buf_.resize(want);
 }
 
 Expected<uint64_t> ByteReader::fixed(int n) {

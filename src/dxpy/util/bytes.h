@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "dxpy/util/expected.h"
 
@@ -14,30 +15,80 @@ namespace dxpy {
 
 class ByteWriter {
  public:
-  void u8(uint8_t v) { buf_.push_back(static_cast<char>(v)); }
+  ByteWriter() = default;
+  /// Appends to `buf`'s bytes (and reuses its capacity); take() gives it back.
+  explicit ByteWriter(std::string buf) : buf_(std::move(buf)), len_(buf_.size()) {}
+  /// Writes from the start of `buf`, over its bytes: a buffer kept from one use to the next
+  /// (see take_buffer) is neither trimmed nor filled again.
+  static ByteWriter reusing(std::string buf) {
+    ByteWriter w(std::move(buf));
+    w.len_ = 0;
+    return w;
+  }
+
+  void reserve(size_t n) {
+    if (n > buf_.size()) buf_.resize(n);
+  }
+  // The fast paths are inline and write through a pointer: encoding a large index writes
+  // millions of small fields. buf_ is kept longer than the bytes written (len_).
+  void u8(uint8_t v) {
+    if (len_ == buf_.size()) expand(1);
+    buf_[len_++] = static_cast<char>(v);
+  }
   void u16(uint16_t v) { fixed(v, 2); }
   void u32(uint32_t v) { fixed(v, 4); }
   void u64(uint64_t v) { fixed(v, 8); }
   void varint(uint64_t v) {
-    if (v < 0x80) buf_.push_back(static_cast<char>(v));
+    if (v < 0x80) u8(static_cast<uint8_t>(v));
     else varint_slow(v);
   }
   void str(std::string_view s) {  // varint length, then the bytes
-    varint(s.size());
-    buf_.append(s);
+    const size_t n = s.size();
+    if (n < 0x80 && buf_.size() - len_ > n) {
+      char* p = buf_.data() + len_;
+      *p = static_cast<char>(n);
+      if (n) std::memcpy(p + 1, s.data(), n);
+      len_ += 1 + n;
+      return;
+    }
+    str_slow(s);
   }
-  void raw(std::string_view s) { buf_.append(s); }
+  void raw(std::string_view s) {
+    if (s.empty()) return;
+    if (buf_.size() - len_ < s.size()) expand(s.size());
+    std::memcpy(buf_.data() + len_, s.data(), s.size());
+    len_ += s.size();
+  }
 
-  const std::string& bytes() const { return buf_; }
-  std::string take() { return std::move(buf_); }
-  size_t size() const { return buf_.size(); }
+  /// The bytes written. (It trims the buffer it keeps: like the writing calls, not for
+  /// two threads at once.)
+  const std::string& bytes() const {
+    buf_.resize(len_);
+    return buf_;
+  }
+  std::string take() {
+    buf_.resize(len_);
+    len_ = 0;
+    return std::move(buf_);
+  }
+  size_t size() const { return len_; }
+  /// The bytes written so far, in place.
+  std::string_view view() const { return std::string_view(buf_.data(), len_); }
+  /// The buffer for a later reusing(), its bytes left as they are; the writer is then empty.
+  std::string take_buffer() {
+    len_ = 0;
+    return std::move(buf_);
+  }
 
  private:
   void varint_slow(uint64_t v);
+  void str_slow(std::string_view s);
+  void expand(size_t more);  // room for `more` bytes after len_, at least
   void fixed(uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) buf_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    for (int i = 0; i < n; ++i) u8(static_cast<uint8_t>((v >> (8 * i)) & 0xff));
   }
-  std::string buf_;
+  mutable std::string buf_;  // bytes() trims it to len_
+  size_t len_ = 0;
 };
 
 class ByteReader {

@@ -13,6 +13,31 @@ TEST(Bytes, FixedWidthIsLittleEndian) {
   EXPECT_EQ(w.bytes(), std::string("\x02\x01\x06\x05\x04\x03", 6));
 }
 
+TEST(Bytes, WriterReusesABuffer) {
+  ByteWriter w;
+  w.str("hello");
+  w.varint(300);
+  w.raw("!");
+  const std::string first = w.bytes();
+  EXPECT_EQ(w.view(), first);
+  w.u8(7);  // still writable after bytes()
+  EXPECT_EQ(w.size(), first.size() + 1);
+  std::string buf = w.take_buffer();
+  EXPECT_GE(buf.size(), first.size() + 1);
+  ByteWriter again = ByteWriter::reusing(std::move(buf));
+  EXPECT_EQ(again.size(), 0u);
+  again.str("hi");
+  EXPECT_EQ(again.take(), std::string("\x02hi", 3));
+  ByteWriter appending(std::string("ab"));
+  appending.raw("cd");
+  EXPECT_EQ(appending.take(), "abcd");
+  ByteWriter big;
+  big.reserve(4);
+  std::string long_text(1000, 'x');
+  big.str(long_text);  // a two-byte length
+  EXPECT_EQ(big.size(), 1002u);
+}
+
 TEST(Bytes, ReadPastEndIsAnError) {
   ByteReader r(std::string_view("\x01\x02", 2));
   auto v = r.u32();

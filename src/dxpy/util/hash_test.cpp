@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace dxpy {
 namespace {
 
@@ -15,6 +18,39 @@ TEST(Hash, U64IsPrefixOfHash) {
   Hash256 h = blake3("abc");
   EXPECT_EQ(blake3_u64("abc") & 0xff, h[0]);
   EXPECT_NE(blake3_u64("abc"), blake3_u64("abd"));
+}
+
+TEST(Hash, ManyAtOnceEqualsOneByOne) {
+  // Sizes around every boundary BLAKE3 has: blocks (64), chunks (1024), the tree's levels,
+  // and past 16 chunks, where an input gets a call of its own.
+  std::vector<size_t> sizes = {0, 1, 63, 64, 65, 127, 128, 1023, 1024, 1025, 1088, 2020, 2047, 2048, 2049,
+                               3072, 4095, 4096, 4097, 5000, 8192, 8193, 16384, 17407, 17408, 17409, 40000, 100000};
+  for (size_t s = 0; s < 3000; s += 37) sizes.push_back(s);
+  std::string data(100000, '\0');
+  for (size_t k = 0; k < data.size(); ++k) data[k] = static_cast<char>((k * 2654435761u) >> 13);
+  std::vector<std::string_view> inputs;
+  for (size_t k = 0; k < sizes.size(); ++k) inputs.push_back(std::string_view(data).substr(k % 7, std::min(sizes[k], data.size() - k % 7)));
+  std::vector<Hash256> many(inputs.size());
+  blake3_many(inputs.data(), inputs.size(), many.data());
+  for (size_t k = 0; k < inputs.size(); ++k) EXPECT_EQ(to_hex(many[k]), to_hex(blake3(inputs[k]))) << inputs[k].size() << " bytes";
+  // One at a time, and none.
+  for (size_t k = 0; k < inputs.size(); k += 11) {
+    Hash256 one;
+    blake3_many(&inputs[k], 1, &one);
+    EXPECT_EQ(one, blake3(inputs[k]));
+  }
+  blake3_many(nullptr, 0, nullptr);
+}
+
+TEST(Hash, PiecesEqualTheWhole) {
+  std::string data(5000, 'x');
+  for (size_t k = 0; k < data.size(); ++k) data[k] = static_cast<char>(k * 7);
+  Blake3 h;
+  h.update(std::string_view(data).substr(0, 10));
+  h.update(std::string_view(data).substr(10, 2000));
+  h.update("");
+  h.update(std::string_view(data).substr(2010));
+  EXPECT_EQ(h.finish(), blake3(data));
 }
 
 }  // namespace
