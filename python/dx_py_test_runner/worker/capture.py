@@ -46,30 +46,24 @@ class Capture:
         files = self._files
         out = err = ""
         truncated = False
-        fd = self.out_fd
-        try:
-            st = os.fstat(fd)
-        except OSError:
-            st = None
-        if st is None or (st.st_dev, st.st_ino) != files[fd][1]:
-            size = self._put_back(fd)
-        else:
-            size = st.st_size
+        size = self._pending(self.out_fd, files)
         if size:
-            out, truncated = self._take(fd, size)
-        fd = self.err_fd
-        try:
-            st = os.fstat(fd)
-        except OSError:
-            st = None
-        if st is None or (st.st_dev, st.st_ino) != files[fd][1]:
-            size = self._put_back(fd)
-        else:
-            size = st.st_size
+            out, truncated = self._take(self.out_fd, size)
+        size = self._pending(self.err_fd, files)
         if size:
-            err, cut = self._take(fd, size)
+            err, cut = self._take(self.err_fd, size)
             truncated = truncated or cut
         return out, err, truncated
+
+    def _pending(self, fd, files):
+        """Bytes waiting in `fd`'s memfd; a test that closed or replaced the fd gets it back."""
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            st = None
+        if st is None or (st.st_dev, st.st_ino) != files[fd][1]:
+            return self._put_back(fd)
+        return st.st_size
 
     def _put_back(self, fd):
         """The test closed `fd` or put another file there: the original goes back, and

@@ -28,7 +28,7 @@ from .collect import ModuleCache
 from .config import Parser, load as load_config
 from .fixtures import FixtureDef, FixtureLookupError, FixtureManager, FuncFixtureInfo, SetupState, TopRequest, \
     deduplicate_names, get_direct_param_fixture_func, getfixturemarker, getfuncargnames
-from .hooks import HookManager, warn
+from .hooks import HookManager, _listify, warn
 from .nodes import Class, Dir, Function, Module, Package, Session
 from .parametrize import CLASS, FUNCTION, MODULE, PACKAGE, SESSION, Metafunc, parametrize_argnames_of
 from .state import State
@@ -1099,17 +1099,6 @@ def _path(p):
     from pathlib import Path
 
     return Path(p)
-
-
-def _listify(value):
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    try:
-        return list(value)
-    except TypeError:
-        return []
 
 
 def _first_non_fixture(obj, names):

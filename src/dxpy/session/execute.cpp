@@ -234,7 +234,7 @@ class Executor {
     ev_.on_result(t, std::move(r));
   }
 
-  void handle_message(unsigned w, const std::string& bytes, ExecOutcome& out) {
+  void handle_message(unsigned w, const std::string& bytes) {
     Slot& s = slots_[w];
     auto header = protocol::read_header(bytes);
     if (!header) {
@@ -286,11 +286,10 @@ class Executor {
     }
     note("worker " + std::to_string(w) + ": unexpected " + std::string(protocol::to_string(header->type)) +
          " message dropped");
-    (void)out;
   }
 
   /// Takes every message waiting on slot `w`. False once its channel is broken.
-  bool drain(unsigned w, ExecOutcome& out) {
+  bool drain(unsigned w) {
     Slot& s = slots_[w];
     for (;;) {
       // Only after a wake-up does the socket need a look (it may be the end of file of a
@@ -309,7 +308,7 @@ class Executor {
         }
         return true;
       }
-      handle_message(w, **got, out);
+      handle_message(w, **got);
     }
   }
 
@@ -338,7 +337,7 @@ class Executor {
   /// crashed, give the rest of its work back.
   void handle_death(unsigned w, ExecOutcome& out) {
     Slot& s = slots_[w];
-    drain(w, out);  // messages sent before it died come first
+    drain(w);  // messages sent before it died come first
     std::string how = s.worker->reap(false);
     std::optional<uint32_t> in_flight;
     if (s.hello && !s.sent.empty()) in_flight = s.sent.front();
@@ -399,7 +398,7 @@ class Executor {
       for (unsigned w = 0; w < n; ++w) {
         Slot& s = slots_[w];
         if (!s.worker) continue;
-        if (!s.dead) drain(w, out);
+        if (!s.dead) drain(w);
         if (s.broken && !s.dead && s.broken_deadline <= now) s.dead = true;  // killed by the loss handling
         if (s.dead) {
           handle_death(w, out);
@@ -460,7 +459,7 @@ class Executor {
     for (unsigned w = 0; w < slots_.size(); ++w) {
       Slot& s = slots_[w];
       if (!s.worker) continue;
-      if (!s.dead) drain(w, out);  // results that made it in time count
+      if (!s.dead) drain(w);  // results that made it in time count
       if (!s.sent.empty() && s.hello) out.in_flight.push_back(s.sent.front());
     }
     out.unfinished = sched_.unfinished();
