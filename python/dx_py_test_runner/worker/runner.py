@@ -71,15 +71,8 @@ class Definition:
         self.name = case.id.name
         self.nodeid = f"{minfo.nodeid}::" + "::".join([*case.id.classes, self.name])
         self.is_unittest = owner is not None and unittest_support.is_unittest_class(owner)
-        # The chain above a test is its parent's, shared by every test of a module or class:
-        # computed once per parent node (read-only from here on).
-        shared = runner._chains.get(self.parent_node)
-        if shared is None:
-            chain = self.parent_node.listchain()
-            ids = [n.nodeid for n in chain]
-            shared = runner._chains[self.parent_node] = (chain, ids, frozenset(ids),
-                                                         list(runner.fm.getautousenames(ids)))
-        self.parent_chain, self.parent_ids_list, self.parent_ids, self.parent_autouse = shared
+        self.parent_chain, self.parent_ids_list, self.parent_ids, self.parent_autouse, _ = \
+            runner._parent_info(self.parent_node, minfo)
         code = getattr(func, "__code__", None)
         self.lineno = code.co_firstlineno - 1 if code is not None else max(case.line - 1, 0)
         self.relpath = minfo.nodeid
@@ -155,6 +148,45 @@ class Definition:
         self.runner._call_function(item)
 
 
+class _PlainDefinition:
+    """A test function that takes no arguments, has no marks and whose module or class brings
+    no fixtures, marks or hooks: all the fast path needs, without the analysis a Definition
+    does (the case of most tests of large suites)."""
+
+    __slots__ = ("function", "cls", "name", "parent_ids_list", "class_nodes")
+    fast = True
+    error = None
+
+    def __init__(self, function, cls, name, parent_ids_list, class_nodes):
+        self.function = function
+        self.cls = cls
+        self.name = name
+        self.parent_ids_list = parent_ids_list
+        self.class_nodes = class_nodes
+
+
+_FunctionType = type(_PlainDefinition.__init__)
+_CO_NOT_PLAIN = 0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200  # *args, **kw, generator, coroutine, async
+
+
+def _plain_function(func, owner, name):
+    """Whether the test function is one a _PlainDefinition can run: a plain def without
+    arguments (besides self), decorators' attributes, marks, yield or async."""
+    if type(func) is not _FunctionType or func.__dict__:
+        return False
+    code = func.__code__
+    if code.co_flags & _CO_NOT_PLAIN or code.co_kwonlyargcount:
+        return False
+    if owner is None:
+        return code.co_argcount == 0
+    if code.co_argcount != 1:
+        return False
+    for klass in owner.__mro__:  # a plain method, not a staticmethod or classmethod
+        if name in klass.__dict__:
+            return type(klass.__dict__[name]) is _FunctionType
+    return False
+
+
 class Runner:
     def __init__(self, rootdir, max_output=DEFAULT_MAX_OUTPUT, capture=None, state=None, config=None, worker_id=0):
         self.rootdir = rootdir
@@ -182,7 +214,7 @@ class Runner:
         self.setupstate = SetupState()
         self.pseudo_fixturedefs = {}
         self._defs = {}
-        self._chains = {}  # parent node -> (chain, ids, id set, autouse names): see Definition
+        self._chains = {}  # parent node -> _parent_info
         self._minfos = {}
         self._dirs = {}
         self._filters = None
@@ -367,6 +399,11 @@ class Runner:
             defn = _ErrorDefinition((S.error, f"cannot find {case.id.node_id}: {e}", ""))
             self._defs[key] = defn
             return defn
+        name = case.id.name
+        parent = self._parent_info(class_nodes[-1] if class_nodes else minfo.node, minfo)
+        if parent[4] and _plain_function(func, owner, name) and not case.markers:
+            # Not cached: as cheap to make again as to keep, and a worker's memory stays flat.
+            return _PlainDefinition(func, owner, name, parent[1], class_nodes)
         defn = Definition(self, case, minfo, class_nodes, owner, func)
         try:
             self._analyse(defn, case)
@@ -374,6 +411,24 @@ class Runner:
             defn.error = (S.error, reporting.short_message(e), reporting.longrepr(e, self.rootdir_str))
         self._defs[key] = defn
         return defn
+
+    def _parent_info(self, parent, minfo):
+        """(chain, node ids, node id set, autouse fixture names, plain) of a module or class
+        node, shared by its tests and computed once. plain: nothing of the node or above it
+        (marks, autouse fixtures, xunit setup, hooks, unittest, --runxfail) can affect a test
+        that takes no arguments and has no marks of its own."""
+        shared = self._chains.get(parent)
+        if shared is None:
+            chain = parent.listchain()
+            ids = [n.nodeid for n in chain]
+            autouse = list(self.fm.getautousenames(ids))
+            owner = getattr(parent, "obj", None) if isinstance(parent, Class) else None
+            plain = not (autouse or minfo.has_hooks or self.runxfail or any(n.own_markers for n in chain)
+                         or any(getattr(n, "xunit", False) for n in chain)
+                         or (owner is not None and (unittest_support.is_unittest_class(owner)
+                                                    or hasattr(owner, "pytest_generate_tests"))))
+            shared = self._chains[parent] = (chain, ids, frozenset(ids), autouse, plain)
+        return shared
 
     def _module_info(self, case):
         path = case.file
