@@ -111,6 +111,9 @@ class TempPathFactory:
 
     def _ensure_relative_to_basetemp(self, basename):
         basename = os.path.normpath(basename)
+        if basename and os.sep not in basename and basename not in (".", "..") and \
+                (os.altsep is None or os.altsep not in basename):
+            return basename  # one plain name: relative to basetemp by construction
         if (self.getbasetemp() / basename).resolve().parent != self.getbasetemp():
             raise ValueError(f"{basename} is not a normalized and relative path")
         return basename
@@ -187,23 +190,33 @@ def _remove_dead_workers_folders(rootdir):
         shutil.rmtree(path, ignore_errors=True)
 
 
+# root -> the names in it: read once, then kept up to date with the folders made here, so a
+# new numbered folder does not list the folder again (a worker makes thousands in one
+# basetemp). A name made behind our back shows up as FileExistsError, and the list is read
+# again.
+_known_names = {}
+
+
 def _make_numbered_dir(root, prefix, mode=0o700):
+    key = str(root)
     for _ in range(10):
-        nums = []
-        try:
-            for entry in os.scandir(root):
-                if entry.name.startswith(prefix):
-                    tail = entry.name[len(prefix):]
-                    if tail.isdigit():
-                        nums.append(int(tail))
-        except OSError:
-            pass
-        new_number = max(nums, default=-1) + 1
+        names = _known_names.get(key)
+        if names is None:
+            try:
+                names = [entry.name for entry in os.scandir(root)]
+            except OSError:
+                names = []
+            _known_names[key] = names
+        cut = len(prefix)
+        new_number = max((int(name[cut:]) for name in names
+                          if name.startswith(prefix) and name[cut:].isdigit()), default=-1) + 1
         new_path = root.joinpath(f"{prefix}{new_number}")
         try:
             new_path.mkdir(mode=mode)
         except FileExistsError:
+            _known_names.pop(key, None)
             continue
+        names.append(new_path.name)
         return new_path
     raise OSError(f"could not create numbered dir with prefix {prefix} in {root} after 10 tries")
 

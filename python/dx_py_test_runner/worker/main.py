@@ -141,6 +141,7 @@ def main():
     except (OSError, ValueError) as e:  # ChannelClosed and ProtocolError among them
         print(f"dx-py worker: cannot attach to the orchestrator's channel: {e}", file=sys.stderr)
         return 2
+    _profile(os.environ.get("DXPY_WORKER_PROFILE"))
     worker_id = _int_env("DXPY_WORKER_ID", 0)
     max_output = _int_env("DXPY_MAX_OUTPUT", DEFAULT_MAX_OUTPUT)
     _preload(os.environ.get("DXPY_PRELOAD", ""))
@@ -161,6 +162,19 @@ def main():
     except _core.ChannelClosed:
         _exit_now(0)
     return _loop(channel, runner)
+
+
+def _profile(prefix):
+    """DXPY_WORKER_PROFILE=PREFIX (for developing dx-py): each worker runs under cProfile and
+    writes PREFIX.<pid> at the end of the run (read it with pstats)."""
+    if not prefix:
+        return
+    import atexit
+    import cProfile
+
+    profiler = cProfile.Profile()
+    atexit.register(lambda: (profiler.disable(), profiler.dump_stats(f"{prefix}.{os.getpid()}")))
+    profiler.enable()
 
 
 def _install_rewrite(config):

@@ -39,8 +39,9 @@ class State:
 
     def snapshot(self):
         self._cwd = os.getcwd()
-        self._env = dict(os.environ)
+        # The bytes mapping is copied in C; the str one is made only if a test changed it.
         self._env_data = dict(_environ_data) if _environ_data is not None else None
+        self._env = dict(os.environ) if _environ_data is None else None
         self._path = list(sys.path)
         self._stdout = sys.stdout
         self._stderr = sys.stderr
@@ -59,8 +60,7 @@ class State:
         except OSError:  # the test removed the folder it went into
             os.chdir(self._cwd)
         if (_environ_data != self._env_data) if _environ_data is not None else (os.environ != self._env):
-            os.environ.clear()
-            os.environ.update(self._env)
+            self._restore_environ()
         if sys.path != self._path:
             sys.path[:] = self._path
         if sys.stdout is not self._stdout:
@@ -75,6 +75,14 @@ class State:
         for sig, handler in self._signals:
             if getsignal(sig) is not handler:
                 self._restore_signal(sig, handler)
+
+    def _restore_environ(self):
+        env = self._env
+        if env is None:
+            decodekey, decodevalue = os.environ.decodekey, os.environ.decodevalue
+            env = self._env = {decodekey(k): decodevalue(v) for k, v in self._env_data.items()}
+        os.environ.clear()
+        os.environ.update(env)
 
     def _restore_warnings(self):
         """A test that changed the warning filters (warnings.simplefilter("error")) without
