@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace dxpy::report {
@@ -107,9 +108,13 @@ class Console final : public ReportSink {
     }
   }
 
-  void on_result(const TestCase&, const TestResult& r) override {
+  void on_result(const TestCase& tc, const TestResult& r) override {
     if (o_.verbosity == 0 && !o_.parallel && r.id.path != current_file_) finish_progress_line();
-    ++done_;
+    // Progress counts collected items. A test the worker expands into several instances
+    // (parametrize arguments or fixture params known only at run time) is one of them: its
+    // first result counts, the other instances do not (the percentage never passes 100).
+    bool counted = r.id == tc.id || expanded_.insert(tc.id.node_id()).second;
+    if (counted) ++done_;
     if (is_bad(r.status))
       bad_.push_back({r.id, r.status, r.message, r.traceback, r.stdout_text, r.stderr_text});
     if (o_.verbosity > 0) {
@@ -134,7 +139,7 @@ class Console final : public ReportSink {
     if ((o_.verbosity < 0 || o_.parallel) && col_ + 8 >= o_.width) finish_progress_line();
     std::fputs(paint(color_of(r.status), std::string(1, letter(r.status))).c_str(), o_.out);
     ++col_;
-    if (done_ == total_) finish_progress_line();
+    if (counted && done_ == total_) finish_progress_line();
   }
 
   void on_interrupted(const std::string& what) override {
@@ -192,7 +197,7 @@ class Console final : public ReportSink {
   }
   std::string percent() const {
     char buf[16];
-    std::snprintf(buf, sizeof buf, "[%3" PRIu64 "%%]", total_ ? done_ * 100 / total_ : 100);
+    std::snprintf(buf, sizeof buf, "[%3" PRIu64 "%%]", total_ ? std::min<uint64_t>(done_ * 100 / total_, 100) : 100);
     return buf;
   }
   void finish_progress_line() {
@@ -222,6 +227,7 @@ class Console final : public ReportSink {
 
   ConsoleOptions o_;
   uint64_t total_ = 0, done_ = 0;
+  std::unordered_set<std::string> expanded_;  // node ids of expanded tests already counted
   int col_ = 0;
   std::string current_file_;
   std::vector<Bad> bad_;

@@ -2,22 +2,35 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
 namespace dxpy::report {
 namespace {
 
-std::string run(int verbosity, const std::vector<TestResult>& results) {
+// Each result is its own collected test unless `cases` names the test each came from (a
+// test expanded at run time gives several results).
+std::string run(int verbosity, const std::vector<TestResult>& results, std::vector<TestCase> cases = {}) {
   char* buf = nullptr;
   size_t len = 0;
   std::FILE* f = open_memstream(&buf, &len);
   auto sink = make_console_reporter({verbosity, false, 80, f});
   sink->on_session_start({"/root", "3.11.7", "0.1.0", {}});
-  sink->on_collected(results.size(), {}, 0);
+  uint64_t collected = results.size();
+  if (!cases.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& c : cases) ids.push_back(c.id.node_id());
+    std::sort(ids.begin(), ids.end());
+    collected = std::unique(ids.begin(), ids.end()) - ids.begin();
+  }
+  sink->on_collected(collected, {}, 0);
   Summary s;
-  for (const auto& r : results) {
-    sink->on_result(TestCase{}, r);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    TestCase tc;
+    tc.id = r.id;
+    sink->on_result(cases.empty() ? tc : cases[i], r);
     ++s.counts[static_cast<int>(r.status)];
   }
   s.seconds = 0.25;
@@ -72,6 +85,29 @@ TEST(Console, QuietHasNoHeaderAndABareSummary) {
 TEST(Console, VerboseNamesEachTest) {
   auto out = run(1, {result("t/test_a.py::test_1[x]", TestStatus::kXFailed)});
   EXPECT_NE(out.find("t/test_a.py::test_1[x] XFAIL"), std::string::npos) << out;
+}
+
+TEST(Console, ProgressCountsAnExpandedTestOnce) {
+  // test_p is parametrized at run time: one collected item, three results.
+  TestCase p, q;
+  p.id = TestId::parse("t/test_a.py::test_p");
+  p.expand_at_runtime = true;
+  q.id = TestId::parse("t/test_a.py::test_q");
+  auto out = run(0,
+                 {result("t/test_a.py::test_p[1]", TestStatus::kPassed),
+                  result("t/test_a.py::test_p[2]", TestStatus::kPassed),
+                  result("t/test_a.py::test_p[3]", TestStatus::kPassed), result("t/test_a.py::test_q", TestStatus::kPassed)},
+                 {p, p, p, q});
+  EXPECT_NE(out.find("collected 2 items\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("t/test_a.py ....  "), std::string::npos) << out;
+  EXPECT_NE(out.find("[100%]\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("%]", out.find("[100%]") + 6), std::string::npos) << out;  // one progress mark
+  auto verbose = run(1, {result("t/test_a.py::test_p[1]", TestStatus::kPassed),
+                         result("t/test_a.py::test_p[2]", TestStatus::kPassed), result("t/test_a.py::test_q", TestStatus::kPassed)},
+                     {p, p, q});
+  EXPECT_NE(verbose.find("test_p[1] PASSED"), std::string::npos) << verbose;
+  EXPECT_EQ(verbose.find("[150%]"), std::string::npos) << verbose;
+  EXPECT_EQ(verbose.find("[100%]"), verbose.rfind("[100%]")) << verbose;  // the last one only
 }
 
 TEST(Summary, WordsInPytestOrder) {
