@@ -48,14 +48,12 @@ KNOWN_GAPS = {
     "test_semantics.py::test_semantic[parametrize-empty_string_id]":
         "an empty parameter id (test_x[]) cannot be expressed in TestId",
     "test_semantics.py::test_semantic[hooks-pytest_collection_modifyitems]":
-        "a test deselected by pytest_collection_modifyitems is reported as skipped, not left out",
-    "test_semantics.py::test_whole_project[fixture_errors]":
-        "a passing test whose teardown fails is one error result; pytest counts a pass and an error",
+        "the order pytest_collection_modifyitems gives the items is not followed: tests run in the "
+        "order of static collection (its deselection is followed)",
     "test_semantics.py::test_whole_project[unittest]":
         "a failing subTest: pytest 9 counts the subtest failure and the parent test as passed; dx-py "
         "counts the parent as failed only",
     "test_semantics.py::test_whole_project[parametrize]": "the empty parameter id (above)",
-    "test_semantics.py::test_whole_project[hooks]": "pytest_collection_modifyitems deselection (above)",
 }
 
 

@@ -102,7 +102,8 @@ def test_x(broken): log("never")
     assert read_log(p) == ["first-up", "first-down"]
 
 
-def test_teardown_error_after_a_pass_is_an_error_that_says_teardown(project):
+def test_teardown_error_is_a_second_result_after_the_tests_own(project):
+    # pytest: "1 failed, 1 passed, 2 errors": the call's outcome, then the teardown's error.
     p = project({"test_td_{tag}.py": """
 import pytest
 @pytest.fixture
@@ -111,12 +112,16 @@ def bad():
     raise ValueError("boom")
 def test_ok(bad): pass
 def test_fails(bad): assert 0
+def test_clean(): pass
 """})
-    got = dict(p.run("test_td_{tag}.py::test_ok", "test_td_{tag}.py::test_fails"))
-    results = p.by_id()
-    assert got["test_td_{tag}.py::test_ok"] == S.error
-    assert results["test_td_{tag}.py::test_ok"].message == 'failed on teardown with "ValueError: boom"'
-    assert got["test_td_{tag}.py::test_fails"] == S.failed
+    got = p.run("test_td_{tag}.py::test_ok", "test_td_{tag}.py::test_fails", "test_td_{tag}.py::test_clean")
+    assert got == [("test_td_{tag}.py::test_ok", S.passed), ("test_td_{tag}.py::test_ok", S.error),
+                   ("test_td_{tag}.py::test_fails", S.failed), ("test_td_{tag}.py::test_fails", S.error),
+                   ("test_td_{tag}.py::test_clean", S.passed)]
+    for r in (p.results[1], p.results[3]):
+        assert r.message == 'failed on teardown with "ValueError: boom"'
+        assert 'raise ValueError("boom")' in r.traceback
+    assert "assert 0" in p.results[2].traceback and "boom" not in p.results[2].traceback
 
 
 def test_overriding_by_conftest_module_and_class(project):

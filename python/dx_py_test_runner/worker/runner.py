@@ -37,6 +37,12 @@ from . import unittest_support
 S = _core.TestStatus
 DEFAULT_MAX_OUTPUT = 4 << 20  # bytes kept per stream per test (DXPY_MAX_OUTPUT)
 _IMPORT_ERROR_PREFIX = "ImportError while importing test module "
+# The message of a teardown error, a result of its own after the test's (as in pytest's JUnit
+# XML); the orchestrator's reporters know the result by it.
+TEARDOWN_ERROR_PREFIX = "failed on teardown with "
+# The message of a test a conftest's pytest_collection_modifyitems left out (known only here,
+# at run time): the orchestrator counts it as deselected, as pytest does, and reports no outcome.
+DESELECTED_MESSAGE = "deselected by pytest_collection_modifyitems"
 _RUNTEST_HOOKS = ("pytest_runtest_setup", "pytest_runtest_call", "pytest_runtest_teardown",
                   "pytest_collection_modifyitems", "pytest_itemcollected", "pytest_generate_tests")
 
@@ -807,11 +813,13 @@ class Runner:
             if i:
                 self.capture.begin()
             last = i == n - 1
+            teardown = None
             if getattr(item, "_deselected", False):
-                status, message, tb, failed, duration = S.skipped, "deselected by pytest_collection_modifyitems", "", 0, 0
+                # Not a result in pytest: the orchestrator counts it as deselected by its message.
+                status, message, tb, failed, duration = S.skipped, DESELECTED_MESSAGE, "", 0, 0
             else:
-                status, message, tb, failed, duration = self._runtestprotocol(item, None if last else items[i + 1],
-                                                                              last_of_module, case)
+                status, message, tb, failed, duration, teardown = self._runtestprotocol(
+                    item, None if last else items[i + 1], last_of_module, case)
             test_id = case.id
             callspec = getattr(item, "callspec", None)
             if callspec is not None and callspec._idlist and (n > 1 or case.id.param != callspec.id):
@@ -821,6 +829,14 @@ class Runner:
                 test_id.name = case.id.name
                 test_id.param = callspec.id
             result = self._finish_simple(case, status, message, tb, failed, duration, test_id=test_id)
+            if teardown is not None:
+                # pytest reports the teardown apart from the call: "1 passed, 1 error" for a
+                # test that passed and whose fixture failed after it. The error is a second
+                # result of the same test; the orchestrator knows it by its message.
+                if emit is not None:
+                    emit(*result)
+                self.capture.begin()
+                result = self._finish_simple(case, S.error, teardown[0], teardown[1], 0, duration, test_id=test_id)
             if not last and emit is not None:
                 emit(*result)
         return result
@@ -975,15 +991,12 @@ class Runner:
                 self.state.snapshot()
         duration = time.perf_counter_ns() - start
         status, message, tb, failed = self._outcome(item, setup_exc, call_exc, xfailed)
+        teardown = None
         if teardown_excs:
             exc = teardown_excs[0]
-            if status in (S.passed, S.xpassed, S.skipped, S.xfailed):
-                status = S.error
-                message = f'failed on teardown with "{reporting.short_message(exc)}"'
-                tb = reporting.longrepr(exc, self.rootdir_str)
-            else:
-                tb = (tb + "\n\n" if tb else "") + "ERROR at teardown:\n" + reporting.longrepr(exc, self.rootdir_str)
-        return status, message, tb, failed, duration
+            teardown = (TEARDOWN_ERROR_PREFIX + f'"{reporting.short_message(exc)}"',
+                        reporting.longrepr(exc, self.rootdir_str))
+        return status, message, tb, failed, duration, teardown
 
     def _fillfixtures(self, item):
         """pytest's TopRequest._fillfixtures; the state snapshot moves past the fixtures of

@@ -81,6 +81,7 @@ struct Bad {
   TestId id;
   TestStatus status;
   std::string message, traceback, out, err;
+  bool teardown = false;  // an error in the teardown after the test (is_teardown_error)
 };
 
 class Console final : public ReportSink {
@@ -109,14 +110,19 @@ class Console final : public ReportSink {
   }
 
   void on_result(const TestCase& tc, const TestResult& r) override {
-    if (o_.verbosity == 0 && !o_.parallel && r.id.path != current_file_) finish_progress_line();
+    if (o_.verbosity == 0 && !o_.parallel && r.id.path != current_file_ && !is_runtime_deselected(r))
+      finish_progress_line();
     // Progress counts collected items. A test the worker expands into several instances
     // (parametrize arguments or fixture params known only at run time) is one of them: its
     // first result counts, the other instances do not (the percentage never passes 100).
-    bool counted = r.id == tc.id || expanded_.insert(tc.id.node_id()).second;
+    bool counted = !is_teardown_error(r) && (r.id == tc.id || expanded_.insert(tc.id.node_id()).second);
     if (counted) ++done_;
+    if (is_runtime_deselected(r)) {  // no letter and no line, as in pytest
+      if (counted && done_ == total_) finish_progress_line();
+      return;
+    }
     if (is_bad(r.status))
-      bad_.push_back({r.id, r.status, r.message, r.traceback, r.stdout_text, r.stderr_text});
+      bad_.push_back({r.id, r.status, r.message, r.traceback, r.stdout_text, r.stderr_text, is_teardown_error(r)});
     if (o_.verbosity > 0) {
       std::string head = r.id.node_id() + " ";
       std::string w = word(r.status);
@@ -156,7 +162,8 @@ class Console final : public ReportSink {
         line(e.longrepr.empty() ? e.message : e.longrepr);
       }
       for (const auto& b : bad_)
-        if (b.status == TestStatus::kError) section(b, "ERROR at setup of " + head_line(b.id));
+        if (b.status == TestStatus::kError)
+          section(b, (b.teardown ? "ERROR at teardown of " : "ERROR at setup of ") + head_line(b.id));
     }
     if (has(TestStatus::kFailed) || has(TestStatus::kCrashed) || has(TestStatus::kTimeout)) {
       line(paint(kRed, sep('=', "FAILURES", o_.width)));
@@ -168,6 +175,8 @@ class Console final : public ReportSink {
       for (const auto& e : collect_errors_) line(paint(kRed, "ERROR") + " " + e.path + " - " + e.message);
       for (const auto& b : bad_) {
         std::string msg = b.message.substr(0, b.message.find('\n'));
+        if (b.teardown && msg.size() >= kTeardownErrorPrefix.size() + 2 && msg.back() == '"')  // the reason alone
+          msg = msg.substr(kTeardownErrorPrefix.size() + 1, msg.size() - kTeardownErrorPrefix.size() - 2);
         line(paint(kRed, word(b.status)) + " " + b.id.node_id() + (msg.empty() ? "" : " - " + msg));
       }
     }

@@ -110,6 +110,23 @@ TEST(Console, ProgressCountsAnExpandedTestOnce) {
   EXPECT_EQ(verbose.find("[100%]"), verbose.rfind("[100%]")) << verbose;  // the last one only
 }
 
+TEST(Console, TeardownErrorIsAnErrorAfterTheTestsOwnResult) {
+  auto out = run(0, {result("t/test_a.py::test_1", TestStatus::kPassed),
+                     result("t/test_a.py::test_1", TestStatus::kError, "failed on teardown with \"RuntimeError: boom\""),
+                     result("t/test_a.py::test_2", TestStatus::kPassed)},
+                 [] {
+                   TestCase a, b;
+                   a.id = TestId::parse("t/test_a.py::test_1");
+                   b.id = TestId::parse("t/test_a.py::test_2");
+                   return std::vector<TestCase>{a, a, b};
+                 }());
+  EXPECT_NE(out.find("t/test_a.py .E.  "), std::string::npos) << out;
+  EXPECT_EQ(out.find("[ 50%]"), std::string::npos) << out;  // the error is not a test of its own
+  EXPECT_NE(out.find("_ ERROR at teardown of test_1 _"), std::string::npos) << out;
+  EXPECT_NE(out.find("ERROR t/test_a.py::test_1 - RuntimeError: boom\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("= 2 passed, 1 error in 0.25s ="), std::string::npos) << out;
+}
+
 TEST(Summary, WordsInPytestOrder) {
   Summary s;
   s.counts[static_cast<int>(TestStatus::kError)] = 2;

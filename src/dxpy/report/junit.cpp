@@ -279,6 +279,7 @@ void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
   std::string node_id;
   r.id.append_node_id(node_id);
   JunitNames n = junit_names(node_id, o_.prefix);
+  if (is_teardown_error(r) && merge_teardown_error(n.classname, n.name, r)) return;
   body_ += "<testcase";
   attr(body_, "classname", n.classname);
   attr(body_, "name", n.name);
@@ -353,6 +354,36 @@ void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
     ++errors_;
   else
     ++skipped_;
+}
+
+bool JunitReporter::merge_teardown_error(const std::string& classname, const std::string& name, const TestResult& r) {
+  std::string probe = "<testcase";
+  attr(probe, "classname", classname);
+  attr(probe, "name", name);
+  probe += ' ';  // the time attribute follows: test_x does not match test_x2
+  // The call's result came just before, give or take the other workers' results.
+  size_t at = body_.rfind(probe);
+  if (at == std::string::npos) return false;
+  size_t next = body_.find("<testcase", at + probe.size());
+  size_t end = next == std::string::npos ? body_.size() : next;
+  std::string_view testcase(body_.data() + at, end - at);
+  std::string element = "<error";
+  attr(element, "message", r.message);
+  std::string_view text = r.traceback.empty() ? std::string_view(r.message) : std::string_view(r.traceback);
+  element += '>';
+  append_escaped(element, text, Where::kText);
+  element += "</error>";
+  static constexpr std::string_view kSelfClosed = " />", kClose = "</testcase>";
+  if (testcase.size() >= kSelfClosed.size() && testcase.substr(testcase.size() - kSelfClosed.size()) == kSelfClosed) {
+    body_.replace(end - kSelfClosed.size(), kSelfClosed.size(), ">" + element + std::string(kClose));
+  } else if (testcase.find("<failure") == std::string_view::npos && testcase.find("<error") == std::string_view::npos &&
+             testcase.size() >= kClose.size() && testcase.substr(testcase.size() - kClose.size()) == kClose) {
+    body_.insert(end - kClose.size(), element);
+  } else {
+    return false;
+  }
+  ++errors_;
+  return true;
 }
 
 std::string JunitReporter::document(double seconds) const {

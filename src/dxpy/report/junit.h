@@ -71,6 +71,11 @@ class JunitReporter final : public ReportSink {
   const std::optional<Error>& write_error() const { return write_error_; }
 
  private:
+  /// A teardown error of a test whose testcase is already written: pytest puts the <error>
+  /// into that testcase when the call passed or was skipped (a failed call keeps its own
+  /// testcase and the error gets a new one). False when there is none to merge into.
+  bool merge_teardown_error(const std::string& classname, const std::string& name, const TestResult& r);
+
   JunitOptions o_;
   std::string body_;  // the rendered <testcase> elements, in arrival order
   uint64_t errors_ = 0, failures_ = 0, skipped_ = 0, passed_ = 0;

@@ -360,3 +360,44 @@ TEST(Junit, TeardownErrorKeepsTheWorkersWording) {
 
 }  // namespace
 }  // namespace dxpy::report
+
+namespace dxpy::report {
+namespace {
+
+// pytest's JUnit XML for a fixture that fails after the test (the worker sends the error as a
+// second result of the test, with other workers' results possibly in between).
+TEST(JunitTeardown, ErrorJoinsAPassedOrSkippedTestcaseButNotAFailedOne) {
+  JunitReporter j(opts("unused.xml"));
+  const std::string msg = "failed on teardown with \"RuntimeError: boom\"";
+  j.on_result({}, result("t/test_a.py::test_pass", TestStatus::kPassed));
+  j.on_result({}, result("t/test_a.py::test_pass2", TestStatus::kPassed));  // another worker's
+  j.on_result({}, result("t/test_a.py::test_pass", TestStatus::kError, msg, "E   RuntimeError: boom"));
+  j.on_result({}, result("t/test_a.py::test_fail", TestStatus::kFailed, "assert 1 == 2", "E   assert 1 == 2"));
+  j.on_result({}, result("t/test_a.py::test_fail", TestStatus::kError, msg, "E   RuntimeError: boom"));
+  j.on_result(where("/r/t/test_a.py", 7), result("t/test_a.py::test_skip", TestStatus::kSkipped, "nope"));
+  j.on_result({}, result("t/test_a.py::test_skip", TestStatus::kError, msg, "E   RuntimeError: boom"));
+  std::string err = "<error message=\"failed on teardown with &quot;RuntimeError: boom&quot;\">E   RuntimeError: boom</error>";
+  EXPECT_EQ(cases(j),
+            "<testcase classname=\"t.test_a\" name=\"test_pass\" time=\"0.000\">" + err + "</testcase>"
+            "<testcase classname=\"t.test_a\" name=\"test_pass2\" time=\"0.000\" />"
+            "<testcase classname=\"t.test_a\" name=\"test_fail\" time=\"0.000\"><failure message=\"assert 1 == 2\">"
+            "E   assert 1 == 2</failure></testcase>"
+            "<testcase classname=\"t.test_a\" name=\"test_fail\" time=\"0.000\">" + err + "</testcase>"
+            "<testcase classname=\"t.test_a\" name=\"test_skip\" time=\"0.000\"><skipped type=\"pytest.skip\" "
+            "message=\"nope\">/r/t/test_a.py:7: nope</skipped>" + err + "</testcase>");
+  std::string doc = j.document(0);
+  EXPECT_NE(doc.find("errors=\"3\" failures=\"1\" skipped=\"1\""), std::string::npos) << doc;
+}
+
+TEST(JunitTeardown, AnErrorWithoutItsTestIsATestcaseOfItsOwn) {
+  JunitReporter j(opts("unused.xml"));
+  j.on_result({}, result("t/test_a.py::test_x2", TestStatus::kPassed));
+  j.on_result({}, result("t/test_a.py::test_x", TestStatus::kError, "failed on teardown with \"E\"", "tb"));
+  EXPECT_EQ(cases(j),
+            "<testcase classname=\"t.test_a\" name=\"test_x2\" time=\"0.000\" />"
+            "<testcase classname=\"t.test_a\" name=\"test_x\" time=\"0.000\"><error message=\"failed on teardown "
+            "with &quot;E&quot;\">tb</error></testcase>");
+}
+
+}  // namespace
+}  // namespace dxpy::report

@@ -3,11 +3,29 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dxpy/core/types.h"
 
 namespace dxpy::report {
+
+/// How the worker's message for a teardown error begins: pytest reports a fixture that fails
+/// after the test as an error of its own ("1 passed, 1 error"), so the worker sends it as a
+/// second result of the test, with the message `failed on teardown with "REASON"`.
+inline constexpr std::string_view kTeardownErrorPrefix = "failed on teardown with ";
+
+/// The worker's message for a test that a conftest's pytest_collection_modifyitems left out
+/// (known only at run time): pytest counts it as deselected and reports no outcome for it.
+inline constexpr std::string_view kDeselectedMessage = "deselected by pytest_collection_modifyitems";
+
+inline bool is_runtime_deselected(const TestResult& r) {
+  return r.status == TestStatus::kSkipped && r.message == kDeselectedMessage;
+}
+
+inline bool is_teardown_error(const TestResult& r) {
+  return r.status == TestStatus::kError && r.message.compare(0, kTeardownErrorPrefix.size(), kTeardownErrorPrefix) == 0;
+}
 
 struct SessionInfo {
   std::string rootdir;

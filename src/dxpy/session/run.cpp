@@ -319,6 +319,11 @@ int run_tests(const RunOptions& opts) {
   ExecEvents events;
   events.on_ready = start_session;
   events.on_result = [&](uint32_t i, TestResult&& r) {
+    if (report::is_runtime_deselected(r)) {
+      ++summary.deselected;
+      console->on_result(selected.tests[i], r);  // progress only
+      return;
+    }
     ++summary.counts[static_cast<int>(r.status)];
     if (!durations_path.empty() && r.status != TestStatus::kSkipped) {
       // Only tests slow enough for their order to matter are kept; one that got fast is
