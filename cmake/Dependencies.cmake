@@ -6,6 +6,13 @@ find_package(Python 3.9 REQUIRED COMPONENTS Interpreter Development.Module)
 find_package(Threads REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
+# toml++ header-only (the Debian package ships the whole implementation in its headers): its
+# imported target links the shared libtomlplusplus.so, which with the libstdc++.so it needs
+# cost every `dx-py` start a library to map, bind and relocate. Only config/locate.cpp uses it.
+add_library(dxpy_tomlplusplus INTERFACE)
+target_include_directories(dxpy_tomlplusplus SYSTEM INTERFACE
+  $<TARGET_PROPERTY:tomlplusplus::tomlplusplus,INTERFACE_INCLUDE_DIRECTORIES>)
+target_compile_definitions(dxpy_tomlplusplus INTERFACE TOML_HEADER_ONLY=1)
 
 # --- pinned sdists --------------------------------------------------------------------
 set(DXPY_DEPS_DIR "${PROJECT_SOURCE_DIR}/.deps" CACHE PATH "Where the pinned sdists are unpacked")

@@ -43,17 +43,9 @@ def project(tmp_path):
 # Semantics dx-py does not have yet. Each is a strict xfail: the day one starts to pass, the
 # run fails until it is taken off this list. The reasons are the gaps, stated plainly.
 KNOWN_GAPS = {
-    "test_semantics.py::test_semantic[builtins-record_property]":
-        "record_property: TestResult has no properties, so the JUnit XML has none",
-    "test_semantics.py::test_semantic[parametrize-empty_string_id]":
-        "an empty parameter id (test_x[]) cannot be expressed in TestId",
     "test_semantics.py::test_semantic[hooks-pytest_collection_modifyitems]":
         "the order pytest_collection_modifyitems gives the items is not followed: tests run in the "
         "order of static collection (its deselection is followed)",
-    "test_semantics.py::test_whole_project[unittest]":
-        "a failing subTest: pytest 9 counts the subtest failure and the parent test as passed; dx-py "
-        "counts the parent as failed only",
-    "test_semantics.py::test_whole_project[parametrize]": "the empty parameter id (above)",
 }
 
 

@@ -46,6 +46,24 @@ def test_corrupt_index_is_ignored_rebuilt_and_reported(project):
     assert "index written" in collection_line(r)
 
 
+def test_index_of_another_format_version_is_rebuilt(project):
+    # What an index written by an older dx-py looks like to this one: its version field (u16
+    # at offset 4) differs, and nothing else is read.
+    project.write({"test_a.py": "import pytest\n\n@pytest.mark.parametrize('x', [''])\ndef test_a(x):\n    pass\n"})
+    project.run("--collect-only")
+    index = project.root / ".dx-py" / "index.dxti"
+    data = bytearray(index.read_bytes())
+    version = int.from_bytes(data[4:6], "little")
+    data[4:6] = (version - 1).to_bytes(2, "little")
+    index.write_bytes(bytes(data))
+    r = project.run("-v", "--collect-only")
+    assert r.code == 0
+    assert f"index version {version - 1}, this dx-py reads {version}" in r.err and "rebuilding" in r.err
+    assert "<Function test_a[]>" in r.out
+    assert "index written" in collection_line(r)
+    assert project.run("--collect-only", "-q").out.splitlines()[0] == "test_a.py::test_a[]"
+
+
 def test_truncated_and_foreign_indexes_never_give_a_wrong_list(project):
     project.write({"test_a.py": "def test_a():\n    pass\n"})
     project.run("--collect-only")
@@ -96,14 +114,14 @@ def test_listing_from_the_index_matches_a_fresh_collection(project):
         "tests/__init__.py": "",
         "tests/base.py": "class Base:\n    def test_inherited(self):\n        pass\n",
         "tests/test_x.py": "import pytest\nfrom .base import Base\n\nclass TestX(Base):\n    def test_own(self):\n        pass\n\n"
-                           "@pytest.mark.parametrize('v', [1, 'a'])\ndef test_p(v):\n    pass\n",
+                           "@pytest.mark.parametrize('v', [1, 'a', ''])\ndef test_p(v):\n    pass\n",
         "tests/test_y.py": "def test_y():\n    pass\n",
     })
     cold = project.run("--collect-only", "-q")
     warm = project.run("--collect-only", "-q")
     assert cold.out.splitlines()[:-1] == warm.out.splitlines()[:-1]
-    assert warm.out.splitlines()[:5] == ["tests/test_x.py::TestX::test_inherited", "tests/test_x.py::TestX::test_own",
+    assert warm.out.splitlines()[:6] == ["tests/test_x.py::TestX::test_inherited", "tests/test_x.py::TestX::test_own",
                                          "tests/test_x.py::test_p[1]", "tests/test_x.py::test_p[a]",
-                                         "tests/test_y.py::test_y"]
+                                         "tests/test_x.py::test_p[]", "tests/test_y.py::test_y"]
     counts = project.run("--collect-only", "-qq")
-    assert counts.out.splitlines()[:2] == ["tests/test_x.py: 4", "tests/test_y.py: 1"]
+    assert counts.out.splitlines()[:2] == ["tests/test_x.py: 5", "tests/test_y.py: 1"]

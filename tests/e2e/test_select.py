@@ -44,6 +44,24 @@ def test_mark_expression_and_deselected_in_summary(project):
     assert "1 passed, 3 deselected in " in r.out
 
 
+def test_an_empty_parameter_id_is_selected_by_its_node_id(project):
+    # parametrize("x", ["", "a"]) is test_x[] and test_x[a] in pytest.
+    project.write({"test_e.py": """
+        import pytest
+
+        @pytest.mark.parametrize("x", ["", "a"])
+        def test_x(x):
+            pass
+    """})
+    assert ids(project.run("--collect-only", "-q", "test_e.py::test_x[]")) == ["test_e.py::test_x[]"]
+    assert ids(project.run("--collect-only", "-q", "test_e.py::test_x")) == ["test_e.py::test_x[]",
+                                                                            "test_e.py::test_x[a]"]
+    assert ids(project.run("--collect-only", "-q", "-k", "test_x[]")) == ["test_e.py::test_x[]"]
+    r = project.run("-v", "test_e.py::test_x[]")
+    assert r.code == 0
+    assert "test_e.py::test_x[] PASSED" in r.out and "1 passed in " in r.out
+
+
 def test_bad_expression_is_a_usage_error(project):
     project.write(SUITE)
     r = project.run("-k", "alpha and")

@@ -65,6 +65,7 @@ class Semantic:
     outcomes: dict                                   # node id -> outcome, or "absent"
     texts: dict = field(default_factory=dict)        # node id -> lines its failure text must contain
     properties: dict = field(default_factory=dict)   # node id -> [(name, value)] of its JUnit <property>s
+    suite_properties: list = None                    # [(name, value)] of the <testsuite>'s own <property>s
     log: list = None                                 # the project's whole log, when the semantic is about order
 
 
@@ -647,6 +648,26 @@ BUILTIN_TESTS = {
     "record_property": """
         def test_record_property(record_property):
             record_property("answer", 42)
+            record_property("text", 'a<b&"c"\\n\\x01')
+
+        @pytest.fixture
+        def late_property(request):
+            yield
+            request.node.user_properties.append(("late", "yes"))
+
+        def test_property_in_teardown(late_property):
+            pass
+    """,
+    "record_testsuite_property": """
+        def test_record_testsuite_property(record_testsuite_property):
+            record_testsuite_property("ARCH", "PPC")
+            record_testsuite_property("n", 3)
+            with pytest.raises(TypeError, match="name parameter needs to be a string, but int given"):
+                record_testsuite_property(1, "x")
+    """,
+    "record_xml_attribute": """
+        def test_record_xml_attribute(record_xml_attribute):
+            record_xml_attribute("custom", "x")  # junit_family xunit2 (the default) leaves it out
     """,
     "doctest_namespace": """
         def test_doctest_namespace(doctest_namespace):
@@ -654,6 +675,14 @@ BUILTIN_TESTS = {
             assert doctest_namespace["x"] == 1
     """,
 }
+
+# The JUnit <property> elements these write (value: str(), then pytest's bin_xml_escape).
+BUILTIN_PROPERTIES = {
+    "record_property": {"test_builtins.py::test_record_property": [("answer", "42"), ("text", 'a<b&"c"\n#x01')],
+                        "test_builtins.py::test_property_in_teardown": [("late", "yes")]},
+    "record_xml_attribute": {"test_builtins.py::test_record_xml_attribute": []},
+}
+BUILTIN_SUITE_PROPERTIES = {"record_testsuite_property": [("ARCH", "PPC"), ("n", "3")]}
 
 BUILTINS = Project("builtins", dx_args=ONE_WORKER, files={
     "test_builtins.py": textwrap.dedent("""
@@ -673,9 +702,33 @@ BUILTINS = Project("builtins", dx_args=ONE_WORKER, files={
 }, semantics={
     name: Semantic({f"test_builtins.py::{fn}": ("failed" if fn.endswith("_a_failure") else "passed")
                     for fn in re.findall(r"^def (test_\w+)", textwrap.dedent(src), re.M)},
-                   properties={"test_builtins.py::test_record_property": [("answer", "42")]}
-                   if name == "record_property" else {})
+                   properties=BUILTIN_PROPERTIES.get(name, {}), suite_properties=BUILTIN_SUITE_PROPERTIES.get(name))
     for name, src in BUILTIN_TESTS.items()
+})
+
+# The warnings pytest's JUnit fixtures give (the projects here always write a JUnit file, of
+# junit_family xunit2): with filterwarnings = error each fails its test at set-up.
+JUNIT_FIXTURE_WARNINGS = Project("junit_fixture_warnings", files={
+    "pytest.ini": "[pytest]\nfilterwarnings = error\n",
+    "test_w.py": """
+        def test_xml_attribute(record_xml_attribute):
+            pass
+
+        def test_property(record_property):
+            pass
+
+        def test_testsuite_property(record_testsuite_property):
+            record_testsuite_property("ARCH", "PPC")
+    """,
+}, semantics={
+    "experimental_and_xunit2_warnings": Semantic({
+        "test_w.py::test_xml_attribute": "error",
+        "test_w.py::test_property": "error",
+        "test_w.py::test_testsuite_property": "passed",
+    }, texts={"test_w.py::test_xml_attribute": ["record_xml_attribute is an experimental feature"],
+              "test_w.py::test_property": ["record_property is incompatible with junit_family 'xunit2' (use "
+                                           "'legacy' or 'xunit1')"]},
+       suite_properties=[("ARCH", "PPC")]),
 })
 
 # ---------------------------------------------------------------------------------------------
@@ -711,6 +764,19 @@ PARAMETRIZE = Project("parametrize", files={
         @pytest.mark.parametrize("x", [""])
         def test_empty_string(x):
             pass
+
+        @pytest.mark.parametrize("a", [1])
+        @pytest.mark.parametrize("b", ["", ""])
+        def test_empty_combined(a, b):
+            pass
+
+        @pytest.mark.parametrize("x", [1, 2], ids=["", "two"])
+        def test_empty_in_ids(x):
+            pass
+
+        @pytest.mark.parametrize("x", [str()])
+        def test_empty_at_run_time(x):
+            assert x == ""
 
         @pytest.mark.parametrize("a,b", [(1, 2), (3, "x")])
         def test_two_names(a, b):
@@ -786,6 +852,14 @@ PARAMETRIZE = Project("parametrize", files={
     "duplicate_ids": Semantic({f"test_ids.py::test_duplicates[{v}]": "passed"
                                for v in ["1_0", "1_1", "2", "a0", "a1", "b"]}),
     "empty_string_id": Semantic({"test_ids.py::test_empty_string[]": "passed"}),
+    # Empty ids are made unique and joined like any other; a value known only at run time too.
+    "empty_ids_combined": Semantic({
+        "test_ids.py::test_empty_combined[0-1]": "passed",
+        "test_ids.py::test_empty_combined[1-1]": "passed",
+        "test_ids.py::test_empty_in_ids[]": "passed",
+        "test_ids.py::test_empty_in_ids[two]": "passed",
+        "test_ids.py::test_empty_at_run_time[]": "passed",
+    }),
     "several_argnames": Semantic({
         "test_ids.py::test_two_names[1-2]": "passed",
         "test_ids.py::test_two_names[3-x]": "passed",
@@ -1618,7 +1692,8 @@ COLLECTION_ERRORS = Project("collection_errors", args=("--continue-on-collection
     }),
 })
 
-PROJECTS = [CONFTEST, SCOPES, FIXTURE_ERRORS, AUTOUSE_PARAMS, REQUEST, ADDOPTION, BUILTINS, PARAMETRIZE, MARKS,
+PROJECTS = [CONFTEST, SCOPES, FIXTURE_ERRORS, AUTOUSE_PARAMS, REQUEST, ADDOPTION, BUILTINS, JUNIT_FIXTURE_WARNINGS,
+            PARAMETRIZE, MARKS,
             XFAIL_STRICT_INI, RUNTIME, UNITTEST, XUNIT, ASSERTS, CONFIG, STRICT_MARKERS, HOOKS, COLLECTION_ERRORS]
 
 
@@ -1667,6 +1742,7 @@ class Result:
     outcomes: dict   # JUnit name -> outcome
     cases: dict      # JUnit name -> [<testcase> elements]
     log: list
+    suite_properties: list = field(default_factory=list)  # the <testsuite>'s own <property>s
 
     @property
     def counts(self):
@@ -1726,7 +1802,9 @@ def run(tool, root, args):
         outcomes[name] = outcome
         cases[name].append(case)
     lines = log.read_text().splitlines() if log.exists() else []
-    return Result(tool, code, out, outcomes, dict(cases), lines)
+    suite = [(p.get("name"), p.get("value")) for p in tree.getroot().iterfind("testsuite/properties/property")] \
+        if tree is not None else []
+    return Result(tool, code, out, outcomes, dict(cases), lines, suite)
 
 
 @pytest.fixture(scope="module")
@@ -1764,6 +1842,8 @@ def verify_semantic(r, sem):
     for nodeid, props in sem.properties.items():
         if r.properties(nodeid) != props:
             r.fail(f"{nodeid}: JUnit properties {r.properties(nodeid)} != {props}")
+    if sem.suite_properties is not None and r.suite_properties != sem.suite_properties:
+        r.fail(f"the testsuite's JUnit properties {r.suite_properties} != {sem.suite_properties}")
     if sem.log is not None and r.log != sem.log:
         r.fail(f"the log differs:\n  expected {sem.log}\n  got      {r.log}")
 

@@ -14,11 +14,15 @@ def test_version_is_the_packages():
     assert dx.__version__.count(".") == 2
 
 
-@given(path=text, classes=st.lists(text, max_size=3), name=text, param=text,
+pairs = st.lists(st.tuples(text, text), max_size=4)
+
+
+@given(path=text, classes=st.lists(text, max_size=3), name=text, param=st.none() | text,
        status=st.sampled_from(list(_core.TestStatus.__members__.values())),
        duration=st.integers(0, 2**64 - 1), message=text, out=text, err=text,
-       passed=st.integers(0, 2**32 - 1), failed=st.integers(0, 2**32 - 1))
-def test_result_round_trips(path, classes, name, param, status, duration, message, out, err, passed, failed):
+       passed=st.integers(0, 2**32 - 1), failed=st.integers(0, 2**32 - 1), props=pairs, suite_props=pairs)
+def test_result_round_trips(path, classes, name, param, status, duration, message, out, err, passed, failed, props,
+                            suite_props):
     r = _core.TestResult()
     r.id = _core.TestId()
     r.id.path, r.id.classes, r.id.name, r.id.param = path, classes, name, param
@@ -26,10 +30,23 @@ def test_result_round_trips(path, classes, name, param, status, duration, messag
     stats = _core.AssertionStats()
     stats.passed, stats.failed = passed, failed
     r.assertions = stats
+    r.properties, r.suite_properties = props, suite_props
     back = _core.decode_test_result(_core.encode(r))
     assert back.id == r.id
+    assert back.id.param == param
     assert (back.status, back.duration_ns, back.message, back.stdout, back.stderr) == (status, duration, message, out, err)
     assert (back.assertions.passed, back.assertions.failed) == (passed, failed)
+    assert (back.properties, back.suite_properties) == (props, suite_props)
+
+
+def test_an_empty_param_is_not_no_param():
+    empty = _core.TestId.parse("t.py::test_x[]")
+    none = _core.TestId.parse("t.py::test_x")
+    assert (empty.param, none.param) == ("", None)
+    assert empty.node_id == "t.py::test_x[]" and none.node_id == "t.py::test_x"
+    assert not empty == none
+    assert _core.decode_test_id(_core.encode(empty)).param == ""
+    assert _core.decode_test_id(_core.encode(none)).param is None
 
 
 @given(st.binary(max_size=200))

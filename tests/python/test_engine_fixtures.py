@@ -244,7 +244,9 @@ class TestU(unittest.TestCase):
     got = p.run("test_xu_{tag}.py::test_f", "test_xu_{tag}.py::TestX::test_m",
                 p.case("test_xu_{tag}.py::TestU::test_u", kind=ut), p.case("test_xu_{tag}.py::TestU::test_sub", kind=ut),
                 p.case("test_xu_{tag}.py::TestU::test_xf", kind=ut))
-    assert [s for _, s in got] == [S.passed, S.passed, S.passed, S.failed, S.xfailed]
+    # test_sub: its failed subtest (i=1) is a failure of its own, then the test passes (pytest 9).
+    assert [s for _, s in got] == [S.passed, S.passed, S.passed, S.failed, S.passed, S.xfailed]
+    assert p.results[3].traceback.startswith("SUBFAILED(i=1)\n")
     assert read_log(p) == [
         "setup_module", "setup_function", "test_f", "teardown_function", "setup_class", "setup_method", "test_m",
         "teardown_method", "teardown_class", "setUpClass", "setUp", "test_u", "tearDown", "setUp", "tearDown",
@@ -369,3 +371,33 @@ def test_plain(x):
     got = p.run("test_hyp_{tag}.py::test_uses_fixture", "test_hyp_{tag}.py::test_plain")
     assert [s for _, s in got] == [S.failed, S.passed]
     assert "function-scoped fixture 'f'" in p.results[0].message
+
+
+def test_failed_subtests_are_results_of_their_own_before_the_test(project):
+    # pytest 9: "SUBFAILED[x] (i=2)" per failed subtest; the subtests fixture fails its test
+    # ("contains 1 failed subtest"), unittest's subTest does not.
+    p = project({"test_sub_{tag}.py": """
+import unittest
+def test_fixture(subtests):
+    for i in range(3):
+        with subtests.test(msg="x", i=i):
+            assert i < 2
+def test_fixture_passes(subtests):
+    with subtests.test("fine"):
+        pass
+class TestU(unittest.TestCase):
+    def test_sub(self):
+        for i in range(4):
+            with self.subTest("m", i=i, s="a"):
+                self.assertLess(i, 2)
+"""})
+    got = p.run("test_sub_{tag}.py::test_fixture", "test_sub_{tag}.py::test_fixture_passes",
+                p.case("test_sub_{tag}.py::TestU::test_sub", kind=_core.TestKind.unittest))
+    assert [s for _, s in got] == [S.failed, S.failed, S.passed, S.failed, S.failed, S.passed]
+    r = p.results
+    assert r[0].traceback.startswith("SUBFAILED[x] (i=2)\n") and "assert 2 < 2" in r[0].traceback
+    assert r[0].message == "assert 2 < 2"
+    assert (r[1].message, r[1].traceback) == ("contains 1 failed subtest", "contains 1 failed subtest")
+    assert r[3].traceback.startswith("SUBFAILED[m] (i=2, s='a')\n")
+    assert r[4].traceback.startswith("SUBFAILED[m] (i=3, s='a')\n")
+    assert "AssertionError: 3 not less than 2" in r[4].traceback

@@ -36,6 +36,77 @@ def test_runtime_parametrize_sends_more_results_then_the_last(spawn, tmp_path):
     assert len({m.sequence for m in msgs}) == 1
 
 
+def test_an_empty_id_at_run_time_keeps_its_brackets(spawn, tmp_path):
+    mod = write(tmp_path, "test_empty.py", """
+        import pytest
+        @pytest.mark.parametrize("x", [str(), "b"])
+        def test_p(x):
+            pass
+    """)
+    c = case(mod, "test_p")
+    c.expand_at_runtime = True
+    w = spawn()
+    assert [(m.result.id.node_id, m.result.status) for m in run_all(w, [c])] == [
+        ("test_empty.py::test_p[]", S.passed), ("test_empty.py::test_p[b]", S.passed)]
+    # Statically expanded ("x", [""]): the case names the empty id, and that instance runs.
+    one = case(mod, "test_p")
+    one.id.param = ""
+    (m,) = run_all(w, [one])
+    assert (m.result.id.node_id, m.result.status) == ("test_empty.py::test_p[]", S.passed)
+
+
+JUNIT_PROPS = """
+    import pytest
+
+    class Shown:
+        def __str__(self):
+            return "shown"
+
+    class Unprintable:
+        def __str__(self):
+            raise RuntimeError("no")
+
+    @pytest.fixture
+    def late(request):
+        yield
+        request.node.user_properties.append(("late", Shown()))
+
+    def test_p(record_property, late):
+        record_property("answer", 42)
+        record_property(7, None)
+        record_property("odd", Unprintable())
+
+    def test_suite(record_testsuite_property):
+        record_testsuite_property("ARCH", "PPC")
+        record_testsuite_property("n", 3)
+
+    def test_plain():
+        pass
+"""
+
+
+def test_junit_properties_travel_with_the_result(spawn, tmp_path):
+    mod = write(tmp_path, "test_props.py", JUNIT_PROPS)
+    w = spawn(env={"DXPY_CONFIG": json.dumps({"rootdir": str(tmp_path), "options": {"junitxml": "out.xml"}})})
+    p, suite, plain = w.run(case(mod, "test_p"), case(mod, "test_suite"), case(mod, "test_plain"))
+    assert [m.result.status for m in (p, suite, plain)] == [S.passed] * 3, p.result.traceback
+    # str() of every name and value, in the order recorded, the fixture's teardown included.
+    assert p.result.properties == [("answer", "42"), ("7", "None"), ("odd", "<unprintable Unprintable object>"),
+                                   ("late", "shown")]
+    assert p.result.suite_properties == []
+    assert suite.result.suite_properties == [("ARCH", "PPC"), ("n", "3")] and suite.result.properties == []
+    assert plain.result.suite_properties == []  # sent once
+
+
+def test_suite_properties_are_kept_only_for_a_junit_file(spawn, tmp_path):
+    mod = write(tmp_path, "test_props.py", JUNIT_PROPS)
+    w = spawn(env={"DXPY_CONFIG": json.dumps({"rootdir": str(tmp_path)})})
+    p, suite = w.run(case(mod, "test_p"), case(mod, "test_suite"))
+    assert (p.result.status, suite.result.status) == (S.passed, S.passed)
+    assert len(p.result.properties) == 4  # pytest keeps user_properties either way
+    assert suite.result.suite_properties == []
+
+
 def test_capsys_and_capfd_read_the_worker_capture(spawn, tmp_path):
     mod = write(tmp_path, "test_cap.py", """
         import os, sys

@@ -157,7 +157,7 @@ def test_both_ends_in_one_process_carry_every_field():
     assert (m.result.id.node_id, m.result.status, m.result.duration_ns, m.result.stdout) == (
         c.id.node_id, S.failed, 99, "é" * 20000)
 
-    orch.send_raw(b"DXPM\x01\x02garbage")
+    orch.send_raw(b"DXPM" + bytes([_core.PROTOCOL_VERSION]) + b"\x02garbage")
     with pytest.raises(_core.ProtocolError, match="."):
         worker.receive(1000)
     orch.close()
@@ -253,7 +253,8 @@ def test_an_unexpected_message_type_is_a_warning_and_ignored(spawn, tmp_path):
     w = spawn()
     text = b"hi"
     payload = bytes([len(text)]) + text  # a LEB128-prefixed string
-    log = b"DXPM" + struct.pack("<BBHI BBHQ", 1, 5, 0, len(payload), 2, 0, 0, 2**64 - 1) + payload
+    header = struct.pack("<BBHI BBHQ", _core.PROTOCOL_VERSION, 5, 0, len(payload), 2, 0, 0, 2**64 - 1)
+    log = b"DXPM" + header + payload
     w.channel.send_raw(log)
     [msg] = w.run(case(mod, "test_ok"))
     assert msg.result.status == S.passed
@@ -263,7 +264,7 @@ def test_an_unexpected_message_type_is_a_warning_and_ignored(spawn, tmp_path):
 
 def test_a_malformed_message_ends_the_worker_and_says_why(spawn):
     w = spawn()
-    w.channel.send_raw(b"DXPM\x01\x02garbage")
+    w.channel.send_raw(b"DXPM" + bytes([_core.PROTOCOL_VERSION]) + b"\x02garbage")
     assert w.process.wait(RECEIVE_MS) == 3
     assert "protocol error (malformed message or corrupt channel)" in w.stderr_text()
 

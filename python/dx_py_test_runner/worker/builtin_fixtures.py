@@ -22,6 +22,9 @@ import warnings
 # Set by the runner: the Capture of fd 1 and 2, and the worker's number.
 CAPTURE = None
 WORKER_ID = 0
+# record_testsuite_property's (name, value) pairs not yet sent: the next result sent takes
+# them (take_suite_properties), since no other message reaches the JUnit reporter.
+SUITE_PROPERTIES = []
 
 _registry = []
 
@@ -53,18 +56,73 @@ def doctest_namespace():
     return {}
 
 
+def _text(value):
+    """str(value), as pytest's junitxml converts a property; a value whose __str__ raises is
+    shown rather than ending the run (pytest would stop with an internal error)."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - user code
+        return f"<unprintable {type(value).__name__} object>"
+
+
+def properties(item):
+    """The item's user_properties as the TestResult carries them: (str, str) pairs."""
+    return [(_text(name), _text(value)) for name, value in item.user_properties]
+
+
+def take_suite_properties():
+    """The record_testsuite_property pairs recorded since the last call."""
+    pending = SUITE_PROPERTIES[:]
+    del SUITE_PROPERTIES[:]
+    return pending
+
+
+def _junit_xml(config):
+    try:
+        return bool(config.getoption("xmlpath", None))
+    except Exception:  # noqa: BLE001 - a config without the option: no JUnit file
+        return False
+
+
+def _warn(request, category, text):
+    """request.node.warn(category(text)) with pytest's own warning class, when pytest is
+    there to provide it (a filterwarnings=error then fails the test, as under pytest)."""
+    try:
+        from _pytest import warning_types
+    except ImportError:
+        return
+    request.node.warn(getattr(warning_types, category)(text))
+
+
+def _warn_incompatibility_with_xunit2(request, fixture_name):
+    """pytest's warning when the JUnit file's family (xunit2 by default) drops what the
+    fixture records."""
+    config = request.config
+    if not _junit_xml(config):
+        return
+    family = config.getini("junit_family")
+    if family not in ("xunit1", "legacy"):
+        _warn(request, "PytestWarning",
+              f"{fixture_name} is incompatible with junit_family '{family}' (use 'legacy' or 'xunit1')")
+
+
 @_builtin()
 def record_property(request):
-    item = request.node
+    _warn_incompatibility_with_xunit2(request, "record_property")
 
     def append_property(name, value):
-        item.user_properties.append((name, value))
+        request.node.user_properties.append((name, value))
 
     return append_property
 
 
 @_builtin()
 def record_xml_attribute(request):
+    # The JUnit writer knows xunit2 only, whose testcases take no attributes of the user's
+    # (pytest filters them out): recording them is a no-op, as pytest's is without a file.
+    _warn(request, "PytestExperimentalApiWarning", "record_xml_attribute is an experimental feature")
+    _warn_incompatibility_with_xunit2(request, "record_xml_attribute")
+
     def add_attr_noop(name, value):
         pass
 
@@ -73,9 +131,14 @@ def record_xml_attribute(request):
 
 @_builtin(scope="session")
 def record_testsuite_property(request):
+    junit = _junit_xml(request.config)
+
     def record_func(name, value):
+        __tracebackhide__ = True
         if not isinstance(name, str):
             raise TypeError(f"name parameter needs to be a string, but {type(name).__name__} given")
+        if junit:  # pytest keeps them only for its JUnit file
+            SUITE_PROPERTIES.append((name, _text(value)))
 
     return record_func
 
@@ -832,6 +895,7 @@ class _SubTest:
         kind = outcomes.classify(exc)
         if kind not in (outcomes.SKIPPED, outcomes.XFAILED):
             self.owner._failures.append((self.msg, self.kwargs, exc))
+            self.owner._item._subtest_reports.append((self.msg, self.kwargs, exc))
         return True
 
 
@@ -840,6 +904,8 @@ class Subtests:
         self._item = item
         self._failures = []
         item._subtests = self
+        if getattr(item, "_subtest_reports", None) is None:
+            item._subtest_reports = []
 
     def test(self, msg=None, **kwargs):
         return _SubTest(self, msg, kwargs)

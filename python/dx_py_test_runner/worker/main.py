@@ -23,6 +23,7 @@ import os
 import sys
 
 from .. import _core
+from . import builtin_fixtures
 from .runner import DEFAULT_MAX_OUTPUT, Runner
 
 # A result whose payload would exceed the channel's limit goes again with every text cut
@@ -67,14 +68,16 @@ def _int_env(name, default):
         return default
 
 
-def _cut(text):
-    if len(text) <= _RESEND_CHARS:
+def _cut(text, limit=_RESEND_CHARS):
+    if len(text) <= limit:
         return text
-    half = _RESEND_CHARS // 2
+    half = limit // 2
     return f"{text[:half]}\n[... {len(text) - 2 * half} characters not kept ...]\n{text[-half:]}"
 
 
 def _send_result(channel, msg, result, truncated, more=False):
+    if builtin_fixtures.SUITE_PROPERTIES:  # recorded while this test ran
+        result.suite_properties = builtin_fixtures.take_suite_properties()
     try:
         channel.send_result(msg.sequence, msg.worker_id, result, truncated, more)
     except _core.ProtocolError:  # over the payload limit: cut every text and say so
@@ -82,6 +85,13 @@ def _send_result(channel, msg, result, truncated, more=False):
         result.traceback = _cut(result.traceback)
         result.stdout = _cut(result.stdout)
         result.stderr = _cut(result.stderr)
+        # Properties are short as a rule; when they are what overflows, each field keeps as
+        # much room as one text above (the first pairs, each name and value a share of it).
+        for field in ("properties", "suite_properties"):
+            pairs = getattr(result, field)[:_RESEND_CHARS // 128]
+            if pairs:
+                share = max(_RESEND_CHARS // (2 * len(pairs)), 64)
+                setattr(result, field, [(_cut(n, share), _cut(v, share)) for n, v in pairs])
         channel.send_result(msg.sequence, msg.worker_id, result, True, more)
 
 

@@ -43,6 +43,8 @@ TEARDOWN_ERROR_PREFIX = "failed on teardown with "
 # The message of a test a conftest's pytest_collection_modifyitems left out (known only here,
 # at run time): the orchestrator counts it as deselected, as pytest does, and reports no outcome.
 DESELECTED_MESSAGE = "deselected by pytest_collection_modifyitems"
+# How the traceback of a failed subtest's result begins (then its description and a newline).
+SUBTEST_MARKER = "SUBFAILED"
 _RUNTEST_HOOKS = ("pytest_runtest_setup", "pytest_runtest_call", "pytest_runtest_teardown",
                   "pytest_collection_modifyitems", "pytest_itemcollected", "pytest_generate_tests")
 
@@ -748,7 +750,7 @@ class Runner:
             if any(scope != FUNCTION for cs in callspecs for scope in cs._arg2scope.values()):
                 items = _reorder(items)
         want = case.id.param
-        if want:
+        if want is not None:  # "" is an id too: pytest's test_x[]
             with_spec = [it for it in items if getattr(it, "callspec", None) is not None]
             chosen = [it for it in with_spec if it.callspec.id == want]
             if not chosen:
@@ -828,7 +830,12 @@ class Runner:
                 test_id.classes = list(case.id.classes)
                 test_id.name = case.id.name
                 test_id.param = callspec.id
+            reports = getattr(item, "_subtest_reports", None)
+            if reports:
+                self._emit_subtests(case, reports, test_id, emit, duration)
             result = self._finish_simple(case, status, message, tb, failed, duration, test_id=test_id)
+            if item.user_properties:  # record_property: the testcase's JUnit <property> elements
+                result[0].properties = builtin_fixtures.properties(item)
             if teardown is not None:
                 # pytest reports the teardown apart from the call: "1 passed, 1 error" for a
                 # test that passed and whose fixture failed after it. The error is a second
@@ -840,6 +847,24 @@ class Runner:
             if not last and emit is not None:
                 emit(*result)
         return result
+
+    def _emit_subtests(self, case, reports, test_id, emit, duration):
+        """A failed result per failed subtest, before the test's own (pytest 9's SUBFAILED
+        reports). The traceback's first line names the subtest as pytest's short summary
+        does ("SUBFAILED[msg] (i=2)"): the orchestrator's reporters know the result by it."""
+        if emit is None:
+            return
+        saferepr = reporting._saferepr
+        for msg, kwargs, exc in reports:
+            parts = [f"[{msg}]"] if msg is not None else []
+            if kwargs:
+                parts.append("(" + ", ".join(f"{k}={saferepr(v)}" for k, v in kwargs.items()) + ")")
+            head = SUBTEST_MARKER + (" ".join(parts) or "(<subtest>)")
+            failed = 1 if isinstance(exc, AssertionError) else 0
+            emit(*self._finish_simple(case, S.failed, reporting.short_message(exc),
+                                      head + "\n" + reporting.longrepr(exc, self.rootdir_str), failed, duration,
+                                      test_id=test_id))
+            self.capture.begin()
 
     def _leave_stale(self, defn):
         """Before a fast test: nodes of another module or class are torn down (a test of
@@ -910,7 +935,7 @@ class Runner:
         item._phase = "setup"
         item._caplog = None
         item._subtests = None
-        item._subtest_failed = 0
+        item._subtest_reports = []  # (msg, kwargs, exception) of each failed subtest
         if self._set_test_path is not None:
             self._set_test_path(defn.minfo.path)
         names = item._mark_names
@@ -1069,10 +1094,11 @@ class Runner:
             status, message = S.xpassed, xfailed.reason
         subtests = item._subtests
         if subtests is not None and subtests._failures:
+            # pytest 9: a test using the subtests fixture fails when one of them did (each
+            # failed subtest also has its own result); unittest's subTest does not do that.
             n = len(subtests._failures)
             text = f"contains {n} failed subtest{'s' if n > 1 else ''}"
-            msg, kwargs, exc = subtests._failures[0]
-            return S.failed, text, reporting.longrepr(exc, rootdir), 0
+            return S.failed, text, text, 0
         return status, message, tb, 0
 
     # --- the end of the worker ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ fixtures, autouse fixtures and usefixtures marks apply; each test runs through
     an error or failure (setUp included)   failed
     skipTest / @skip                       skipped
     @expectedFailure that fails            xfailed; one that passes: failed "Unexpected success"
-    subTest failures                       failed (pytest 9 reports a failed subtest for the test)
+    subTest failures                       a failed result per subtest, then passed (pytest 9)
     a skipped subTest, nothing failing     skipped
 """
 import sys
@@ -143,7 +143,11 @@ class Result:
         kind = outcomes.classify(exc_info[1])
         if kind in (outcomes.SKIPPED, outcomes.XFAILED):
             return
-        self.subtest_failures.append(exc_info)
+        message = getattr(subtest, "_message", None)
+        if not isinstance(message, str):  # unittest's sentinel: no message given
+            message = None
+        params = getattr(subtest, "params", None)
+        self.subtest_failures.append((message, dict(params) if params else {}, exc_info))
 
     def wasSuccessful(self):  # noqa: N802
         return not self.excinfos and not self.subtest_failures
@@ -159,10 +163,10 @@ def run_testcase(item):
         exc = result.excinfos[0][1]
         exc = _as_outcome(exc)
         raise exc.with_traceback(result.excinfos[0][2])
-    if result.subtest_failures:
-        exc_info = result.subtest_failures[0]
-        item._subtest_failed = len(result.subtest_failures)
-        raise exc_info[1].with_traceback(exc_info[2])
+    # Failed subtests are results of their own (pytest 9: "SUBFAILED(i=2)"), sent before the
+    # test's; the test itself passed when nothing else failed.
+    for message, params, exc_info in result.subtest_failures:
+        item._subtest_reports.append((message, params, exc_info[1].with_traceback(exc_info[2])))
 
 
 def _as_outcome(exc):

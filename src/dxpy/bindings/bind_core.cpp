@@ -1,3 +1,4 @@
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/string_view.h>
@@ -48,7 +49,9 @@ void bind_core(nb::module_& m) {
       .def_rw("path", &TestId::path)
       .def_rw("classes", &TestId::classes)
       .def_rw("name", &TestId::name)
-      .def_rw("param", &TestId::param)
+      // None: not parametrized; "": pytest's test_x[]. nanobind refuses None for an argument
+      // unless told to, the setter's too.
+      .def_rw("param", &TestId::param, nb::for_setter(nb::arg("value").none()))
       .def_prop_ro("node_id", &TestId::node_id)
       .def_static("parse", &TestId::parse)
       .def("__eq__", [](const TestId& a, const TestId& b) { return a == b; })
@@ -91,7 +94,9 @@ void bind_core(nb::module_& m) {
       .def_rw("traceback", &TestResult::traceback)
       .def_rw("stdout", &TestResult::stdout_text)
       .def_rw("stderr", &TestResult::stderr_text)
-      .def_rw("assertions", &TestResult::assertions);
+      .def_rw("assertions", &TestResult::assertions)
+      .def_rw("properties", &TestResult::properties)
+      .def_rw("suite_properties", &TestResult::suite_properties);
 
   m.def("encode", &encode_bytes<TestId>);
   m.def("encode", &encode_bytes<TestCase>);

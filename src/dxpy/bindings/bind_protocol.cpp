@@ -215,6 +215,7 @@ void bind_protocol(nb::module_& m) {
   nb::exception<ChannelClosed>(m, "ChannelClosed", PyExc_ConnectionError);
   nb::exception<ProtocolError>(m, "ProtocolError", PyExc_ValueError);
 
+  m.attr("PROTOCOL_VERSION") = protocol::kVersion;
   m.attr("DEFAULT_MAX_MESSAGE") = protocol::kDefaultMaxMessage;
   m.attr("DEFAULT_RING_BYTES") = protocol::ChannelOptions{}.ring_bytes;
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -71,6 +72,23 @@ bool g_addopts_applied = false;
 std::vector<std::string> g_addopts_notes;  // shown under -v (counting -v from addopts)
 std::vector<std::string> g_parsed_words;   // what was parsed: addopts, then the command line
 
+// The config that addopts_words loaded and the arguments it was loaded for. The run reuses
+// it unless addopts changed the paths, -c or --rootdir, rather than look for config files
+// in every folder up to "/" a second time.
+struct LoadedConfig {
+  std::vector<std::string> paths;
+  std::string inifile;
+  std::string rootdir;
+  config::Config config;
+};
+std::optional<LoadedConfig> g_config;
+
+const config::Config* loaded_config(const TestArgs& a) {
+  if (g_config && g_config->paths == a.paths && g_config->inifile == a.inifile && g_config->rootdir == a.rootdir)
+    return &g_config->config;
+  return nullptr;
+}
+
 bool is_planned(const CLI::Option* opt) { return opt->get_group() == "Planned"; }
 
 /// pytest puts the ini's addopts and then $PYTEST_ADDOPTS before the command line. Of those
@@ -79,7 +97,10 @@ bool is_planned(const CLI::Option* opt) { return opt->get_group() == "Planned"; 
 std::vector<std::string> addopts_words(const TestArgs& a, const CLI::App& app, std::vector<std::string>& notes) {
   std::vector<std::string> words;
   auto cfg = config::load_config(a.paths, absolute_path("."), a.inifile, a.rootdir);
-  if (cfg) words = cfg->addopts;
+  if (cfg) {
+    words = cfg->addopts;
+    g_config = LoadedConfig{a.paths, a.inifile, a.rootdir, std::move(*cfg)};
+  }
   if (const char* env = std::getenv("PYTEST_ADDOPTS"); env && *env) {
     auto more = config::shlex_split(env);
     if (more) words.insert(words.end(), more->begin(), more->end());
@@ -115,7 +136,7 @@ std::vector<std::string> addopts_words(const TestArgs& a, const CLI::App& app, s
   return kept;
 }
 
-int run_test(const TestArgs& a);
+int run_test(const TestArgs& a, const CLI::App& app);
 
 /// Whether some conftest.py under `dir` names `option` in quotes (its pytest_addoption): the
 /// only way an option unknown to dx-py is legitimate. Hidden and virtual-env folders are
@@ -157,12 +178,11 @@ int parse_and_run(const std::vector<std::string>& args) {
   return action();
 }
 
-int run_test(const TestArgs& a) {
+/// `app`: the parsed command, whose options tell which addopts words dx-py knows.
+int run_test(const TestArgs& a, const CLI::App& app) {
   if (!g_addopts_applied) {
     g_addopts_applied = true;
-    CLI::App probe;
-    (void)test_command().setup(probe);
-    std::vector<std::string> extra = addopts_words(a, probe, g_addopts_notes);
+    std::vector<std::string> extra = addopts_words(a, app, g_addopts_notes);
     if (!extra.empty()) {
       extra.insert(extra.end(), g_invocation.begin(), g_invocation.end());
       g_parsed_words = extra;
@@ -171,8 +191,9 @@ int run_test(const TestArgs& a) {
     g_parsed_words = g_invocation;
   }
   if (!a.extras.empty()) {
-    auto cfg = config::load_config(a.paths, absolute_path("."), a.inifile, a.rootdir);
-    std::string root = cfg ? cfg->rootdir : absolute_path(".");
+    std::string root = absolute_path(".");
+    if (const config::Config* c = loaded_config(a)) root = c->rootdir;
+    else if (auto cfg = config::load_config(a.paths, root, a.inifile, a.rootdir)) root = cfg->rootdir;
     for (const auto& x : a.extras) {
       if (x.size() < 2 || x[0] != '-') continue;
       std::string name = x.substr(0, x.find('='));
@@ -214,6 +235,7 @@ int run_test(const TestArgs& a) {
   o.continue_on_collection_errors = a.continue_on_collection_errors;
   o.strict_markers = a.strict_markers;
   o.command_line = g_parsed_words;
+  if (const config::Config* c = loaded_config(a)) o.config = *c;
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
     try {
       size_t used = 0;
@@ -284,7 +306,7 @@ Command test_command() {
             }
             return [a, &app] {
               a->extras = app.remaining();
-              return run_test(*a);
+              return run_test(*a, app);
             };
           }};
 }

@@ -3,10 +3,11 @@
 ///
 /// A value is `{u8 tag, u8 kCodecVersion, fields...}`. Fields are written in declaration
 /// order: integers as LEB128 varints, strings and vectors as a varint count then the
-/// items, enums as one byte. One visitor per type (`visit_fields`) serves both encode and
-/// decode, so the two cannot drift apart. Decoding checks the tag, the version, every
-/// length against the bytes left, enum ranges and that no bytes trail: garbage or
-/// truncated input gives an Error, never a crash or an out-of-bounds read.
+/// items, enums as one byte, an optional as a presence byte (0 or 1) then its value. One
+/// visitor per type (`visit_fields`) serves both encode and decode, so the two cannot drift
+/// apart. Decoding checks the tag, the version, every length against the bytes left, enum
+/// ranges, presence bytes and that no bytes trail: garbage or truncated input gives an
+/// Error, never a crash or an out-of-bounds read.
 
 #include <string>
 #include <string_view>
@@ -16,7 +17,9 @@
 
 namespace dxpy {
 
-inline constexpr uint8_t kCodecVersion = 1;
+/// 2: TestId's param became optional (an empty id is a real one); TestResult gained its
+/// JUnit properties.
+inline constexpr uint8_t kCodecVersion = 2;
 
 enum class CodecTag : uint8_t {
   kTestId = 1,

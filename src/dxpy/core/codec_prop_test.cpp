@@ -77,7 +77,7 @@ RC_GTEST_PROP(CoreCodec, BitFlipsNeverCrash, (const TestResult& v, uint8_t flip)
 }
 
 TEST(CoreCodec, RejectsWrongTagAndVersion) {
-  auto bytes = encode(TestId{"a.py", {}, "test_a", ""});
+  auto bytes = encode(TestId{"a.py", {}, "test_a", std::nullopt});
   auto wrong_tag = decode<TestCase>(bytes);
   ASSERT_FALSE(wrong_tag);
   EXPECT_EQ(wrong_tag.error().code, Errc::kCorrupt);
@@ -102,8 +102,43 @@ RC_GTEST_PROP(TestIdText, NodeIdRoundTrips, ()) {
   id.path = *rc::gen::map(rc::identifier(), [](std::string s) { return "tests/" + s + ".py"; });
   id.classes = *rc::gen::container<std::vector<std::string>>(rc::identifier());
   id.name = *rc::identifier();
-  id.param = *rc::gen::arbitrary<std::string>();
+  id.param = *rc::gen::arbitrary<std::optional<std::string>>();
   RC_ASSERT(TestId::parse(id.node_id()) == id);
+}
+
+// The codec tells "no param" from the empty one, which a string alone could not.
+TEST(CoreCodec, EmptyParamDiffersFromNone) {
+  TestId none{"a.py", {}, "test_a", std::nullopt};
+  TestId empty{"a.py", {}, "test_a", ""};
+  EXPECT_NE(encode(none), encode(empty));
+  auto back = decode<TestId>(encode(empty));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, empty);
+  back = decode<TestId>(encode(none));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, none);
+}
+
+TEST(CoreCodec, PresenceByteAboveOneIsCorrupt) {
+  std::string bytes = encode(TestId{"a.py", {}, "test_a", "p"});
+  // The presence byte follows path, classes and name: 1+4, 1, 1+6 bytes after tag and version.
+  const size_t at = 2 + 5 + 1 + 7;
+  ASSERT_EQ(bytes[at], 1);
+  bytes[at] = 2;
+  auto r = decode<TestId>(bytes);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kCorrupt);
+}
+
+TEST(CoreCodec, ResultPropertiesRoundTripInOrder) {
+  TestResult r;
+  r.id = TestId{"a.py", {}, "test_a", std::nullopt};
+  r.properties = {{"answer", "42"}, {"answer", "43"}, {"", ""}};
+  r.suite_properties = {{"ARCH", "PPC"}};
+  auto back = decode<TestResult>(encode(r));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->properties, r.properties);
+  EXPECT_EQ(back->suite_properties, r.suite_properties);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -32,7 +33,7 @@ void visit_fields(V& v, TestCase& x) {
 template <class V>
 void visit_fields(V& v, TestResult& x) {
   v(x.id); v(x.status); v(x.duration_ns); v(x.message); v(x.traceback); v(x.stdout_text); v(x.stderr_text);
-  v(x.assertions);
+  v(x.assertions); v(x.properties); v(x.suite_properties);
 }
 
 template <class V>
@@ -78,6 +79,12 @@ class Encoder {
   void operator()(std::pair<A, B>& p) { (*this)(p.first); (*this)(p.second); }
   template <size_t N>
   void operator()(std::array<uint8_t, N>& a) { w_.raw(std::string_view(reinterpret_cast<const char*>(a.data()), N)); }
+  // A presence byte, then the value: an empty value differs from none.
+  template <class T>
+  void operator()(std::optional<T>& o) {
+    w_.u8(o ? 1 : 0);
+    if (o) (*this)(*o);
+  }
   template <class T>
   void operator()(std::vector<T>& xs) {
     w_.varint(xs.size());
@@ -148,6 +155,18 @@ class Decoder {
     if (failed_) return;
     auto v = r_.raw(N);
     if (take(v)) std::memcpy(a.data(), v->data(), N);
+  }
+  template <class T>
+  void operator()(std::optional<T>& o) {
+    if (failed_) return;
+    auto v = r_.u8();
+    if (!take(v)) return;
+    if (*v > 1) return fail(Errc::kCorrupt, "presence byte " + std::to_string(*v));
+    if (*v == 0) {
+      o.reset();
+      return;
+    }
+    (*this)(o.emplace());
   }
   template <class T>
   void operator()(std::vector<T>& xs) {

@@ -3,9 +3,20 @@
 
 #include <rapidcheck.h>
 
+#include <optional>
+
 #include "dxpy/core/types.h"
 
 namespace rc {
+
+// rapidcheck has no std::optional: none, or any value (the empty one among them).
+template <class T>
+struct Arbitrary<std::optional<T>> {
+  static Gen<std::optional<T>> arbitrary() {
+    return gen::oneOf(gen::just(std::optional<T>()),
+                      gen::map(gen::arbitrary<T>(), [](T v) { return std::optional<T>(std::move(v)); }));
+  }
+};
 
 inline Gen<std::string> identifier() {
   return gen::map(gen::pair(gen::elementOf(std::string("abcxyzT_")),
@@ -68,7 +79,8 @@ struct Arbitrary<dxpy::TestResult> {
     return gen::build<TestResult>(gen::set(&TestResult::id), gen::set(&TestResult::status),
                                   gen::set(&TestResult::duration_ns), gen::set(&TestResult::message),
                                   gen::set(&TestResult::traceback), gen::set(&TestResult::stdout_text),
-                                  gen::set(&TestResult::stderr_text), gen::set(&TestResult::assertions));
+                                  gen::set(&TestResult::stderr_text), gen::set(&TestResult::assertions),
+                                  gen::set(&TestResult::properties), gen::set(&TestResult::suite_properties));
   }
 };
 

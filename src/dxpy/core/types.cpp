@@ -30,9 +30,9 @@ void TestId::append_node_id(std::string& out) const {
   }
   out += "::";
   out += name;
-  if (!param.empty()) {
+  if (param) {
     out += '[';
-    out += param;
+    out += *param;
     out += ']';
   }
 }
@@ -49,7 +49,7 @@ TestId TestId::parse(std::string_view node_id) {
   std::string_view head = node_id;
   auto bracket = node_id.find('[', first_sep);
   if (bracket != std::string_view::npos && node_id.back() == ']') {
-    id.param = std::string(node_id.substr(bracket + 1, node_id.size() - bracket - 2));
+    id.param.emplace(node_id.substr(bracket + 1, node_id.size() - bracket - 2));
     head = node_id.substr(0, bracket);
   }
   id.path = std::string(head.substr(0, first_sep));

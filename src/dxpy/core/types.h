@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,12 +30,15 @@ struct TestId {
   std::string path;                  // rootdir-relative, '/'-separated: "tests/test_a.py"
   std::vector<std::string> classes;  // enclosing classes, outermost first
   std::string name;                  // function or method name
-  std::string param;                 // parametrize id without brackets; empty if none
+  /// The parametrize id without brackets; none when the test is not parametrized. An empty
+  /// id is a real one: `parametrize("x", [""])` is pytest's `test_x[]`.
+  std::optional<std::string> param;
 
   std::string node_id() const;
   /// Appends node_id() to `out`, without a temporary.
   void append_node_id(std::string& out) const;
-  /// Parses a node id. The param is what lies inside the final "[...]" of the last part.
+  /// Parses a node id. The param is what lies inside the final "[...]" of the last part
+  /// ("" for "test_x[]"); none without brackets.
   static TestId parse(std::string_view node_id);
   friend bool operator==(const TestId&, const TestId&) = default;
 };
@@ -76,6 +80,9 @@ struct AssertionStats {
   friend bool operator==(const AssertionStats&, const AssertionStats&) = default;
 };
 
+/// A (name, value) pair a test recorded for the JUnit XML, the value already str()-converted.
+using Property = std::pair<std::string, std::string>;
+
 /// What running one test gave. A failure, crash or timeout is data here, never an error.
 struct TestResult {
   TestId id;
@@ -86,6 +93,12 @@ struct TestResult {
   std::string stdout_text;
   std::string stderr_text;
   AssertionStats assertions;
+  /// pytest's `item.user_properties` (record_property): the testcase's <property> elements.
+  std::vector<Property> properties;
+  /// record_testsuite_property calls made while the test ran: the <testsuite>'s own
+  /// <property> elements. They travel with a test's result because the worker has no other
+  /// message that reaches the JUnit reporter.
+  std::vector<Property> suite_properties;
   friend bool operator==(const TestResult&, const TestResult&) = default;
 };
 

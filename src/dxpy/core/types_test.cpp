@@ -8,7 +8,19 @@ namespace {
 TEST(TestId, FormatsPytestNodeIds) {
   TestId id{"tests/test_a.py", {"TestOuter", "TestInner"}, "test_x", "1-a"};
   EXPECT_EQ(id.node_id(), "tests/test_a.py::TestOuter::TestInner::test_x[1-a]");
-  EXPECT_EQ((TestId{"t.py", {}, "test_f", ""}).node_id(), "t.py::test_f");
+  EXPECT_EQ((TestId{"t.py", {}, "test_f", std::nullopt}).node_id(), "t.py::test_f");
+}
+
+// pytest's id of parametrize("x", [""]) is empty, and the node id keeps its brackets.
+TEST(TestId, AnEmptyParamKeepsItsBrackets) {
+  TestId id{"t.py", {}, "test_x", ""};
+  EXPECT_EQ(id.node_id(), "t.py::test_x[]");
+  TestId back = TestId::parse("t.py::test_x[]");
+  ASSERT_TRUE(back.param.has_value());
+  EXPECT_EQ(*back.param, "");
+  EXPECT_EQ(back, id);
+  EXPECT_FALSE(TestId::parse("t.py::test_x").param.has_value());
+  EXPECT_NE(TestId::parse("t.py::test_x"), id);
 }
 
 TEST(TestId, ParsesPytestNodeIds) {
@@ -23,7 +35,7 @@ TEST(TestId, BracketsInThePathAreNotAParam) {
   auto id = TestId::parse("tests/[odd]/test_a.py::test_x");
   EXPECT_EQ(id.path, "tests/[odd]/test_a.py");
   EXPECT_EQ(id.name, "test_x");
-  EXPECT_EQ(id.param, "");
+  EXPECT_EQ(id.param, std::nullopt);
 }
 
 TEST(TestId, PathOnly) {

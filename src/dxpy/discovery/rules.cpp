@@ -299,7 +299,9 @@ struct ModuleRules {
     TestCase tc = std::move(rec.tests.back());
     rec.tests.pop_back();
     // Expand every parametrize, nearest first; any unknown one defers the item to run time.
+    // Ids join with "-" as pytest's CallSpec2.id does, empty ones too ("" then "1" is "-1").
     std::vector<ParamSet> combined = {ParamSet{}};
+    bool first = true;
     for (const auto& m : tc.markers) {
       if (m.name != "parametrize") continue;
       auto sets = expand_parametrize(m);
@@ -312,12 +314,13 @@ struct ModuleRules {
       for (const auto& c : combined)
         for (const auto& s : *sets) {
           ParamSet p;
-          p.id = c.id.empty() ? s.id : c.id + "-" + s.id;
+          p.id = first ? s.id : c.id + "-" + s.id;
           p.marks = c.marks;
           p.marks.insert(p.marks.end(), s.marks.begin(), s.marks.end());
           next.push_back(std::move(p));
         }
       combined = std::move(next);
+      first = false;
     }
     for (const auto& c : combined) {
       TestCase item = tc;

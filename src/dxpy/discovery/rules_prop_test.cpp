@@ -144,6 +144,41 @@ def test_dynamic(v): pass
   EXPECT_TRUE(rec.tests.back().expand_at_runtime);
 }
 
+// Empty ids are ids: pytest names these tests exactly so (checked with pytest 9).
+TEST(Rules, EmptyParametrizeIdsKeepTheirBrackets) {
+  const char* src = R"(
+import pytest
+@pytest.mark.parametrize("x", [""])
+def test_e(x): pass
+
+@pytest.mark.parametrize("a", [1])
+@pytest.mark.parametrize("b", [""])
+def test_stack(a, b): pass
+
+@pytest.mark.parametrize("v", ["", ""])
+def test_dup(v): pass
+
+@pytest.mark.parametrize("v", [1], ids=[""])
+def test_ids(v): pass
+
+@pytest.mark.parametrize("v", [pytest.param(1, id="")])
+def test_param_id(v): pass
+
+@pytest.mark.parametrize("a,b", [("", "")])
+def test_two(a, b): pass
+)";
+  FileRecord rec;
+  rec.path = "test_e.py";
+  apply_rules(outline_with_tree_sitter(src), NameRules{}, rec);
+  std::vector<std::string> got;
+  for (const auto& t : rec.tests) got.push_back(t.id.node_id());
+  EXPECT_EQ(got, (std::vector<std::string>{"test_e.py::test_e[]", "test_e.py::test_stack[-1]", "test_e.py::test_dup[0]",
+                                           "test_e.py::test_dup[1]", "test_e.py::test_ids[]",
+                                           "test_e.py::test_param_id[]", "test_e.py::test_two[-]"}));
+  ASSERT_FALSE(rec.tests.empty());
+  EXPECT_EQ(rec.tests[0].id.param, std::optional<std::string>(""));
+}
+
 TEST(Rules, FixturesAreRecordedNotCollected) {
   const char* src = R"(
 import pytest

@@ -20,11 +20,12 @@
 #include "dxpy/core/codec_visit.h"
 #include "dxpy/util/bytes.h"
 #include "dxpy/util/fs.h"
+#include "dxpy/util/thread.h"
 
 namespace dxpy::index {
 
 // Records are stored codec-encoded, so a codec change is a format change.
-static_assert(kCodecVersion == 1, "bump kDxtiVersion together with kCodecVersion");
+static_assert(kCodecVersion == 2 && kDxtiVersion == 2, "bump kDxtiVersion together with kCodecVersion");
 
 namespace {
 
@@ -272,10 +273,14 @@ RecordArena::~RecordArena() {
 }
 
 char* RecordArena::grow(Region& r, size_t n) {
-  // Blobs: 256 KiB first (a run that parses a few files needs no more), then huge pages.
-  // Node-id ends take a quarter of that.
+  // Blobs: 64 KiB first (a run that parses a few files needs no more), 256 KiB next, then
+  // huge pages; node-id ends take a quarter of that. Chunks are populated whole, so a first
+  // chunk larger than a small run needs only clears pages: 256 KiB first cost a tenth of a
+  // cold `--collect-only` of a 12-file suite (three arenas, 240 pages for 30 KB).
+  static constexpr size_t kBlobChunks[] = {kPage * 16, kPage * 64, kHugePage};
+  static constexpr size_t kEndChunks[] = {kPage * 4, kPage * 16, kPage * 64};
   const bool ends = &r == &ends_;
-  size_t size = r.chunks == 0 ? (ends ? kPage * 16 : kPage * 64) : (ends ? kPage * 64 : kHugePage);
+  size_t size = (ends ? kEndChunks : kBlobChunks)[r.chunks < 2 ? r.chunks : 2];
   auto [p, mapped] = map_populated(std::max(size, n));
   chunks_.emplace_back(p, mapped);
   ++r.chunks;
@@ -319,9 +324,9 @@ Expected<PreparedRecord> prepare_record(const FileRecord& f, RecordArena& arena)
     }
     w.raw("::");
     w.raw(id.name);
-    if (!id.param.empty()) {
+    if (id.param) {
       w.raw("[");
-      w.raw(id.param);
+      w.raw(*id.param);
       w.raw("]");
     }
     if (w.size() - ids_at > kMaxU32) return make_error(Errc::kLimit, "node ids too long for the index: " + f.path);
@@ -366,7 +371,10 @@ Expected<void> write_prepared_index(const std::string& path, std::string_view ro
   };
   const bool large = l.total > (size_t{1} << 20) && std::thread::hardware_concurrency() > 1;
   std::thread helper;
-  if (large) helper = std::thread(finish);
+  if (large) {
+    helper = std::thread(finish);
+    start_elsewhere(helper, 0);
+  }
   std::vector<std::string_view> pieces;
   pieces.reserve(pool.size() + 1);
   pieces.push_back(std::string_view(tables.get(), l.pool_start));

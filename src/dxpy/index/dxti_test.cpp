@@ -117,6 +117,22 @@ TEST_F(Dxti, LargePreparedIndexRoundTrips) {
   EXPECT_EQ(*r->record(*r->find("tests/test_17.py")), files[17]);
 }
 
+// "test_x[]" (parametrize("x", [""])) is listed and decoded as such, not as "test_x".
+TEST_F(Dxti, AnEmptyParamKeepsItsBrackets) {
+  FileRecord f = sample_record("tests/test_e.py", 2);
+  f.tests[0].id.param = "";
+  f.tests[1].id.param.reset();
+  ASSERT_TRUE(write_index(index_path(), kRoot, {f}));
+  auto r = IndexReader::open(index_path(), kRoot);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->test_node_id(0), "tests/test_e.py::test_case_0[]");
+  EXPECT_EQ(r->test_node_id(1), "tests/test_e.py::TestGroup::test_case_1");
+  auto rec = r->record(0);
+  ASSERT_TRUE(rec) << rec.error().message;
+  EXPECT_EQ(rec->tests[0].id.param, std::optional<std::string>(""));
+  EXPECT_EQ(*rec, f);
+}
+
 TEST_F(Dxti, RoundTripsFilesSortedByPath) {
   auto files = three_files();
   ASSERT_TRUE(write_index(index_path(), kRoot, files));
@@ -163,7 +179,7 @@ TEST_F(Dxti, HeaderLayoutIsLittleEndian) {
   auto bytes = encode_index(kRoot, three_files());
   ASSERT_TRUE(bytes);
   EXPECT_EQ(bytes->substr(0, 4), "DXTI");
-  EXPECT_EQ(bytes->substr(4, 4), std::string("\x01\x00\x40\x00", 4));  // version 1, header 64
+  EXPECT_EQ(bytes->substr(4, 4), std::string("\x02\x00\x40\x00", 4));  // version 2, header 64
   EXPECT_EQ(get<uint32_t>(*bytes, offsetof(Header, file_count)), 3u);
   EXPECT_EQ(get<uint32_t>(*bytes, offsetof(Header, test_count)), 8u);
   EXPECT_EQ(get<uint64_t>(*bytes, offsetof(Header, root_hash)), blake3_u64("/repo"));

@@ -61,9 +61,12 @@ inline FileRecord sample_record(const std::string& path, int tests) {
     if (k % 3 == 1) t.id.classes = {"TestGroup"};
     t.id.name = "test_case_" + std::to_string(k);
     if (k % 4 == 2) {
-      t.id.param = "p";  // appended, not "p" + ...: GCC 12 gives a false -Wrestrict there
-      t.id.param += std::to_string(k);
-      t.id.param += "-x";
+      std::string param = "p";  // appended, not "p" + ...: GCC 12 gives a false -Wrestrict there
+      param += std::to_string(k);
+      param += "-x";
+      t.id.param = std::move(param);
+    } else if (k % 8 == 7) {
+      t.id.param = "";  // pytest's "test_x[]"
     }
     t.line = static_cast<uint32_t>(10 + 5 * k);
     t.kind = k % 3 == 1 ? TestKind::kMethod : TestKind::kFunction;

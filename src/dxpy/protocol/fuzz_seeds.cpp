@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   result.result.stdout_text = "hello\n";
   result.result.stderr_text = "warning\n";
   result.result.assertions = {2, 1};
+  result.result.properties = {{"answer", "42"}};
+  result.result.suite_properties = {{"ARCH", "x86_64"}};
 
   const std::string payload = "0123456789abcdef";
   const std::pair<const char*, std::string> seeds[] = {

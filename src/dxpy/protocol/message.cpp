@@ -168,7 +168,7 @@ void visit_header(V& v, TestResultMessage& m) {
 template <class V>
 void visit_payload(V& v, TestResultMessage& m) {
   TestResult& r = m.result;
-  v(r.id); v(r.message); v(r.traceback); v(r.stdout_text); v(r.stderr_text);
+  v(r.id); v(r.message); v(r.traceback); v(r.stdout_text); v(r.stderr_text); v(r.properties); v(r.suite_properties);
 }
 
 constexpr MessageType type_of(const HelloMessage*) { return MessageType::kHello; }

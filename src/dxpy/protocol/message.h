@@ -20,7 +20,8 @@
 ///   kTestResult  40 bytes  12 u8 status | 13 u8 reserved | 14 u16 worker_id | 16 u64 sequence
 ///                          flags: bit 0 output truncated, bit 1 more results follow
 ///                          24 u64 duration_ns | 32 u32 assertions passed | 36 u32 failed
-///                          payload: TestId, message, traceback, stdout, stderr
+///                          payload: TestId, message, traceback, stdout, stderr, properties,
+///                          suite properties (each a list of name, value)
 ///   kHello       24 bytes  12 u32 pid | 16 u16 worker_id | 18 u16 reserved | 20 u32 reserved
 ///                          payload: python version
 ///   kShutdown    16 bytes  12 u32 grace_ms; no payload
@@ -45,7 +46,8 @@
 namespace dxpy::protocol {
 
 inline constexpr char kMagic[4] = {'D', 'X', 'P', 'M'};
-inline constexpr uint8_t kVersion = 1;
+/// 2: TestId's param is optional (core codec 2); a result carries its JUnit properties.
+inline constexpr uint8_t kVersion = 2;
 /// The receiver's default bound on a payload: a test printing more is truncated by the
 /// worker (TestResultMessage::output_truncated) rather than flooding the orchestrator.
 inline constexpr uint32_t kDefaultMaxPayload = 64u << 20;

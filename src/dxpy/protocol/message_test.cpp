@@ -26,7 +26,7 @@ TestMessage sample_test() {
 
 TEST(ProtocolMessage, TestHeaderBytesAreFixed) {
   const std::string b = encode(sample_test());
-  const std::string want_header("DXPM\x01\x02\x01\x00", 8);
+  const std::string want_header("DXPM\x02\x02\x01\x00", 8);  // version 2, test, last of module
   EXPECT_EQ(b.substr(0, 8), want_header);
   EXPECT_EQ(b.substr(12, 20), std::string("\x30\x75\x00\x00"           // timeout 30000
                                           "\x08\x07\x06\x05\x04\x03\x02\x01"  // sequence
@@ -67,6 +67,19 @@ TEST(ProtocolMessage, ResultCountsTravelInTheHeader) {
   EXPECT_EQ(*back, m);
 }
 
+// record_property's pairs and an empty parametrize id ("test_x[]") reach the orchestrator.
+TEST(ProtocolMessage, ResultCarriesPropertiesAndAnEmptyParam) {
+  TestResultMessage m;
+  m.result.id = TestId::parse("tests/test_a.py::test_x[]");
+  m.result.properties = {{"answer", "42"}, {"note", ""}};
+  m.result.suite_properties = {{"ARCH", "PPC"}};
+  auto back = decode_test_result(encode(m));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->result.id.node_id(), "tests/test_a.py::test_x[]");
+  EXPECT_EQ(back->result.properties, m.result.properties);
+  EXPECT_EQ(back->result.suite_properties, m.result.suite_properties);
+}
+
 TEST(ProtocolMessage, ErrorsSayWhatIsWrong) {
   std::string b = encode(sample_test());
   auto wrong_type = decode_test_result(b);
@@ -84,7 +97,7 @@ TEST(ProtocolMessage, ErrorsSayWhatIsWrong) {
 
   std::string bad_version = b;
   bad_version[4] = 9;
-  EXPECT_EQ(decode_test(bad_version).error().message, "protocol version 9, expected 1");
+  EXPECT_EQ(decode_test(bad_version).error().message, "protocol version 9, expected " + std::to_string(kVersion));
 
   std::string bad_type = b;
   bad_type[5] = 42;

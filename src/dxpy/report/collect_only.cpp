@@ -49,7 +49,7 @@ void print_tree(std::FILE* out, const std::string& rootdir, const std::vector<Te
     emit(depth++, "<Module " + parts.back() + ">");
     bool unittest = t.kind == TestKind::kUnittest;
     for (const auto& c : t.id.classes) emit(depth++, (unittest ? "<UnitTestCase " : "<Class ") + c + ">");
-    std::string name = t.id.name + (t.id.param.empty() ? "" : "[" + t.id.param + "]");
+    std::string name = t.id.name + (t.id.param ? "[" + *t.id.param + "]" : "");
     emit(depth, (unittest ? "<TestCaseFunction " : "<Function ") + name + ">");
   }
 }

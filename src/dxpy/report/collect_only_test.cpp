@@ -13,7 +13,7 @@ std::string print(int verbosity) {
   tests[1].id = TestId::parse("tests/test_a.py::TestK::test_y[1-a]");
   tests[2].id = TestId::parse("tests/pkg/test_b.py::Case::test_z");
   tests[2].kind = TestKind::kUnittest;
-  tests[3].id = TestId::parse("test_top.py::test_t");
+  tests[3].id = TestId::parse("test_top.py::test_t[]");  // parametrize("x", [""])
   char* buf = nullptr;
   size_t len = 0;
   std::FILE* f = open_memstream(&buf, &len);
@@ -37,13 +37,13 @@ TEST(CollectOnly, TreeLikePytest) {
             "        <UnitTestCase Case>\n"
             "          <TestCaseFunction test_z>\n"
             "  <Module test_top.py>\n"
-            "    <Function test_t>\n");
+            "    <Function test_t[]>\n");
 }
 
 TEST(CollectOnly, QuietIsNodeIds) {
   EXPECT_EQ(print(-1),
             "tests/test_a.py::test_x\ntests/test_a.py::TestK::test_y[1-a]\ntests/pkg/test_b.py::Case::test_z\n"
-            "test_top.py::test_t\n");
+            "test_top.py::test_t[]\n");
 }
 
 TEST(CollectOnly, VeryQuietIsCountsPerFile) {

@@ -73,7 +73,7 @@ std::string head_line(const TestId& id) {
   std::string out;
   for (const auto& c : id.classes) out += c + ".";
   out += id.name;
-  if (!id.param.empty()) out += "[" + id.param + "]";
+  if (id.param) out += "[" + *id.param + "]";
   return out;
 }
 
@@ -82,6 +82,7 @@ struct Bad {
   TestStatus status;
   std::string message, traceback, out, err;
   bool teardown = false;  // an error in the teardown after the test (is_teardown_error)
+  std::string subtest;    // "[msg] (i=2)" of a failed subtest (is_subtest_failure), else empty
 };
 
 class Console final : public ReportSink {
@@ -115,17 +116,21 @@ class Console final : public ReportSink {
     // Progress counts collected items. A test the worker expands into several instances
     // (parametrize arguments or fixture params known only at run time) is one of them: its
     // first result counts, the other instances do not (the percentage never passes 100).
-    bool counted = !is_teardown_error(r) && (r.id == tc.id || expanded_.insert(tc.id.node_id()).second);
+    bool subtest = is_subtest_failure(r);
+    bool counted = !subtest && !is_teardown_error(r) && (r.id == tc.id || expanded_.insert(tc.id.node_id()).second);
     if (counted) ++done_;
     if (is_runtime_deselected(r)) {  // no letter and no line, as in pytest
       if (counted && done_ == total_) finish_progress_line();
       return;
     }
-    if (is_bad(r.status))
-      bad_.push_back({r.id, r.status, r.message, r.traceback, r.stdout_text, r.stderr_text, is_teardown_error(r)});
+    if (subtest)
+      bad_.push_back({r.id, r.status, r.message, std::string(subtest_traceback(r)), r.stdout_text, r.stderr_text,
+                      false, std::string(subtest_description(r))});
+    else if (is_bad(r.status))
+      bad_.push_back({r.id, r.status, r.message, r.traceback, r.stdout_text, r.stderr_text, is_teardown_error(r), {}});
     if (o_.verbosity > 0) {
       std::string head = r.id.node_id() + " ";
-      std::string w = word(r.status);
+      std::string w = subtest ? std::string(kSubtestMarker) + std::string(subtest_description(r)) : word(r.status);
       std::string pct = percent();
       int pad = o_.width - static_cast<int>(head.size() + w.size() + pct.size());
       std::fputs(head.c_str(), o_.out);
@@ -143,7 +148,7 @@ class Console final : public ReportSink {
       col_ = static_cast<int>(current_file_.size()) + 1;
     }
     if ((o_.verbosity < 0 || o_.parallel) && col_ + 8 >= o_.width) finish_progress_line();
-    std::fputs(paint(color_of(r.status), std::string(1, letter(r.status))).c_str(), o_.out);
+    std::fputs(paint(color_of(r.status), std::string(1, subtest ? 'u' : letter(r.status))).c_str(), o_.out);
     ++col_;
     if (counted && done_ == total_) finish_progress_line();
   }
@@ -168,7 +173,7 @@ class Console final : public ReportSink {
     if (has(TestStatus::kFailed) || has(TestStatus::kCrashed) || has(TestStatus::kTimeout)) {
       line(paint(kRed, sep('=', "FAILURES", o_.width)));
       for (const auto& b : bad_)
-        if (b.status != TestStatus::kError) section(b, head_line(b.id));
+        if (b.status != TestStatus::kError) section(b, head_line(b.id) + (b.subtest.empty() ? "" : " " + b.subtest));
     }
     if (!bad_.empty() || !collect_errors_.empty()) {
       line(sep('=', "short test summary info", o_.width));
@@ -177,7 +182,8 @@ class Console final : public ReportSink {
         std::string msg = b.message.substr(0, b.message.find('\n'));
         if (b.teardown && msg.size() >= kTeardownErrorPrefix.size() + 2 && msg.back() == '"')  // the reason alone
           msg = msg.substr(kTeardownErrorPrefix.size() + 1, msg.size() - kTeardownErrorPrefix.size() - 2);
-        line(paint(kRed, word(b.status)) + " " + b.id.node_id() + (msg.empty() ? "" : " - " + msg));
+        std::string w = b.subtest.empty() ? word(b.status) : std::string(kSubtestMarker) + b.subtest;
+        line(paint(kRed, w) + " " + b.id.node_id() + (msg.empty() ? "" : " - " + msg));
       }
     }
     std::string words = summary_words(s);

@@ -127,6 +127,28 @@ TEST(Console, TeardownErrorIsAnErrorAfterTheTestsOwnResult) {
   EXPECT_NE(out.find("= 2 passed, 1 error in 0.25s ="), std::string::npos) << out;
 }
 
+TEST(Console, FailedSubtestsAreFailuresOfTheirOwnBeforeTheTest) {
+  TestCase u;
+  u.id = TestId::parse("t/test_a.py::T::test_u");
+  auto out = run(0, {result("t/test_a.py::T::test_u", TestStatus::kFailed, "AssertionError: 2 not less than 2"),
+                     result("t/test_a.py::T::test_u", TestStatus::kPassed)},
+                 {u, u});
+  EXPECT_EQ(out.find("SUBFAILED"), std::string::npos) << out;  // no marker: an ordinary failure
+  auto sub = result("t/test_a.py::T::test_u", TestStatus::kFailed, "AssertionError: 2 not less than 2");
+  sub.traceback = "SUBFAILED(i=2)\nE   AssertionError: 2 not less than 2";
+  out = run(0, {sub, result("t/test_a.py::T::test_u", TestStatus::kPassed)}, {u, u});
+  EXPECT_NE(out.find("collected 1 item\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("t/test_a.py u.  "), std::string::npos) << out;
+  EXPECT_NE(out.find("_ T.test_u (i=2) _"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nE   AssertionError: 2 not less than 2\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("SUBFAILED(i=2)\nE"), std::string::npos) << out;  // the marker line is not shown
+  EXPECT_NE(out.find("SUBFAILED(i=2) t/test_a.py::T::test_u - AssertionError: 2 not less than 2\n"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("= 1 failed, 1 passed in 0.25s ="), std::string::npos) << out;
+  auto verbose = run(1, {sub, result("t/test_a.py::T::test_u", TestStatus::kPassed)}, {u, u});
+  EXPECT_NE(verbose.find("t/test_a.py::T::test_u SUBFAILED(i=2)"), std::string::npos) << verbose;
+}
+
 TEST(Summary, WordsInPytestOrder) {
   Summary s;
   s.counts[static_cast<int>(TestStatus::kError)] = 2;

@@ -104,6 +104,20 @@ void attr(std::string& out, const char* name, std::string_view value) {
   out += '"';
 }
 
+// pytest's make_properties_node: the value is bin_xml_escape(str(value)) (the worker did the
+// str()). pytest leaves the name as str(name) and ElementTree writes a forbidden character
+// in it as it is, which makes the file unreadable: here the name is escaped like the value.
+void append_properties(std::string& out, const std::vector<Property>& props) {
+  out += "<properties>";
+  for (const auto& [name, value] : props) {
+    out += "<property";
+    attr(out, "name", name);
+    attr(out, "value", value);
+    out += " />";
+  }
+  out += "</properties>";
+}
+
 std::string seconds3(double s) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.3f", s);
@@ -268,6 +282,7 @@ void JunitReporter::add_collection_skip(const std::string& path, const std::stri
 }
 
 void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
+  suite_properties_.insert(suite_properties_.end(), r.suite_properties.begin(), r.suite_properties.end());
   if (r.status == TestStatus::kError && r.message.compare(0, kImportErrorPrefix.size(), kImportErrorPrefix) == 0) {
     add_collection_error({r.id.path, r.message, r.traceback});
     return;
@@ -280,18 +295,48 @@ void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
   r.id.append_node_id(node_id);
   JunitNames n = junit_names(node_id, o_.prefix);
   if (is_teardown_error(r) && merge_teardown_error(n.classname, n.name, r)) return;
+  bool subtest = is_subtest_failure(r);
+  std::string child = element(tc, r, subtest ? subtest_traceback(r) : std::string_view(r.traceback));
+  // record_property's pairs open the testcase, before any failure or skip in it.
+  std::string props;
+  if (!r.properties.empty()) append_properties(props, r.properties);
+  // pytest keeps a test's testcase open from its first failed subtest on: the other failed
+  // subtests and the test's own outcome go into the same element.
+  std::string key = n.classname + '\n' + n.name;
+  if (auto open = subtest_open_.find(key); open != subtest_open_.end()) {
+    if (!subtest) subtest_open_.erase(open);
+    size_t end = 0;
+    size_t at = find_testcase(n.classname, n.name, &end);
+    static constexpr std::string_view kClose = "</testcase>";
+    if (at != std::string::npos && std::string_view(body_).substr(at, end - at).ends_with(kClose)) {
+      body_.insert(end - kClose.size(), child);
+      if (!props.empty()) body_.insert(body_.find('>', at) + 1, props);  // '>' is escaped in attributes
+      return;
+    }
+  }
+  if (subtest) subtest_open_.insert(std::move(key));
   body_ += "<testcase";
   attr(body_, "classname", n.classname);
   attr(body_, "name", n.name);
   attr(body_, "time", seconds3(static_cast<double>(r.duration_ns) / 1e9));
+  if (child.empty() && props.empty()) {
+    body_ += " />";
+    return;
+  }
+  body_ += '>';
+  body_ += props;
+  body_ += child;
+  body_ += "</testcase>";
+}
 
+std::string JunitReporter::element(const TestCase& tc, const TestResult& r, std::string_view traceback) {
   // One child element: tag, type (or null), message, text (empty: no text, "<x ... />").
   const char* tag = nullptr;
   const char* type = nullptr;
   std::string message;
   std::string skip_text;
   std::string_view text;  // str(report.longrepr): the traceback, else the message
-  std::string_view longrepr = r.traceback.empty() ? r.message : r.traceback;
+  std::string_view longrepr = traceback.empty() ? std::string_view(r.message) : traceback;
   switch (r.status) {
     case TestStatus::kPassed:
     case TestStatus::kXPassed:
@@ -311,8 +356,7 @@ void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
     case TestStatus::kError:
       tag = "error";
       // The worker says "failed on teardown with ..." itself for a teardown error.
-      message = r.message.rfind("failed on teardown with ", 0) == 0 ? r.message
-                                                                    : "failed on setup with \"" + r.message + "\"";
+      message = is_teardown_error(r) ? r.message : "failed on setup with \"" + r.message + "\"";
       text = longrepr;
       break;
     case TestStatus::kSkipped: {
@@ -330,59 +374,60 @@ void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
       message = strip_prefix(r.message, "reason: ");
       break;
   }
-  if (tag == nullptr) {
-    body_ += " />";
-    return;
-  }
-  body_ += "><";
-  body_ += tag;
-  if (type) attr(body_, "type", type);
-  attr(body_, "message", message);
+  std::string out;
+  if (tag == nullptr) return out;
+  out += '<';
+  out += tag;
+  if (type) attr(out, "type", type);
+  attr(out, "message", message);
   if (text.empty()) {
-    body_ += " />";
+    out += " />";
   } else {
-    body_ += '>';
-    append_escaped(body_, text, Where::kText);
-    body_ += "</";
-    body_ += tag;
-    body_ += '>';
+    out += '>';
+    append_escaped(out, text, Where::kText);
+    out += "</";
+    out += tag;
+    out += '>';
   }
-  body_ += "</testcase>";
   if (tag[0] == 'f')
     ++failures_;
   else if (tag[0] == 'e')
     ++errors_;
   else
     ++skipped_;
+  return out;
 }
 
-bool JunitReporter::merge_teardown_error(const std::string& classname, const std::string& name, const TestResult& r) {
+size_t JunitReporter::find_testcase(const std::string& classname, const std::string& name, size_t* end) const {
   std::string probe = "<testcase";
   attr(probe, "classname", classname);
   attr(probe, "name", name);
   probe += ' ';  // the time attribute follows: test_x does not match test_x2
-  // The call's result came just before, give or take the other workers' results.
+  // The test's earlier result came just before, give or take the other workers' results.
   size_t at = body_.rfind(probe);
-  if (at == std::string::npos) return false;
+  if (at == std::string::npos) return at;
   size_t next = body_.find("<testcase", at + probe.size());
-  size_t end = next == std::string::npos ? body_.size() : next;
+  *end = next == std::string::npos ? body_.size() : next;
+  return at;
+}
+
+bool JunitReporter::merge_teardown_error(const std::string& classname, const std::string& name, const TestResult& r) {
+  size_t end = 0;
+  size_t at = find_testcase(classname, name, &end);
+  if (at == std::string::npos) return false;
   std::string_view testcase(body_.data() + at, end - at);
-  std::string element = "<error";
-  attr(element, "message", r.message);
-  std::string_view text = r.traceback.empty() ? std::string_view(r.message) : std::string_view(r.traceback);
-  element += '>';
-  append_escaped(element, text, Where::kText);
-  element += "</error>";
   static constexpr std::string_view kSelfClosed = " />", kClose = "</testcase>";
-  if (testcase.size() >= kSelfClosed.size() && testcase.substr(testcase.size() - kSelfClosed.size()) == kSelfClosed) {
-    body_.replace(end - kSelfClosed.size(), kSelfClosed.size(), ">" + element + std::string(kClose));
-  } else if (testcase.find("<failure") == std::string_view::npos && testcase.find("<error") == std::string_view::npos &&
-             testcase.size() >= kClose.size() && testcase.substr(testcase.size() - kClose.size()) == kClose) {
-    body_.insert(end - kClose.size(), element);
+  if (testcase.find("<failure") != std::string_view::npos || testcase.find("<error") != std::string_view::npos)
+    return false;  // pytest closes a failed test's testcase: the error gets its own
+  std::string child = element({}, r, r.traceback);
+  if (testcase.ends_with(kSelfClosed)) {
+    body_.replace(end - kSelfClosed.size(), kSelfClosed.size(), ">" + child + std::string(kClose));
+  } else if (testcase.ends_with(kClose)) {
+    body_.insert(end - kClose.size(), child);
   } else {
+    --errors_;  // counted by element(): not written after all
     return false;
   }
-  ++errors_;
   return true;
 }
 
@@ -398,10 +443,11 @@ std::string JunitReporter::document(double seconds) const {
   attr(out, "time", seconds3(seconds));
   attr(out, "timestamp", timestamp_);
   attr(out, "hostname", hostname());
-  if (body_.empty()) {
+  if (body_.empty() && suite_properties_.empty()) {
     out += " />";
   } else {
     out += '>';
+    if (!suite_properties_.empty()) append_properties(out, suite_properties_);
     out += body_;
     out += "</testsuite>";
   }

@@ -6,7 +6,11 @@
 ///
 ///   <?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite
 ///   name="pytest" errors= failures= skipped= tests= time= timestamp= hostname=>
+///   <properties><property name="ARCH" value="PPC" /></properties>   (record_testsuite_property)
 ///   <testcase classname="tests.test_a.TestX" name="test_y[1]" time="0.001" />...
+///
+/// A test's record_property pairs (TestResult::properties) open its testcase with
+/// `<properties><property name= value= />...</properties>`, before the elements below.
 ///
 /// Per status (pytest's element, message attribute, text):
 ///   passed, xpassed      bare testcase (a non-strict XPASS is a pass in JUnit)
@@ -75,11 +79,17 @@ class JunitReporter final : public ReportSink {
   /// into that testcase when the call passed or was skipped (a failed call keeps its own
   /// testcase and the error gets a new one). False when there is none to merge into.
   bool merge_teardown_error(const std::string& classname, const std::string& name, const TestResult& r);
+  /// The element inside a testcase for `r` (empty for a pass), counted in the totals.
+  std::string element(const TestCase& tc, const TestResult& r, std::string_view traceback);
+  /// Where the last testcase named so starts in body_ (npos: none); *end is where it ends.
+  size_t find_testcase(const std::string& classname, const std::string& name, size_t* end) const;
 
   JunitOptions o_;
   std::string body_;  // the rendered <testcase> elements, in arrival order
+  std::vector<Property> suite_properties_;  // record_testsuite_property's, in arrival order
   uint64_t errors_ = 0, failures_ = 0, skipped_ = 0, passed_ = 0;
   std::unordered_set<std::string> collect_error_paths_;
+  std::unordered_set<std::string> subtest_open_;  // "classname\nname" of testcases a failed subtest opened
   std::string timestamp_;
   std::optional<Error> write_error_;
 };

@@ -401,3 +401,113 @@ TEST(JunitTeardown, AnErrorWithoutItsTestIsATestcaseOfItsOwn) {
 
 }  // namespace
 }  // namespace dxpy::report
+
+namespace dxpy::report {
+namespace {
+
+// pytest 9's JUnit XML for failed subtests: one testcase per test, opened by the first failed
+// subtest; the other failed subtests and the test's own outcome join it.
+TEST(JunitSubtests, FailedSubtestsAndTheTestShareOneTestcase) {
+  JunitReporter j(opts("unused.xml"));
+  j.on_result({}, result("t/test_a.py::T::test_u", TestStatus::kFailed, "AssertionError: 1", "SUBFAILED(i=1)\ntb1"));
+  j.on_result({}, result("t/test_a.py::test_other", TestStatus::kPassed));
+  j.on_result({}, result("t/test_a.py::T::test_u", TestStatus::kFailed, "AssertionError: 2", "SUBFAILED(i=2)\ntb2"));
+  j.on_result({}, result("t/test_a.py::T::test_u", TestStatus::kPassed));  // unittest: the test passed
+  j.on_result({}, result("t/test_a.py::test_f", TestStatus::kFailed, "assert 2 < 2", "SUBFAILED[x] (i=2)\ntb3"));
+  j.on_result({}, result("t/test_a.py::test_f", TestStatus::kFailed, "contains 1 failed subtest",
+                         "contains 1 failed subtest"));
+  j.on_result({}, result("t/test_a.py::test_f", TestStatus::kPassed));  // a later run of the same id
+  EXPECT_EQ(cases(j),
+            "<testcase classname=\"t.test_a.T\" name=\"test_u\" time=\"0.000\">"
+            "<failure message=\"AssertionError: 1\">tb1</failure><failure message=\"AssertionError: 2\">tb2</failure>"
+            "</testcase>"
+            "<testcase classname=\"t.test_a\" name=\"test_other\" time=\"0.000\" />"
+            "<testcase classname=\"t.test_a\" name=\"test_f\" time=\"0.000\"><failure message=\"assert 2 &lt; 2\">tb3"
+            "</failure><failure message=\"contains 1 failed subtest\">contains 1 failed subtest</failure></testcase>"
+            "<testcase classname=\"t.test_a\" name=\"test_f\" time=\"0.000\" />");
+  std::string doc = j.document(0);
+  EXPECT_NE(doc.find("errors=\"0\" failures=\"4\" skipped=\"0\" tests=\"7\""), std::string::npos) << doc;
+}
+
+}  // namespace
+}  // namespace dxpy::report
+
+namespace dxpy::report {
+namespace {
+
+TestResult with_properties(TestResult r, std::vector<Property> props) {
+  r.properties = std::move(props);
+  return r;
+}
+
+// pytest 9's output for record_property: the pairs open the testcase, the value escaped as
+// bin_xml_escape then ElementTree escape it ("\x01" shows as "#x01", "\n" as "&#10;").
+TEST(JunitProperties, OpenTheTestcaseBeforeItsOutcome) {
+  EXPECT_EQ(one(with_properties(result("test_p.py::test_props", TestStatus::kPassed, "", "", 1'000'000),
+                                {{"answer", "42"}, {"esc", "a<b&\"c\"\n\x01"}, {"7", "None"}})),
+            R"(<testcase classname="test_p" name="test_props" time="0.001"><properties>)"
+            R"(<property name="answer" value="42" /><property name="esc" value="a&lt;b&amp;&quot;c&quot;&#10;#x01" />)"
+            R"(<property name="7" value="None" /></properties></testcase>)");
+  EXPECT_EQ(one(with_properties(result("test_p.py::test_fail_props", TestStatus::kFailed, "assert False", "tb"),
+                                {{"k", "v"}})),
+            R"(<testcase classname="test_p" name="test_fail_props" time="0.000"><properties>)"
+            R"(<property name="k" value="v" /></properties><failure message="assert False">tb</failure></testcase>)");
+  EXPECT_EQ(one(with_properties(result("test_p.py::test_skip_props", TestStatus::kSkipped, "why"), {{"k", "v"}}),
+                where("/tmp/hb_p/test_p.py", 14)),
+            R"(<testcase classname="test_p" name="test_skip_props" time="0.000"><properties>)"
+            R"(<property name="k" value="v" /></properties><skipped type="pytest.skip" message="why">)"
+            R"(/tmp/hb_p/test_p.py:14: why</skipped></testcase>)");
+}
+
+// A teardown error joins the passed testcase after its properties; a test's own result that
+// joins the testcase its failed subtests opened puts its properties first (pytest 9's output).
+TEST(JunitProperties, StayFirstWhenResultsJoinATestcase) {
+  JunitReporter j(opts("unused.xml"));
+  j.on_result({}, with_properties(result("test_q.py::test_td", TestStatus::kPassed), {{"k", "v"}}));
+  j.on_result({}, result("test_q.py::test_td", TestStatus::kError, "failed on teardown with \"RuntimeError: boom\"",
+                         "tb"));
+  j.on_result({}, result("test_q.py::test_sub", TestStatus::kFailed, "assert False", "SUBFAILED(i=1)\ntb1"));
+  j.on_result({}, with_properties(result("test_q.py::test_sub", TestStatus::kFailed, "contains 1 failed subtest",
+                                         "contains 1 failed subtest"),
+                                  {{"k", "v"}}));
+  EXPECT_EQ(cases(j),
+            R"(<testcase classname="test_q" name="test_td" time="0.000"><properties><property name="k" value="v" />)"
+            R"(</properties><error message="failed on teardown with &quot;RuntimeError: boom&quot;">tb</error>)"
+            R"(</testcase>)"
+            R"(<testcase classname="test_q" name="test_sub" time="0.000"><properties><property name="k" value="v" />)"
+            R"(</properties><failure message="assert False">tb1</failure><failure message="contains 1 failed )"
+            R"(subtest">contains 1 failed subtest</failure></testcase>)");
+}
+
+// record_testsuite_property: the suite's own <properties>, before every testcase, in the
+// order the results brought them.
+TEST(JunitProperties, SuitePropertiesComeBeforeTheTestcases) {
+  JunitReporter j(opts("unused.xml"));
+  TestResult a = result("test_p.py::test_suite", TestStatus::kPassed);
+  a.suite_properties = {{"ARCH", "PPC"}, {"n", "3"}};
+  j.on_result({}, result("test_p.py::test_plain", TestStatus::kPassed));
+  j.on_result({}, a);
+  std::string doc = j.document(0);
+  EXPECT_NE(doc.find(R"(hostname=")"), std::string::npos);
+  const std::string want = R"("><properties><property name="ARCH" value="PPC" /><property name="n" value="3" />)"
+                           R"(</properties><testcase classname="test_p" name="test_plain" time="0.000" />)"
+                           R"(<testcase classname="test_p" name="test_suite" time="0.000" /></testsuite>)";
+  EXPECT_NE(doc.find(want), std::string::npos) << doc;
+  std::string c = cases(j);
+  EXPECT_EQ(c.find("<property", c.find("<testcase")), std::string::npos);  // none inside a testcase
+}
+
+// Suite properties are kept whatever the result that brought them becomes (here a
+// collection error).
+TEST(JunitProperties, SuitePropertiesOfAResultTurnedIntoACollectionError) {
+  JunitReporter j(opts("unused.xml"));
+  TestResult r = result("test_m.py::test_a", TestStatus::kError, std::string(kImportErrorPrefix) + "'test_m.py'");
+  r.suite_properties = {{"ARCH", "PPC"}};
+  j.on_result({}, r);
+  std::string doc = j.document(0);
+  EXPECT_NE(doc.find(R"(<properties><property name="ARCH" value="PPC" /></properties><testcase)"), std::string::npos)
+      << doc;
+}
+
+}  // namespace
+}  // namespace dxpy::report

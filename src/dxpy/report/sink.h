@@ -23,6 +23,28 @@ inline bool is_runtime_deselected(const TestResult& r) {
   return r.status == TestStatus::kSkipped && r.message == kDeselectedMessage;
 }
 
+/// How the worker's traceback of a failed subtest begins: pytest 9 reports each failed
+/// subtest (unittest's subTest, the subtests fixture) as a failure of its own, named
+/// "SUBFAILED" + its description ("SUBFAILED[msg] (i=2)"); the first line of the traceback
+/// is that name, the rest the failure's traceback. The test's own result follows.
+inline constexpr std::string_view kSubtestMarker = "SUBFAILED";
+
+inline bool is_subtest_failure(const TestResult& r) {
+  return r.status == TestStatus::kFailed && r.traceback.compare(0, kSubtestMarker.size(), kSubtestMarker) == 0;
+}
+/// "[msg] (i=2)" of a failed subtest's result.
+inline std::string_view subtest_description(const TestResult& r) {
+  std::string_view tb(r.traceback);
+  return tb.substr(kSubtestMarker.size(), tb.find('\n') == std::string_view::npos ? std::string_view::npos
+                                                                                   : tb.find('\n') - kSubtestMarker.size());
+}
+/// The failure's own traceback, without the first line.
+inline std::string_view subtest_traceback(const TestResult& r) {
+  std::string_view tb(r.traceback);
+  size_t nl = tb.find('\n');
+  return nl == std::string_view::npos ? std::string_view() : tb.substr(nl + 1);
+}
+
 inline bool is_teardown_error(const TestResult& r) {
   return r.status == TestStatus::kError && r.message.compare(0, kTeardownErrorPrefix.size(), kTeardownErrorPrefix) == 0;
 }

@@ -21,7 +21,7 @@ bool names_literally(std::string_view pattern, const TestCase& test) {
   // The node id itself, a node above it ("f.py::TestA"), or a parametrized function
   // without its id ("f.py::test_x" names "f.py::test_x[1]").
   std::string id = test.id.node_id();
-  size_t head = test.id.param.empty() ? id.size() : id.size() - test.id.param.size() - 2;
+  size_t head = test.id.param ? id.size() - test.id.param->size() - 2 : id.size();
   if (pattern.size() > id.size() || id.compare(0, pattern.size(), pattern) != 0) return false;
   if (pattern.size() == id.size()) return true;
   if (pattern.size() == head) return pattern.find("::") != std::string_view::npos;

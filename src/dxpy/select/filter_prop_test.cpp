@@ -37,7 +37,7 @@ rc::Gen<TestCase> gen_test() {
       parts(3, {"tests", "pkg", "a"}), gen::elementOf(std::vector<std::string>{"a", "b", "ab"}),
       parts(3, {"TestA", "TestB"}),
       gen::elementOf(std::vector<std::string>{"a", "b", "x", "ax", "bx"}),
-      gen::elementOf(std::vector<std::string>{"1", "2", "a-b", "1-2", "x"}));
+      gen::elementOf(std::vector<std::string>{"1", "2", "a-b", "1-2", "x", ""}));
 }
 
 // Unique node ids: pytest never collects one twice.
@@ -65,8 +65,8 @@ bool model_names(const std::string& p, const TestCase& t) {
   std::string dir = p.size() > 1 && p.back() == '/' ? p.substr(0, p.size() - 1) : p;
   if (p == path || p == id) return true;
   if (path.rfind(dir + "/", 0) == 0) return true;
-  std::string function_id = id.substr(0, id.size() - (t.id.param.empty() ? 0 : t.id.param.size() + 2));
-  if (!t.id.param.empty() && p == function_id && p.find("::") != std::string::npos) return true;
+  std::string function_id = id.substr(0, id.size() - (t.id.param ? t.id.param->size() + 2 : 0));
+  if (t.id.param && p == function_id && p.find("::") != std::string::npos) return true;
   return function_id.rfind(p + "::", 0) == 0;
 }
 

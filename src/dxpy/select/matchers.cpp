@@ -180,7 +180,7 @@ KeywordMatcher KeywordMatcher::from_test(const TestCase& test, const std::vector
   }
   names.emplace_back(path);  // the module
   for (const auto& c : test.id.classes) names.push_back(c);
-  names.push_back(test.id.param.empty() ? test.id.name : test.id.name + "[" + test.id.param + "]");
+  names.push_back(test.id.param ? test.id.name + "[" + *test.id.param + "]" : test.id.name);
   for (const auto& m : test.markers) names.push_back(m.name);
   names.insert(names.end(), extra.begin(), extra.end());
   return KeywordMatcher(std::move(names));

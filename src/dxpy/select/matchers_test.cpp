@@ -32,6 +32,13 @@ TEST(KeywordMatcher, NamesFollowPytestsListchain) {
             (std::vector<std::string>{"tests", "unit", "test_calc.py", "TestAdd", "test_sum[1-2]", "slow", "parametrize"}));
 }
 
+// An empty parametrize id keeps its brackets in the item's name, as in pytest's listchain.
+TEST(KeywordMatcher, AnEmptyParamIsPartOfTheName) {
+  TestCase t = make_test("test_e.py::test_e[]");
+  EXPECT_EQ(KeywordMatcher::from_test(t).names(), (std::vector<std::string>{"test_e.py", "test_e[]"}));
+  EXPECT_TRUE(k("test_e[]", t));
+}
+
 TEST(KeywordMatcher, CaseInsensitiveSubstrings) {
   TestCase t = make_test("tests/test_calc.py::TestAdd::test_sum[1-2]", {{"slow", {}, {}}});
   EXPECT_TRUE(k("test_sum", t));

@@ -228,8 +228,8 @@ class Executor {
     // A test the worker expanded (run-time parametrize) reports its own ids, each within
     // the test's file and function; any other result is named by the orchestrator.
     const TestId& want = tests_[t].id;
-    bool own_id = !r.id.param.empty() && r.id.path == want.path && r.id.name == want.name &&
-                  r.id.classes == want.classes && (want.param.empty() || r.id.param == want.param);
+    bool own_id = r.id.param && r.id.path == want.path && r.id.name == want.name &&
+                  r.id.classes == want.classes && (!want.param || r.id.param == want.param);
     if (!own_id) r.id = want;
     ev_.on_result(t, std::move(r));
   }

@@ -185,7 +185,7 @@ int run_tests(const RunOptions& opts) {
   // Listing node ids (-q, -qq) needs no more than the index's test table.
   bool ids_only = opts.collect_only && opts.verbosity < 0;
   auto selection =
-      select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only});
+      select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only, opts.config});
   if (!selection) {
     std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
     return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError

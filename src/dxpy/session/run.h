@@ -1,8 +1,11 @@
 #pragma once
 /// One `dx-py test` run: discover -> select -> run in a pool of workers -> report.
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "dxpy/config/config.h"
 
 namespace dxpy::session {
 
@@ -35,6 +38,9 @@ struct RunOptions {
   /// Every word parsed (addopts, then the command line): the workers find the options of
   /// a conftest's pytest_addoption there.
   std::vector<std::string> command_line;
+  /// The configuration for `paths`, `inifile` and `rootdir` when the caller has loaded it
+  /// already (the CLI does, for addopts); else it is loaded here.
+  std::optional<config::Config> config;
 };
 
 int run_tests(const RunOptions& opts);

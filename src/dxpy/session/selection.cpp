@@ -117,7 +117,11 @@ Selection list_ids(Selection out, Collected& collected) {
 Expected<Selection> select_tests(const SelectionRequest& req) {
   Selection out;
   std::string cwd = absolute_path(".");
-  DXPY_TRY(out.config, config::load_config(req.args, cwd, req.inifile, req.rootdir));
+  if (req.config) {
+    out.config = *req.config;
+  } else {
+    DXPY_TRY(out.config, config::load_config(req.args, cwd, req.inifile, req.rootdir));
+  }
   const config::Config& cfg = out.config;
   const std::string& rootdir = cfg.rootdir;
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct SelectionRequest {
   bool use_cache = true;
   /// The caller only lists node ids: tests may then carry nothing but their id.
   bool ids_only = false;
+  /// The configuration for `args`, `inifile` and `rootdir`, if already loaded; else the
+  /// config files are found and read here.
+  std::optional<config::Config> config;
 };
 
 struct Selection {
