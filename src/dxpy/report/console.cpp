@@ -119,7 +119,8 @@ class Console final : public ReportSink {
     bool subtest = is_subtest_failure(r);
     bool counted = !subtest && !is_teardown_error(r) && (r.id == tc.id || expanded_.insert(tc.id.node_id()).second);
     if (counted) ++done_;
-    if (is_runtime_deselected(r)) {  // no letter and no line, as in pytest
+    // A module skipped at import: one "s" and one count for the module, as pytest shows it.
+    if (is_runtime_deselected(r) || (is_module_skip(r) && !skipped_modules_.insert(r.id.path).second)) {
       if (counted && done_ == total_) finish_progress_line();
       return;
     }
@@ -243,6 +244,7 @@ class Console final : public ReportSink {
   ConsoleOptions o_;
   uint64_t total_ = 0, done_ = 0;
   std::unordered_set<std::string> expanded_;  // node ids of expanded tests already counted
+  std::unordered_set<std::string> skipped_modules_;  // paths of modules skipped at import, shown
   int col_ = 0;
   std::string current_file_;
   std::vector<Bad> bad_;

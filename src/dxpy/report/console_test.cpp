@@ -149,6 +149,19 @@ TEST(Console, FailedSubtestsAreFailuresOfTheirOwnBeforeTheTest) {
   EXPECT_NE(verbose.find("t/test_a.py::T::test_u SUBFAILED(i=2)"), std::string::npos) << verbose;
 }
 
+TEST(Console, AModuleSkippedAtImportShowsOnce) {
+  auto skip = [](const char* node) {
+    auto r = result(node, TestStatus::kSkipped, "could not import 'numpy'");
+    r.traceback = std::string(kModuleSkipMarker) + "('/r/t/test_np.py', 3, \"Skipped: could not import 'numpy'\")";
+    return r;
+  };
+  auto out = run(0, {skip("t/test_np.py::test_1"), skip("t/test_np.py::test_2"), skip("t/test_np.py::test_3"),
+                     result("t/test_ok.py::test_ok", TestStatus::kPassed)});
+  EXPECT_NE(out.find("t/test_np.py s  "), std::string::npos) << out;
+  EXPECT_NE(out.find("[ 75%]"), std::string::npos) << out;  // the progress still counts each test
+  EXPECT_NE(out.find("t/test_ok.py .  "), std::string::npos) << out;
+}
+
 TEST(Summary, WordsInPytestOrder) {
   Summary s;
   s.counts[static_cast<int>(TestStatus::kError)] = 2;

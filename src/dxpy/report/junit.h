@@ -43,10 +43,6 @@ namespace dxpy::report {
 
 /// How the worker's message for a module that could not be imported begins.
 inline constexpr std::string_view kImportErrorPrefix = "ImportError while importing test module ";
-/// How the worker's traceback of a test skipped at module level (pytest.skip(...,
-/// allow_module_level=True), importorskip at import) begins: pytest reports the module once,
-/// as a skipped collection, so such results become one testcase per module.
-inline constexpr std::string_view kModuleSkipMarker = "collection skipped\n";
 
 struct JunitOptions {
   std::string path;                  // where the file goes; missing folders are created

@@ -45,6 +45,16 @@ inline std::string_view subtest_traceback(const TestResult& r) {
   return nl == std::string_view::npos ? std::string_view() : tb.substr(nl + 1);
 }
 
+/// How the worker's traceback of a test skipped at module level (pytest.skip(...,
+/// allow_module_level=True), importorskip at import) begins: pytest reports the module once,
+/// as a skipped collection, so the reporters count and show one such result per module (JUnit:
+/// one testcase).
+inline constexpr std::string_view kModuleSkipMarker = "collection skipped\n";
+
+inline bool is_module_skip(const TestResult& r) {
+  return r.status == TestStatus::kSkipped && r.traceback.compare(0, kModuleSkipMarker.size(), kModuleSkipMarker) == 0;
+}
+
 inline bool is_teardown_error(const TestResult& r) {
   return r.status == TestStatus::kError && r.message.compare(0, kTeardownErrorPrefix.size(), kTeardownErrorPrefix) == 0;
 }

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "dxpy/core/codec.h"
 #include "dxpy/discovery/collector.h"
@@ -318,13 +319,16 @@ int run_tests(const RunOptions& opts) {
   Durations fresh;
   ExecEvents events;
   events.on_ready = start_session;
+  std::unordered_set<std::string> skipped_modules;
   events.on_result = [&](uint32_t i, TestResult&& r) {
     if (report::is_runtime_deselected(r)) {
       ++summary.deselected;
       console->on_result(selected.tests[i], r);  // progress only
       return;
     }
-    ++summary.counts[static_cast<int>(r.status)];
+    // A module skipped at import counts once, as pytest counts the skipped collection.
+    if (!report::is_module_skip(r) || skipped_modules.insert(r.id.path).second)
+      ++summary.counts[static_cast<int>(r.status)];
     if (!durations_path.empty() && r.status != TestStatus::kSkipped) {
       // Only tests slow enough for their order to matter are kept; one that got fast is
       // dropped from the file (a negative value asks save_durations to erase it).
