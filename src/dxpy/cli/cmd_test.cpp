@@ -30,8 +30,6 @@ constexpr Planned kPlanned[] = {
     {"--maxfail", "exit after N failures", true},
     {"-s", "disable output capture", false},
     {"--tb", "traceback style: short|long|line|no", true},
-    {"--lf,--last-failed", "run only the tests that failed last time", false},
-    {"--ff,--failed-first", "run the last failures first", false},
     {"--durations", "show the N slowest tests", true},
     {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
@@ -63,6 +61,9 @@ struct TestArgs {
   std::string junitxml;
   std::string junit_prefix;
   double timeout = 0;
+  bool last_failed = false;
+  bool failed_first = false;
+  std::string last_failed_no_failures = "all";
   std::vector<std::unique_ptr<std::string>> planned_values;
   std::vector<std::pair<const char*, CLI::Option*>> planned;
 };
@@ -234,6 +235,7 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   o.junit_prefix = a.junit_prefix;
   o.continue_on_collection_errors = a.continue_on_collection_errors;
   o.strict_markers = a.strict_markers;
+  o.last_failed = {a.last_failed, a.failed_first, a.last_failed_no_failures == "none"};
   o.command_line = g_parsed_words;
   if (const config::Config* c = loaded_config(a)) o.config = *c;
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
@@ -292,6 +294,13 @@ Command test_command() {
             app.add_option("--timeout", a->timeout, "per-test timeout in seconds; a test past it is reported as timeout "
                                                     "and its worker replaced (default: none; @pytest.mark.timeout(S) too)")
                 ->check(CLI::NonNegativeNumber);
+            app.add_flag("--lf,--last-failed", a->last_failed,
+                         "rerun only the tests that failed at the last run (or all if none failed); "
+                         "kept in .dx-py/lastfailed");
+            app.add_flag("--ff,--failed-first", a->failed_first, "run all tests, but the last failures first");
+            app.add_option("--lfnf,--last-failed-no-failures", a->last_failed_no_failures,
+                           "with --lf, when no failures are known: run all tests (all, the default) or none")
+                ->check(CLI::IsMember({"all", "none"}));
             for (const auto& p : kPlanned) {
               std::string help = std::string(p.help) + " (not yet)";
               CLI::Option* opt;

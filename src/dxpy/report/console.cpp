@@ -106,6 +106,7 @@ class Console final : public ReportSink {
       if (!errors.empty()) s += " / " + std::to_string(errors.size()) + (errors.size() == 1 ? " error" : " errors");
       if (deselected) s += " / " + std::to_string(deselected) + " deselected / " + std::to_string(total_) + " selected";
       line(paint(kBold, s));
+      for (const auto& l : o_.collection_lines) line(l);
       line("");
     }
   }

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "dxpy/report/sink.h"
 
@@ -17,6 +19,8 @@ struct ConsoleOptions {
   /// Several workers: results come in any order, so progress is pytest-xdist's, a row of
   /// letters without file names.
   bool parallel = false;
+  /// Lines under "collected N items" (pytest_report_collectionfinish: "run-last-failure: ...").
+  std::vector<std::string> collection_lines;
 };
 
 std::unique_ptr<ReportSink> make_console_reporter(ConsoleOptions opts);

@@ -19,6 +19,7 @@
 #include "dxpy/discovery/collector.h"
 #include "dxpy/session/selection.h"
 #include "dxpy/session/durations.h"
+#include "dxpy/session/lastfailed.h"
 #include "dxpy/session/execute.h"
 #include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
@@ -156,8 +157,12 @@ void apply_strict_markers(Selection& selected, const RunOptions& opts) {
   for (const auto& [path, mark] : bad) {
     std::string msg = "'" + mark + "' not found in `markers` configuration option";
     selected.errors.push_back({path, msg, "Failed: " + msg});
+    if (!selected.last_failed_path.empty()) selected.last_failed_changes[path] = true;  // a collection error
   }
-  std::erase_if(selected.tests, [&](const TestCase& tc) { return bad.count(tc.id.path) > 0; });
+  auto dropped = [&](const TestCase& tc) { return bad.count(tc.id.path) > 0; };
+  auto failures_end = selected.tests.begin() + static_cast<ptrdiff_t>(selected.failed_first);
+  selected.failed_first -= static_cast<size_t>(std::count_if(selected.tests.begin(), failures_end, dropped));
+  std::erase_if(selected.tests, dropped);
 }
 
 /// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
@@ -186,7 +191,8 @@ int run_tests(const RunOptions& opts) {
   // Listing node ids (-q, -qq) needs no more than the index's test table.
   bool ids_only = opts.collect_only && opts.verbosity < 0;
   auto selection =
-      select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only, opts.config});
+      select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only, opts.config,
+                    opts.last_failed});
   if (!selection) {
     std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
     return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError
@@ -198,13 +204,25 @@ int run_tests(const RunOptions& opts) {
     for (const auto& n : selected.notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
   apply_strict_markers(selected, opts);
   report::SessionInfo info{rootdir, "", DXPY_VERSION, {}};
+  std::vector<std::string> collection_lines;  // under "collected N items", as pytest's cacheprovider
+  if (!selected.last_failed_status.empty())
+    collection_lines.push_back("run-last-failure: " + selected.last_failed_status);
+  // The last failures after this run (lastfailed.h): collection's changes, then the results'.
+  LastFailedRecorder last_failed(selected.last_failed, selected.last_failed_runtime);
+  auto save_last_failed_changes = [&](const std::vector<uint32_t>& unfinished) {
+    if (selected.last_failed_path.empty()) return;
+    LastFailedChanges changes = last_failed.changes(std::move(selected.last_failed_changes), unfinished);
+    if (changes.empty() && !selected.last_failed_damaged) return;
+    if (auto saved = save_last_failed(selected.last_failed_path, changes); !saved && opts.verbosity > 0)
+      std::fprintf(stderr, "dx-py: last failures not saved: %s\n", saved.error().message.c_str());
+  };
   if (!selected.config.inifile.empty()) info.configfile.push_back(relative_to(selected.config.inifile, rootdir));
 
   if (opts.collect_only) {
     // pytest prints the header and "collected N items" above the tree; -q prints neither.
     std::unique_ptr<report::ReportSink> console;
     if (opts.verbosity >= 0) {
-      console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout});
+      console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, false, collection_lines});
       console->on_session_start(info);
       console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
     }
@@ -246,7 +264,7 @@ int run_tests(const RunOptions& opts) {
 
   // pytest runs nothing when a file could not be collected, unless told to go on.
   if (!selected.errors.empty() && !opts.continue_on_collection_errors) {
-    auto console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, false});
+    auto console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, false, collection_lines});
     console->on_session_start(info);
     console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
     size_t n = selected.errors.size();
@@ -258,6 +276,7 @@ int run_tests(const RunOptions& opts) {
     summary.interrupted = true;
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     console->on_session_end(summary);
+    save_last_failed_changes({});
     return kInterrupted;
   }
 
@@ -291,8 +310,18 @@ int run_tests(const RunOptions& opts) {
       eo.expected_seconds.push_back(it == known.end() ? kRecordedSeconds / 2 : it->second);
     }
   }
+  if (selected.failed_first > 0) {
+    // --ff: the last failures (at the front of the tests, so first in their modules) go ahead
+    // of longest-first: the scheduler orders modules by expected seconds, and each failure
+    // counts for more than all the other tests together.
+    if (eo.expected_seconds.empty()) eo.expected_seconds.assign(selected.tests.size(), 1.0);  // the scheduler's default
+    double others = 1;
+    for (size_t i = selected.failed_first; i < eo.expected_seconds.size(); ++i) others += *eo.expected_seconds[i];
+    for (size_t i = 0; i < selected.failed_first; ++i) *eo.expected_seconds[i] += others;
+  }
 
-  auto console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, eo.workers > 1});
+  auto console =
+      report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, eo.workers > 1, collection_lines});
   std::unique_ptr<report::JunitReporter> junit;
   if (!opts.junitxml.empty()) {
     report::JunitOptions jo;
@@ -321,6 +350,7 @@ int run_tests(const RunOptions& opts) {
   events.on_ready = start_session;
   std::unordered_set<std::string> skipped_modules;
   events.on_result = [&](uint32_t i, TestResult&& r) {
+    last_failed.record(i, selected.tests[i], r);
     if (report::is_runtime_deselected(r)) {
       ++summary.deselected;
       console->on_result(selected.tests[i], r);  // progress only
@@ -371,6 +401,7 @@ int run_tests(const RunOptions& opts) {
     }
   }
   console->on_session_end(summary);
+  save_last_failed_changes(outcome.unfinished);
   if (junit_failed) return kInternalError;
   if (!fresh.empty()) {
     if (auto saved = save_durations(durations_path, fresh); !saved && opts.verbosity > 0)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dxpy/config/config.h"
+#include "dxpy/session/lastfailed.h"
 
 namespace dxpy::session {
 
@@ -35,6 +36,7 @@ struct RunOptions {
   std::string junit_prefix;      // --junit-prefix
   bool continue_on_collection_errors = false;
   bool strict_markers = false;  // --strict-markers
+  LastFailedOptions last_failed;  // --lf, --ff, --lfnf
   /// Every word parsed (addopts, then the command line): the workers find the options of
   /// a conftest's pytest_addoption there.
   std::vector<std::string> command_line;

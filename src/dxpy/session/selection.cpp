@@ -15,6 +15,7 @@
 #include "dxpy/select/filter.h"
 #include "dxpy/select/matchers.h"
 #include "dxpy/session/collect.h"
+#include "dxpy/session/lastfailed.h"
 #include "dxpy/util/fnmatch.h"
 #include "dxpy/util/fs.h"
 
@@ -158,7 +159,7 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
   copts.rootdir = rootdir;
   // Listing needs no more than the index's test table when nothing filters the tests.
   copts.ids_only = req.ids_only && req.keyword.empty() && req.markexpr.empty() && node_filters.empty() &&
-                   patterns.empty();
+                   patterns.empty() && !req.last_failed.active();
   copts.rules = discovery::NameRules{cfg.python_classes, cfg.python_functions};
   // A file reached through two arguments is collected once, where it is first found.
   std::vector<std::string> found = discovery::find_test_files(paths, file_rules);
@@ -169,7 +170,10 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
     if (seen.insert(file).second) copts.files.push_back(file);
   if (req.use_cache) {
     std::string cache = cache_dir(rootdir, out.notes);
-    if (!cache.empty()) copts.index_path = join_path(cache, "index.dxti");
+    if (!cache.empty()) {
+      copts.index_path = join_path(cache, "index.dxti");
+      out.last_failed_path = last_failed_path(cache);
+    }
   }
   Collected collected = collect_files(copts);
   out.notes.insert(out.notes.end(), collected.notes.begin(), collected.notes.end());
@@ -183,6 +187,21 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
 
   if (copts.ids_only) return list_ids(std::move(out), collected);
 
+  // The last failures, read for --lf/--ff and brought up to date by every run. Only files
+  // the store names cost more than a flag.
+  LastFailed known;
+  if (!out.last_failed_path.empty()) {
+    LastFailedFile stored = read_last_failed(out.last_failed_path);
+    if (stored.damaged) out.notes.push_back(out.last_failed_path + " is damaged: ignored, rewritten after the run");
+    out.last_failed_damaged = stored.damaged;
+    known = std::move(stored.ids);
+  }
+  const bool lf_active = req.last_failed.active();
+  std::unordered_set<std::string_view> named;
+  for (const auto& e : known) named.insert(std::string_view(e).substr(0, e.find("::")));
+  std::vector<CollectedFile> lf_files;
+  std::vector<Candidate> candidates;
+
   size_t total = 0;
   for (const auto& rec : collected.records) total += rec.tests.size();
   out.tests.reserve(total);
@@ -192,6 +211,14 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
     if (!rec.error.empty()) add_collection_error(out, rec);
     auto filters = node_filters.find(file);
     bool file_whole = whole.count(file) > 0 || filters == node_filters.end();
+    if (lf_active || (!out.last_failed_path.empty() && (named.count(rec.path) || !rec.error.empty()))) {
+      CollectedFile& cf = lf_files.emplace_back();
+      cf.path = rec.path;
+      cf.initpath = whole.count(file) > 0 || filters != node_filters.end();
+      cf.error = !rec.error.empty();
+      if (named.count(rec.path))
+        for (const auto& t : rec.tests) cf.ids.push_back(t.id.node_id());
+    }
     for (auto& t : rec.tests) {
       bool keep = file_whole;
       if (!keep) {
@@ -214,6 +241,10 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
         selected = *m;
       }
       if (selected && markexpr) selected = markexpr->evaluate(select::MarkMatcher(t));
+      if (lf_active) {
+        candidates.push_back({std::move(t), static_cast<uint32_t>(lf_files.size() - 1), selected});
+        continue;
+      }
       if (!selected) {
         ++out.deselected;
         continue;
@@ -221,6 +252,17 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
       out.tests.push_back(std::move(t));
     }
   }
+  if (!out.last_failed_path.empty() && (!known.empty() || !lf_files.empty()))
+    collection_changes(known, lf_files, rootdir, out.last_failed_changes, out.last_failed_runtime);
+  if (lf_active) {
+    LastFailedSelection lf =
+        select_last_failed(known, out.last_failed_runtime, lf_files, std::move(candidates), req.last_failed);
+    out.tests = std::move(lf.tests);
+    out.deselected += lf.deselected;
+    out.failed_first = lf.failed_first;
+    out.last_failed_status = std::move(lf.status);
+  }
+  out.last_failed = std::move(known);
   return out;
 }
 

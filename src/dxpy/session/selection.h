@@ -13,6 +13,7 @@
 #include "dxpy/config/config.h"
 #include "dxpy/core/types.h"
 #include "dxpy/report/sink.h"
+#include "dxpy/session/lastfailed.h"
 #include "dxpy/util/expected.h"
 
 namespace dxpy::session {
@@ -29,6 +30,8 @@ struct SelectionRequest {
   /// The configuration for `args`, `inifile` and `rootdir`, if already loaded; else the
   /// config files are found and read here.
   std::optional<config::Config> config;
+  /// --lf, --ff, --lfnf (lastfailed.h). The store is read and its changes made in any case.
+  LastFailedOptions last_failed;
 };
 
 struct Selection {
@@ -42,6 +45,17 @@ struct Selection {
   bool listing = false;
   std::vector<std::string_view> listed;
   std::shared_ptr<const void> listing_storage;
+  /// The last failures (lastfailed.h), except when listing: the store's path (empty without
+  /// a cache folder), its entries as collection left them and the changes collection made;
+  /// with --lf/--ff, pytest's "run-last-failure" status and, with --ff, how many tests at
+  /// the front of `tests` failed last time.
+  std::string last_failed_path;
+  LastFailed last_failed;
+  LastFailedChanges last_failed_changes;
+  RuntimeIds last_failed_runtime;
+  bool last_failed_damaged = false;  // the store did not parse: rewritten after the run
+  std::string last_failed_status;
+  size_t failed_first = 0;
 };
 
 /// kUsage for what pytest calls a usage error: a bad config file, a missing path, a bad
