@@ -34,8 +34,6 @@ constexpr Planned kPlanned[] = {
     {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
     {"--ci", "CI mode: no colour, no prompts, snapshots never written", false},
-    {"--changed", "run the tests affected by the git changes", false},
-    {"--affected-by", "run the tests affected by FILE...", true},
     {"--shard", "run shard K of N (K/N)", true},
     {"--retries", "re-run a failing test up to N times", true},
     {"--clear-cache", "clear the fixture cache first", false},
@@ -64,6 +62,10 @@ struct TestArgs {
   bool last_failed = false;
   bool failed_first = false;
   std::string last_failed_no_failures = "all";
+  std::vector<std::string> affected_by;
+  std::string changed_ref;
+  CLI::Option* affected_opt = nullptr;
+  CLI::Option* changed_opt = nullptr;
   std::vector<std::unique_ptr<std::string>> planned_values;
   std::vector<std::pair<const char*, CLI::Option*>> planned;
 };
@@ -236,6 +238,8 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   o.continue_on_collection_errors = a.continue_on_collection_errors;
   o.strict_markers = a.strict_markers;
   o.last_failed = {a.last_failed, a.failed_first, a.last_failed_no_failures == "none"};
+  if (a.affected_opt && a.affected_opt->count() > 0) o.affected_by = a.affected_by;
+  if (a.changed_opt && a.changed_opt->count() > 0) o.changed_ref = a.changed_ref;
   o.command_line = g_parsed_words;
   if (const config::Config* c = loaded_config(a)) o.config = *c;
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
@@ -298,6 +302,14 @@ Command test_command() {
                          "rerun only the tests that failed at the last run (or all if none failed); "
                          "kept in .dx-py/lastfailed");
             app.add_flag("--ff,--failed-first", a->failed_first, "run all tests, but the last failures first");
+            a->affected_opt = app.add_option("--affected-by", a->affected_by,
+                                             "run only the tests affected by FILE... through the import graph "
+                                             "(kept in .dx-py/graph.dxig), and the last failures")
+                                  ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+            a->changed_opt = app.add_option("--changed", a->changed_ref,
+                                            "run only the tests affected by git's changes since REF (default HEAD: "
+                                            "the working tree and index, untracked files too), and the last failures")
+                                 ->expected(0, 1);
             app.add_option("--lfnf,--last-failed-no-failures", a->last_failed_no_failures,
                            "with --lf, when no failures are known: run all tests (all, the default) or none")
                 ->check(CLI::IsMember({"all", "none"}));

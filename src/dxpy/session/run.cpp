@@ -190,9 +190,8 @@ int run_tests(const RunOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
   // Listing node ids (-q, -qq) needs no more than the index's test table.
   bool ids_only = opts.collect_only && opts.verbosity < 0;
-  auto selection =
-      select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only, opts.config,
-                    opts.last_failed});
+  auto selection = select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only,
+                                  opts.config, opts.last_failed, opts.affected_by, opts.changed_ref});
   if (!selection) {
     std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
     return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError

@@ -37,6 +37,8 @@ struct RunOptions {
   bool continue_on_collection_errors = false;
   bool strict_markers = false;  // --strict-markers
   LastFailedOptions last_failed;  // --lf, --ff, --lfnf
+  std::optional<std::vector<std::string>> affected_by;  // --affected-by FILE... (selection.h)
+  std::optional<std::string> changed_ref;                // --changed [REF]
   /// Every word parsed (addopts, then the command line): the workers find the options of
   /// a conftest's pytest_addoption there.
   std::vector<std::string> command_line;

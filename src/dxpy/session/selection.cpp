@@ -1,9 +1,13 @@
 #include "dxpy/session/selection.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <spawn.h>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -11,6 +15,10 @@
 #include <unordered_set>
 
 #include "dxpy/discovery/collector.h"
+#include "dxpy/graph/graph.h"
+#include "dxpy/graph/project.h"
+#include "dxpy/graph/store.h"
+#include "dxpy/index/lock.h"
 #include "dxpy/select/expression.h"
 #include "dxpy/select/filter.h"
 #include "dxpy/select/matchers.h"
@@ -113,6 +121,136 @@ Selection list_ids(Selection out, Collected& collected) {
   return out;
 }
 
+// One git command's standard output, run in `dir` without a shell; nullopt when git is missing
+// or fails (not a repository, an unknown REF).
+std::optional<std::string> git_output(const std::string& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {"git", "-C", dir});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, "git", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  std::string out;
+  if (rc == 0) {
+    char buf[65536];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) != 0;) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fds[0]);
+  if (rc != 0) return std::nullopt;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  return out;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+/// --changed [REF]: the paths (absolute) git reports changed in the working tree and the index
+/// since REF (HEAD when empty), deleted ones included, and the untracked files.
+Expected<std::vector<std::string>> git_changes(const std::string& rootdir, const std::string& ref) {
+  auto top = git_output(rootdir, {"rev-parse", "--show-toplevel"});
+  if (!top) return make_error(Errc::kUsage, "--changed: " + rootdir + " is not in a git repository (or git is missing)");
+  std::string toplevel = lines_of(*top).empty() ? rootdir : lines_of(*top)[0];
+  auto diff = git_output(rootdir, {"diff", "--name-only", "--no-renames", ref.empty() ? "HEAD" : ref, "--"});
+  if (!diff) return make_error(Errc::kUsage, "--changed: git cannot compare with '" + (ref.empty() ? "HEAD" : ref) + "'");
+  auto untracked = git_output(rootdir, {"ls-files", "--others", "--exclude-standard", "--full-name"});
+  std::vector<std::string> out;
+  for (const auto& text : {*diff, untracked ? *untracked : std::string()})
+    for (auto& rel : lines_of(text)) out.push_back(join_path(toplevel, rel));
+  return out;
+}
+
+/// --affected-by / --changed: keeps the tests of the files the changed paths can affect through
+/// the import graph (kept in the cache folder, brought up to date here), and the last
+/// failures; the rest are deselected. -v notes say why each test file was kept.
+Expected<void> keep_affected(const SelectionRequest& req, const config::Config& cfg, const std::string& rootdir,
+                             const std::string& cache, const LastFailed& known, Selection& out) {
+  std::vector<std::string> changed;
+  if (req.affected_by)
+    for (const auto& p : *req.affected_by) changed.push_back(absolute_path(p));
+  if (req.changed_ref) {
+    DXPY_TRY(auto git, git_changes(rootdir, *req.changed_ref));
+    changed.insert(changed.end(), git.begin(), git.end());
+  }
+  graph::GraphOptions gopts;
+  gopts.rootdir = rootdir;
+  gopts.pythonpath = cfg.pythonpath;
+  gopts.python_files = cfg.python_files;
+  gopts.norecursedirs = cfg.norecursedirs;
+  std::string path = cache.empty() ? std::string() : join_path(cache, "graph.dxig");
+  std::optional<graph::ImportGraph> g;
+  if (!path.empty()) {
+    auto loaded = graph::load_graph(path, gopts);
+    if (loaded) {
+      g.emplace(std::move(*loaded));
+    } else if (loaded.error().code != Errc::kNotFound) {
+      out.notes.push_back(path + ": " + loaded.error().message + ": rebuilt");
+    }
+  }
+  if (!g) g.emplace(gopts);
+  graph::SyncStats stats = graph::sync_graph(*g);
+  out.notes.push_back("import graph: " + std::to_string(g->size()) + " files, " + std::to_string(stats.scanned) +
+                      " scanned, " + std::to_string(stats.removed) + " removed");
+  if (stats.changed() && !path.empty()) {
+    // Another run writing it: that run's graph will do; this one is used as it is.
+    auto lock = index::FileLock::try_acquire(index::lock_path_for(path), index::FileLock::Mode::kExclusive);
+    if (lock && *lock) {
+      auto saved = graph::save_graph(path, *g);
+      if (!saved) out.notes.push_back(path + ": not written: " + saved.error().message);
+    }
+  }
+  std::vector<std::string> relative;
+  for (const auto& c : changed)
+    if (auto gp = g->graph_path(c)) relative.push_back(*gp);
+  graph::Affected affected = g->affected_by(relative);
+  if (changed.empty()) out.notes.push_back("affected: no changed files");
+  if (affected.everything) {
+    out.notes.push_back("affected: a configuration file changed: every test");
+    return {};
+  }
+  std::unordered_set<std::string> files;
+  for (const auto& t : affected.tests) {
+    files.insert(t.path);
+    out.notes.push_back("affected: " + graph::describe(t));
+  }
+  std::vector<TestCase> kept;
+  kept.reserve(out.tests.size());
+  for (auto& t : out.tests) {
+    std::string id = t.id.node_id();
+    if (files.count(t.id.path) || known.count(id) || known.count(std::string(node_base(id))) ||
+        known.count(t.id.path)) {
+      kept.push_back(std::move(t));
+    } else {
+      ++out.deselected;
+    }
+  }
+  out.tests = std::move(kept);
+  return {};
+}
+
 }  // namespace
 
 Expected<Selection> select_tests(const SelectionRequest& req) {
@@ -159,7 +297,7 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
   copts.rootdir = rootdir;
   // Listing needs no more than the index's test table when nothing filters the tests.
   copts.ids_only = req.ids_only && req.keyword.empty() && req.markexpr.empty() && node_filters.empty() &&
-                   patterns.empty() && !req.last_failed.active();
+                   patterns.empty() && !req.last_failed.active() && !req.affected_by && !req.changed_ref;
   copts.rules = discovery::NameRules{cfg.python_classes, cfg.python_functions};
   // A file reached through two arguments is collected once, where it is first found.
   std::vector<std::string> found = discovery::find_test_files(paths, file_rules);
@@ -168,8 +306,10 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
   copts.files.reserve(found.size());
   for (auto& file : found)
     if (seen.insert(file).second) copts.files.push_back(file);
+  std::string cache_folder;
   if (req.use_cache) {
     std::string cache = cache_dir(rootdir, out.notes);
+    cache_folder = cache;
     if (!cache.empty()) {
       copts.index_path = join_path(cache, "index.dxti");
       out.last_failed_path = last_failed_path(cache);
@@ -262,6 +402,7 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
     out.failed_first = lf.failed_first;
     out.last_failed_status = std::move(lf.status);
   }
+  if (req.affected_by || req.changed_ref) DXPY_TRY_VOID(keep_affected(req, cfg, rootdir, cache_folder, known, out));
   out.last_failed = std::move(known);
   return out;
 }

@@ -32,6 +32,12 @@ struct SelectionRequest {
   std::optional<config::Config> config;
   /// --lf, --ff, --lfnf (lastfailed.h). The store is read and its changes made in any case.
   LastFailedOptions last_failed;
+  /// --affected-by FILE... (absolute or relative to the working folder) and --changed [REF]
+  /// (git's changes in the working tree and index since REF, "" for HEAD, untracked files
+  /// too): only the tests whose files depend on these paths through the import graph
+  /// (graph/), plus the last failures; the others are deselected. Unset: no such filter.
+  std::optional<std::vector<std::string>> affected_by;
+  std::optional<std::string> changed_ref;
 };
 
 struct Selection {
