@@ -19,28 +19,10 @@ constexpr size_t kHeaderSize = sizeof(Header);
 // No real import climbs more folders than this; a larger level is a corrupt file.
 constexpr uint64_t kMaxLevel = 1024;
 
-template <class T>
-T load(const char* p) {
-  static_assert(std::is_integral_v<T>);
-  uint64_t v = 0;
-  for (size_t k = 0; k < sizeof(T); ++k) v |= static_cast<uint64_t>(static_cast<uint8_t>(p[k])) << (8 * k);
-  return static_cast<T>(static_cast<std::make_unsigned_t<T>>(v));
-}
-
-template <class T>
-void store(char* p, T value) {
-  static_assert(std::is_integral_v<T>);
-  auto v = static_cast<uint64_t>(static_cast<std::make_unsigned_t<T>>(value));
-  for (size_t k = 0; k < sizeof(T); ++k) p[k] = static_cast<char>((v >> (8 * k)) & 0xff);
-}
-
 uint64_t root_hash(std::string_view rootdir) { return blake3_u64(absolute_path(rootdir)); }
 
 Hash256 checksum(std::string_view header, std::string_view body) {
-  Hash256 body_hash = blake3(body);
-  std::string buf(header.substr(0, format::kChecksummedHeaderBytes));
-  buf.append(reinterpret_cast<const char*>(body_hash.data()), body_hash.size());
-  return blake3(buf);
+  return header_body_checksum(header, format::kChecksummedHeaderBytes, body);
 }
 
 Unexpected<Error> corrupt(std::string message) {
@@ -90,12 +72,12 @@ std::string encode_graph(const ImportGraph& g) {
   std::string out(kHeaderSize, '\0');
   char* h = out.data();
   std::memcpy(h + offsetof(Header, magic), kGraphMagic, sizeof kGraphMagic);
-  store(h + offsetof(Header, version), kGraphVersion);
-  store(h + offsetof(Header, header_size), static_cast<uint16_t>(kHeaderSize));
-  store(h + offsetof(Header, file_count), static_cast<uint32_t>(paths.size()));
-  store(h + offsetof(Header, import_count), static_cast<uint32_t>(imports));
-  store(h + offsetof(Header, root_hash), root_hash(g.options().rootdir));
-  store(h + offsetof(Header, body_size), static_cast<uint64_t>(body.size()));
+  store_le(h + offsetof(Header, version), kGraphVersion);
+  store_le(h + offsetof(Header, header_size), static_cast<uint16_t>(kHeaderSize));
+  store_le(h + offsetof(Header, file_count), static_cast<uint32_t>(paths.size()));
+  store_le(h + offsetof(Header, import_count), static_cast<uint32_t>(imports));
+  store_le(h + offsetof(Header, root_hash), root_hash(g.options().rootdir));
+  store_le(h + offsetof(Header, body_size), static_cast<uint64_t>(body.size()));
   Hash256 sum = checksum(std::string_view(out), body.view());
   std::memcpy(out.data() + offsetof(Header, checksum), sum.data(), sum.size());
   out.append(body.view());
@@ -108,15 +90,15 @@ Expected<ImportGraph> decode_graph(std::string_view bytes, const GraphOptions& o
   const char* h = bytes.data();
   if (std::memcmp(h + offsetof(Header, magic), kGraphMagic, sizeof kGraphMagic) != 0)
     return corrupt("not a .dxig file (bad magic)");
-  auto version = load<uint16_t>(h + offsetof(Header, version));
+  auto version = load_le<uint16_t>(h + offsetof(Header, version));
   if (version != kGraphVersion)
     return make_error(Errc::kVersion, "import graph version " + std::to_string(version) + ", this dx-py reads " +
                                           std::to_string(kGraphVersion));
-  auto header_size = load<uint16_t>(h + offsetof(Header, header_size));
+  auto header_size = load_le<uint16_t>(h + offsetof(Header, header_size));
   if (header_size != kHeaderSize) return corrupt("header size " + std::to_string(header_size));
-  if (load<uint64_t>(h + offsetof(Header, root_hash)) != root_hash(options.rootdir))
+  if (load_le<uint64_t>(h + offsetof(Header, root_hash)) != root_hash(options.rootdir))
     return corrupt("written for another rootdir than " + options.rootdir);
-  auto body_size = load<uint64_t>(h + offsetof(Header, body_size));
+  auto body_size = load_le<uint64_t>(h + offsetof(Header, body_size));
   const uint64_t actual = bytes.size() - kHeaderSize;
   if (body_size > actual)
     return make_error(Errc::kTruncated, "truncated import graph: body is " + std::to_string(actual) +
@@ -127,8 +109,8 @@ Expected<ImportGraph> decode_graph(std::string_view bytes, const GraphOptions& o
 
   // The checksum vouches for the bytes; the checks below keep even a buggy writer's file
   // from sending the decoder out of bounds or into a graph the code does not expect.
-  const uint32_t files = load<uint32_t>(h + offsetof(Header, file_count));
-  const uint64_t want_imports = load<uint32_t>(h + offsetof(Header, import_count));
+  const uint32_t files = load_le<uint32_t>(h + offsetof(Header, file_count));
+  const uint64_t want_imports = load_le<uint32_t>(h + offsetof(Header, import_count));
   ByteReader in(bytes.substr(kHeaderSize));
   ImportGraph g(options);
   std::string previous;

@@ -36,28 +36,10 @@ using format::TestRow;
 constexpr size_t kHeaderSize = sizeof(Header);
 constexpr uint32_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
-template <class T>
-T load(const char* p) {
-  static_assert(std::is_integral_v<T>);
-  uint64_t v = 0;
-  for (size_t k = 0; k < sizeof(T); ++k) v |= static_cast<uint64_t>(static_cast<uint8_t>(p[k])) << (8 * k);
-  return static_cast<T>(static_cast<std::make_unsigned_t<T>>(v));
-}
-
-template <class T>
-void store(char* p, T value) {
-  static_assert(std::is_integral_v<T>);
-  auto v = static_cast<uint64_t>(static_cast<std::make_unsigned_t<T>>(value));
-  for (size_t k = 0; k < sizeof(T); ++k) p[k] = static_cast<char>((v >> (8 * k)) & 0xff);
-}
-
 uint64_t root_hash(std::string_view rootdir) { return blake3_u64(absolute_path(rootdir)); }
 
 Hash256 checksum(std::string_view header, std::string_view body) {
-  Hash256 body_hash = blake3(body);
-  std::string buf(header.substr(0, format::kChecksummedHeaderBytes));
-  buf.append(reinterpret_cast<const char*>(body_hash.data()), body_hash.size());
-  return blake3(buf);
+  return header_body_checksum(header, format::kChecksummedHeaderBytes, body);
 }
 
 Unexpected<Error> corrupt(std::string message) { return make_error(Errc::kCorrupt, "corrupt index: " + std::move(message)); }
@@ -136,35 +118,35 @@ void lay_out_tables(std::string_view rootdir, const Layout& l, char* out) {
     const PreparedRecord& f = *l.sorted[i];
     const uint64_t at = l.blob_at[i];
     char* row = files + i * sizeof(FileRow);
-    store(row + offsetof(FileRow, size), f.size);
-    store(row + offsetof(FileRow, mtime_ns), f.mtime_ns);
+    store_le(row + offsetof(FileRow, size), f.size);
+    store_le(row + offsetof(FileRow, mtime_ns), f.mtime_ns);
     std::memcpy(row + offsetof(FileRow, content_hash), f.content_hash.data(), f.content_hash.size());
-    store(row + offsetof(FileRow, path_offset), at);
-    store(row + offsetof(FileRow, record_offset), at + f.path_len);
-    store(row + offsetof(FileRow, path_len), f.path_len);
-    store(row + offsetof(FileRow, record_len), f.record_len);
-    store(row + offsetof(FileRow, first_test), test);
-    store(row + offsetof(FileRow, test_count), f.tests);
+    store_le(row + offsetof(FileRow, path_offset), at);
+    store_le(row + offsetof(FileRow, record_offset), at + f.path_len);
+    store_le(row + offsetof(FileRow, path_len), f.path_len);
+    store_le(row + offsetof(FileRow, record_len), f.record_len);
+    store_le(row + offsetof(FileRow, first_test), test);
+    store_le(row + offsetof(FileRow, test_count), f.tests);
     const uint64_t ids_at = at + f.path_len + f.record_len;
     uint32_t begin = 0;
     for (uint32_t k = 0; k < f.tests; ++k) {
       const uint32_t end = f.node_id_ends[k];
       char* trow = tests + size_t{test} * sizeof(TestRow);
-      store(trow + offsetof(TestRow, node_id_offset), ids_at + begin);
-      store(trow + offsetof(TestRow, node_id_len), end - begin);
-      store(trow + offsetof(TestRow, file_index), static_cast<uint32_t>(i));
+      store_le(trow + offsetof(TestRow, node_id_offset), ids_at + begin);
+      store_le(trow + offsetof(TestRow, node_id_len), end - begin);
+      store_le(trow + offsetof(TestRow, file_index), static_cast<uint32_t>(i));
       begin = end;
       ++test;
     }
   }
   char* h = out;
   std::memcpy(h + offsetof(Header, magic), kDxtiMagic, sizeof kDxtiMagic);
-  store(h + offsetof(Header, version), kDxtiVersion);
-  store(h + offsetof(Header, header_size), static_cast<uint16_t>(kHeaderSize));
-  store(h + offsetof(Header, file_count), static_cast<uint32_t>(l.sorted.size()));
-  store(h + offsetof(Header, test_count), static_cast<uint32_t>(l.tests));
-  store(h + offsetof(Header, root_hash), root_hash(rootdir));
-  store(h + offsetof(Header, body_size), static_cast<uint64_t>(l.total - kHeaderSize));
+  store_le(h + offsetof(Header, version), kDxtiVersion);
+  store_le(h + offsetof(Header, header_size), static_cast<uint16_t>(kHeaderSize));
+  store_le(h + offsetof(Header, file_count), static_cast<uint32_t>(l.sorted.size()));
+  store_le(h + offsetof(Header, test_count), static_cast<uint32_t>(l.tests));
+  store_le(h + offsetof(Header, root_hash), root_hash(rootdir));
+  store_le(h + offsetof(Header, body_size), static_cast<uint64_t>(l.total - kHeaderSize));
   std::memset(h + offsetof(Header, checksum), 0, sizeof(Header::checksum));
 }
 
@@ -436,15 +418,15 @@ Expected<void> IndexReader::validate(std::string_view rootdir) {
   const char* h = map_;
   if (std::memcmp(h + offsetof(Header, magic), kDxtiMagic, sizeof kDxtiMagic) != 0)
     return corrupt("not a .dxti file (bad magic)");
-  auto version = load<uint16_t>(h + offsetof(Header, version));
+  auto version = load_le<uint16_t>(h + offsetof(Header, version));
   if (version != kDxtiVersion)
     return make_error(Errc::kVersion, "index version " + std::to_string(version) + ", this dx-py reads " +
                                           std::to_string(kDxtiVersion));
-  auto header_size = load<uint16_t>(h + offsetof(Header, header_size));
+  auto header_size = load_le<uint16_t>(h + offsetof(Header, header_size));
   if (header_size != kHeaderSize) return corrupt("header size " + std::to_string(header_size));
-  if (load<uint64_t>(h + offsetof(Header, root_hash)) != root_hash(rootdir))
+  if (load_le<uint64_t>(h + offsetof(Header, root_hash)) != root_hash(rootdir))
     return corrupt("written for another rootdir than " + std::string(rootdir));
-  auto body_size = load<uint64_t>(h + offsetof(Header, body_size));
+  auto body_size = load_le<uint64_t>(h + offsetof(Header, body_size));
   const uint64_t actual = map_size_ - kHeaderSize;
   if (body_size > actual)
     return make_error(Errc::kTruncated, "truncated index: body is " + std::to_string(actual) + " bytes, header says " +
@@ -456,8 +438,8 @@ Expected<void> IndexReader::validate(std::string_view rootdir) {
 
   // The checksum proves the bytes are what some writer wrote; the bounds checks below make
   // sure that even a buggy writer's tables cannot send an accessor out of the mapping.
-  const uint64_t files = load<uint32_t>(h + offsetof(Header, file_count));
-  const uint64_t tests = load<uint32_t>(h + offsetof(Header, test_count));
+  const uint64_t files = load_le<uint32_t>(h + offsetof(Header, file_count));
+  const uint64_t tests = load_le<uint32_t>(h + offsetof(Header, test_count));
   const uint64_t tables = files * sizeof(FileRow) + tests * sizeof(TestRow);  // < 2^39: no overflow
   if (tables > body_size) return corrupt("tables of " + std::to_string(tables) + " bytes exceed the body");
   file_count_ = static_cast<size_t>(files);
@@ -472,25 +454,25 @@ Expected<void> IndexReader::validate(std::string_view rootdir) {
   std::string_view prev_path;
   for (size_t i = 0; i < file_count_; ++i) {
     const char* row = file_row(i);
-    auto path_offset = load<uint64_t>(row + offsetof(FileRow, path_offset));
-    auto path_len = load<uint32_t>(row + offsetof(FileRow, path_len));
-    auto record_offset = load<uint64_t>(row + offsetof(FileRow, record_offset));
-    auto record_len = load<uint32_t>(row + offsetof(FileRow, record_len));
+    auto path_offset = load_le<uint64_t>(row + offsetof(FileRow, path_offset));
+    auto path_len = load_le<uint32_t>(row + offsetof(FileRow, path_len));
+    auto record_offset = load_le<uint64_t>(row + offsetof(FileRow, record_offset));
+    auto record_len = load_le<uint32_t>(row + offsetof(FileRow, record_len));
     if (!in_pool(path_offset, path_len) || !in_pool(record_offset, record_len))
       return corrupt("file " + std::to_string(i) + " points outside the string pool");
     std::string_view path = pool_slice(path_offset, path_len);
     if (i > 0 && !(prev_path < path)) return corrupt("file paths are not sorted and unique at file " + std::to_string(i));
     prev_path = path;
-    auto first = load<uint32_t>(row + offsetof(FileRow, first_test));
-    auto count = load<uint32_t>(row + offsetof(FileRow, test_count));
+    auto first = load_le<uint32_t>(row + offsetof(FileRow, first_test));
+    auto count = load_le<uint32_t>(row + offsetof(FileRow, test_count));
     if (first != next_test || uint64_t{first} + count > tests)
       return corrupt("tests of file " + std::to_string(i) + " are not the next rows of the test table");
     next_test = uint64_t{first} + count;
     for (size_t t = first; t < next_test; ++t) {
       const char* trow = test_row(t);
-      if (load<uint32_t>(trow + offsetof(TestRow, file_index)) != i)
+      if (load_le<uint32_t>(trow + offsetof(TestRow, file_index)) != i)
         return corrupt("test " + std::to_string(t) + " names the wrong file");
-      if (!in_pool(load<uint64_t>(trow + offsetof(TestRow, node_id_offset)), load<uint32_t>(trow + offsetof(TestRow, node_id_len))))
+      if (!in_pool(load_le<uint64_t>(trow + offsetof(TestRow, node_id_offset)), load_le<uint32_t>(trow + offsetof(TestRow, node_id_len))))
         return corrupt("test " + std::to_string(t) + " points outside the string pool");
     }
   }
@@ -538,12 +520,12 @@ std::string_view IndexReader::pool_slice(uint64_t offset, uint32_t len) const {
 
 std::string_view IndexReader::file_path(size_t i) const {
   const char* row = file_row(i);
-  return pool_slice(load<uint64_t>(row + offsetof(FileRow, path_offset)), load<uint32_t>(row + offsetof(FileRow, path_len)));
+  return pool_slice(load_le<uint64_t>(row + offsetof(FileRow, path_offset)), load_le<uint32_t>(row + offsetof(FileRow, path_len)));
 }
 
-uint64_t IndexReader::file_size(size_t i) const { return load<uint64_t>(file_row(i) + offsetof(FileRow, size)); }
+uint64_t IndexReader::file_size(size_t i) const { return load_le<uint64_t>(file_row(i) + offsetof(FileRow, size)); }
 
-int64_t IndexReader::file_mtime_ns(size_t i) const { return load<int64_t>(file_row(i) + offsetof(FileRow, mtime_ns)); }
+int64_t IndexReader::file_mtime_ns(size_t i) const { return load_le<int64_t>(file_row(i) + offsetof(FileRow, mtime_ns)); }
 
 Hash256 IndexReader::file_hash(size_t i) const {
   Hash256 h;
@@ -553,13 +535,13 @@ Hash256 IndexReader::file_hash(size_t i) const {
 
 std::pair<size_t, size_t> IndexReader::file_tests(size_t i) const {
   const char* row = file_row(i);
-  return {load<uint32_t>(row + offsetof(FileRow, first_test)), load<uint32_t>(row + offsetof(FileRow, test_count))};
+  return {load_le<uint32_t>(row + offsetof(FileRow, first_test)), load_le<uint32_t>(row + offsetof(FileRow, test_count))};
 }
 
 Expected<FileRecord> IndexReader::record(size_t i) const {
   const char* row = file_row(i);
   std::string_view bytes =
-      pool_slice(load<uint64_t>(row + offsetof(FileRow, record_offset)), load<uint32_t>(row + offsetof(FileRow, record_len)));
+      pool_slice(load_le<uint64_t>(row + offsetof(FileRow, record_offset)), load_le<uint32_t>(row + offsetof(FileRow, record_len)));
   auto rec = decode<FileRecord>(bytes);
   if (!rec) return make_error(rec.error().code, "record of " + std::string(file_path(i)) + ": " + rec.error().message);
   auto [first, count] = file_tests(i);
@@ -582,7 +564,7 @@ Expected<FileRecord> IndexReader::record(size_t i) const {
 Expected<FileRecordHead> IndexReader::record_head(size_t i) const {
   const char* row = file_row(i);
   std::string_view bytes =
-      pool_slice(load<uint64_t>(row + offsetof(FileRow, record_offset)), load<uint32_t>(row + offsetof(FileRow, record_len)));
+      pool_slice(load_le<uint64_t>(row + offsetof(FileRow, record_offset)), load_le<uint32_t>(row + offsetof(FileRow, record_len)));
   auto head = decode_record_head(bytes);
   if (!head) return make_error(head.error().code, "record of " + std::string(file_path(i)) + ": " + head.error().message);
   if (head->path != file_path(i) || head->size != file_size(i) || head->mtime_ns != file_mtime_ns(i) ||
@@ -613,7 +595,7 @@ PreparedRecord IndexReader::prepared(size_t i, RecordArena& arena) const {
   p.content_hash = file_hash(i);
   std::string_view path = file_path(i);
   std::string_view record =
-      pool_slice(load<uint64_t>(row + offsetof(FileRow, record_offset)), load<uint32_t>(row + offsetof(FileRow, record_len)));
+      pool_slice(load_le<uint64_t>(row + offsetof(FileRow, record_offset)), load_le<uint32_t>(row + offsetof(FileRow, record_len)));
   auto [first, count] = file_tests(i);
   size_t ids = 0;
   for (size_t k = 0; k < count; ++k) ids += test_node_id(first + k).size();
@@ -641,9 +623,9 @@ PreparedRecord IndexReader::prepared(size_t i, RecordArena& arena) const {
 
 std::string_view IndexReader::test_node_id(size_t t) const {
   const char* row = test_row(t);
-  return pool_slice(load<uint64_t>(row + offsetof(TestRow, node_id_offset)), load<uint32_t>(row + offsetof(TestRow, node_id_len)));
+  return pool_slice(load_le<uint64_t>(row + offsetof(TestRow, node_id_offset)), load_le<uint32_t>(row + offsetof(TestRow, node_id_len)));
 }
 
-size_t IndexReader::test_file(size_t t) const { return load<uint32_t>(test_row(t) + offsetof(TestRow, file_index)); }
+size_t IndexReader::test_file(size_t t) const { return load_le<uint32_t>(test_row(t) + offsetof(TestRow, file_index)); }
 
 }  // namespace dxpy::index

@@ -7,11 +7,28 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "dxpy/util/expected.h"
 
 namespace dxpy {
+
+/// The little-endian integer at `p`: a fixed field of a cache file's header (.dxti, .dxig).
+template <class T>
+T load_le(const char* p) {
+  static_assert(std::is_integral_v<T>);
+  uint64_t v = 0;
+  for (size_t k = 0; k < sizeof(T); ++k) v |= static_cast<uint64_t>(static_cast<uint8_t>(p[k])) << (8 * k);
+  return static_cast<T>(static_cast<std::make_unsigned_t<T>>(v));
+}
+
+template <class T>
+void store_le(char* p, T value) {
+  static_assert(std::is_integral_v<T>);
+  auto v = static_cast<uint64_t>(static_cast<std::make_unsigned_t<T>>(value));
+  for (size_t k = 0; k < sizeof(T); ++k) p[k] = static_cast<char>((v >> (8 * k)) & 0xff);
+}
 
 class ByteWriter {
  public:

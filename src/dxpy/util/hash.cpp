@@ -186,4 +186,11 @@ std::string to_hex(const Hash256& h) {
   return s;
 }
 
+Hash256 header_body_checksum(std::string_view header, size_t header_bytes, std::string_view body) {
+  Hash256 body_hash = blake3(body);
+  std::string buf(header.substr(0, header_bytes));
+  buf.append(reinterpret_cast<const char*>(body_hash.data()), body_hash.size());
+  return blake3(buf);
+}
+
 }  // namespace dxpy

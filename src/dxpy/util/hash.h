@@ -19,6 +19,9 @@ void blake3_many(const std::string_view* inputs, size_t n, Hash256* out);
 /// The first 8 bytes of the BLAKE3 hash, little-endian: a compact id for maps and tables.
 uint64_t blake3_u64(std::string_view data);
 std::string to_hex(const Hash256& h);
+/// A cache file's checksum (.dxti, .dxig): BLAKE3 of the header's first `header_bytes`
+/// bytes followed by BLAKE3(body), so that it covers the header's counts as well as the body.
+Hash256 header_body_checksum(std::string_view header, size_t header_bytes, std::string_view body);
 
 /// BLAKE3 over data given in pieces: the hash of their concatenation.
 class Blake3 {
