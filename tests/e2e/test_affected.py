@@ -85,7 +85,10 @@ def test_changed_selects_what_git_reports(project):
 
     git("init", "-q")
     (p.root / ".gitignore").write_text(".dx-py/\n")
+    # No commit yet: every file is new, so every test is affected.
+    assert len(ids(p.run("--changed", "--collect-only", "-q"))) == 4
     git("add", "-A")
+    assert len(ids(p.run("--changed", "--collect-only", "-q"))) == 4
     git("commit", "-qm", "start")
     assert ids(p.run("--changed", "--collect-only", "-q")) == []
     (p.root / "pkg" / "b.py").write_text("from pkg import a\n\ndef two():\n    return 1 + a.one()\n")

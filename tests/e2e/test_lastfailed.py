@@ -313,3 +313,18 @@ def test_concurrent_runs_keep_both_results(project):
                              stderr=subprocess.DEVNULL, env=env) for f in ("test_a.py", "test_b.py")]
     assert [p.wait(timeout=60) for p in runs] == [1, 1]
     assert stored(project) == {"test_a.py::test_a", "test_b.py::test_b"}
+
+
+def test_tests_see_the_flags_through_getoption(project):
+    project.write({"test_opts.py": """
+        def test_flags(request):
+            c = request.config
+            print("FLAGS", c.getoption("lf"), c.getoption("--ff"), c.getoption("last_failed_no_failures"))
+            assert 0
+    """})
+    r = project.run("-n", "1")
+    assert "FLAGS False False all" in r.out, r.out
+    r = project.run("--lf", "--lfnf", "none", "-n", "1")  # the failure of the first run runs again
+    assert "FLAGS True False none" in r.out, r.out
+    r = project.run("--ff", "-n", "1")
+    assert "FLAGS False True all" in r.out, r.out

@@ -113,6 +113,9 @@ std::string worker_config_json(const config::Config& c, const RunOptions& o) {
   opt("inifile", o.inifile, true);
   j += ",\"verbose\":" + std::to_string(o.verbosity);
   j += ",\"timeout\":" + std::to_string(o.timeout_seconds);
+  j += std::string(",\"lf\":") + (o.last_failed.last_failed ? "true" : "false");
+  j += std::string(",\"failedfirst\":") + (o.last_failed.failed_first ? "true" : "false");
+  j += std::string(",\"last_failed_no_failures\":") + (o.last_failed.none_without_failures ? "\"none\"" : "\"all\"");
   j += '}';
   key("args"), json_list(j, o.paths);
   key("extra_args"), json_list(j, o.command_line);

@@ -174,7 +174,13 @@ Expected<std::vector<std::string>> git_changes(const std::string& rootdir, const
   auto top = git_output(rootdir, {"rev-parse", "--show-toplevel"});
   if (!top) return make_error(Errc::kUsage, "--changed: " + rootdir + " is not in a git repository (or git is missing)");
   std::string toplevel = lines_of(*top).empty() ? rootdir : lines_of(*top)[0];
-  auto diff = git_output(rootdir, {"diff", "--name-only", "--no-renames", ref.empty() ? "HEAD" : ref, "--"});
+  std::optional<std::string> diff;
+  if (ref.empty() && !git_output(rootdir, {"rev-parse", "--verify", "-q", "HEAD"})) {
+    // A repository without a commit yet: every file in the index is a change.
+    diff = git_output(rootdir, {"ls-files", "--cached", "--full-name"});
+  } else {
+    diff = git_output(rootdir, {"diff", "--name-only", "--no-renames", ref.empty() ? "HEAD" : ref, "--"});
+  }
   if (!diff) return make_error(Errc::kUsage, "--changed: git cannot compare with '" + (ref.empty() ? "HEAD" : ref) + "'");
   auto untracked = git_output(rootdir, {"ls-files", "--others", "--exclude-standard", "--full-name"});
   std::vector<std::string> out;
