@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "dxpy/util/test_command.h"
+#include "dxpy/util/text.h"
 #include "dxpy/discovery/scanner.h"
 #include "dxpy/discovery/ts_outline.h"
 #include "dxpy/util/fs.h"
@@ -36,43 +38,19 @@
 namespace dxpy::discovery {
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(sep, start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
+using testing::run_command;
+using testing::shell_quote;
 
 std::string python() {
   const char* p = std::getenv("DXPY_DIFF_PYTHON");
   return p && *p ? p : DXPY_PYTHON;
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// Standard output of a shell command, or nothing if it fails.
-bool run(const std::string& command, std::string& out) {
-  FILE* f = ::popen(command.c_str(), "r");
-  if (!f) return false;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  return ::pclose(f) == 0;
-}
 
 std::vector<std::string> roots() {
-  if (const char* env = std::getenv("DXPY_DIFF_ROOTS")) return split(env, ':');
+  if (const char* env = std::getenv("DXPY_DIFF_ROOTS")) return split_nonempty(env, ':');
   std::string out;
-  if (!run(shell_quote(python()) + " -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])' 2>/dev/null",
+  if (!run_command(shell_quote(python()) + " -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])' 2>/dev/null",
            out))
     return {};
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
@@ -194,9 +172,9 @@ TEST(ScannerDiff, AgreesWithTreeSitterOnRealCode) {
         "    except (SyntaxError, ValueError):\n"
         "        print('error')\n";
     std::string out;
-    bool ok = run(shell_quote(python()) + " -c " + shell_quote(script) + " " + list, out);
+    bool ok = run_command(shell_quote(python()) + " -c " + shell_quote(script) + " " + list, out);
     ::unlink(list);
-    std::vector<std::string> answers = split(out, '\n');
+    std::vector<std::string> answers = split_nonempty(out, '\n');
     ASSERT_TRUE(ok && answers.size() == one_sided.size())
         << "could not ask " << python() << " about " << one_sided.size() << " files with one-sided errors";
     for (size_t k = 0; k < one_sided.size(); ++k) {
@@ -242,7 +220,7 @@ TEST(ScannerDiff, AgreesWithTreeSitterOnRealCode) {
 
   // The pinned real suites: every test file compared, and equal.
   const char* env = std::getenv("DXPY_DIFF_SUITES");
-  for (const std::string& name : split(env ? env : "toolz:simplejson:mpmath:networkx", ':')) {
+  for (const std::string& name : split_nonempty(env ? env : "toolz:simplejson:mpmath:networkx", ':')) {
     auto it = suites.find(name);
     if (it == suites.end()) {
       std::printf("suite %s: not under the roots\n", name.c_str());

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "dxpy/util/test_command.h"
+#include "dxpy/util/text.h"
 #include "dxpy/graph/imports.h"
 #include "dxpy/util/fs.h"
 
@@ -28,6 +30,9 @@
 
 namespace dxpy::graph {
 namespace {
+
+using testing::run_command;
+using testing::shell_quote;
 
 constexpr const char* kOracle = R"PY(
 import ast, re, sys
@@ -78,37 +83,11 @@ for path in sys.stdin.read().split("\0"):
         print("R\t" + r)
 )PY";
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(sep, start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 std::string python() {
   const char* p = std::getenv("DXPY_DIFF_PYTHON");
   return p && *p ? p : DXPY_PYTHON;
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-bool run(const std::string& command, std::string& out) {
-  FILE* f = ::popen(command.c_str(), "r");
-  if (!f) return false;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  return ::pclose(f) == 0;
-}
 
 void walk(const std::string& dir, std::vector<std::string>& out) {
   for (const auto& name : list_dir(dir)) {
@@ -130,11 +109,11 @@ std::string row(const ImportRef& r) {
 TEST(GraphImportsDiff, AgreesWithCPythonsAst) {
   std::vector<std::string> roots;
   if (const char* env = std::getenv("DXPY_DIFF_ROOTS")) {
-    roots = split(env, ':');
+    roots = split_nonempty(env, ':');
   } else {
     std::string out;
     const std::string ask = " -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])' 2>/dev/null";
-    if (run(shell_quote(python()) + ask, out)) {
+    if (run_command(shell_quote(python()) + ask, out)) {
       while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
       if (!out.empty()) roots.push_back(out);
     }
@@ -155,11 +134,11 @@ TEST(GraphImportsDiff, AgreesWithCPythonsAst) {
     s << kOracle;
   }
   std::string out;
-  ASSERT_TRUE(run(shell_quote(python()) + " " + shell_quote(script) + " < " + shell_quote(list), out));
+  ASSERT_TRUE(run_command(shell_quote(python()) + " " + shell_quote(script) + " < " + shell_quote(list), out));
   std::map<std::string, std::vector<std::string>> want;
   std::vector<std::string>* current = nullptr;
   size_t rejected = 0;
-  for (const auto& line : split(out, '\n')) {
+  for (const auto& line : split_nonempty(out, '\n')) {
     if (line.rfind("F\t", 0) == 0) current = &want[line.substr(2)];
     else if (line.rfind("E\t", 0) == 0) current = nullptr, ++rejected;
     else if (line.rfind("R\t", 0) == 0 && current) current->push_back(line.substr(2));

@@ -26,6 +26,7 @@
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/util/fnmatch.h"
 #include "dxpy/util/fs.h"
+#include "dxpy/util/text.h"
 
 namespace dxpy::session {
 
@@ -156,24 +157,13 @@ std::optional<std::string> git_output(const std::string& dir, std::vector<std::s
   return out;
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 /// --changed [REF]: the paths (absolute) git reports changed in the working tree and the index
 /// since REF (HEAD when empty), deleted ones included, and the untracked files.
 Expected<std::vector<std::string>> git_changes(const std::string& rootdir, const std::string& ref) {
   auto top = git_output(rootdir, {"rev-parse", "--show-toplevel"});
   if (!top) return make_error(Errc::kUsage, "--changed: " + rootdir + " is not in a git repository (or git is missing)");
-  std::string toplevel = lines_of(*top).empty() ? rootdir : lines_of(*top)[0];
+  std::vector<std::string> top_lines = split_nonempty(*top, '\n');
+  std::string toplevel = top_lines.empty() ? rootdir : top_lines[0];
   std::optional<std::string> diff;
   if (ref.empty() && !git_output(rootdir, {"rev-parse", "--verify", "-q", "HEAD"})) {
     // A repository without a commit yet: every file in the index is a change.
@@ -185,7 +175,7 @@ Expected<std::vector<std::string>> git_changes(const std::string& rootdir, const
   auto untracked = git_output(rootdir, {"ls-files", "--others", "--exclude-standard", "--full-name"});
   std::vector<std::string> out;
   for (const auto& text : {*diff, untracked ? *untracked : std::string()})
-    for (auto& rel : lines_of(text)) out.push_back(join_path(toplevel, rel));
+    for (auto& rel : split_nonempty(text, '\n')) out.push_back(join_path(toplevel, rel));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dxpy {
 
@@ -32,5 +33,9 @@ std::u32string_view py_rstrip(std::u32string_view s);
 
 /// repr() of a str: 'text' or "text" with Python's escapes.
 std::string py_repr(std::string_view utf8);
+
+/// The non-empty pieces of `s` between `sep`s: the lines of a command's output, the
+/// entries of a colon-separated list.
+std::vector<std::string> split_nonempty(std::string_view s, char sep);
 
 }  // namespace dxpy
