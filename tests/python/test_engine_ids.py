@@ -109,3 +109,40 @@ def test_callspec_ids_join_with_dashes_and_hidden_param_is_left_out():
     cs = cs.setmulti(["c"], [3], "z", [], dxp.FUNCTION, 0, "n")
     assert cs.id == "x-z"
     assert cs.params == {"a": 1, "b": 2, "c": 3}
+
+
+def pytest7_unique(resolved):
+    """pytest 7.x's make_unique_parameterset_ids (7.0 to 7.4 alike), the oracle for an
+    environment that has pytest 7 installed: the counter is appended as it is."""
+    from collections import Counter, defaultdict
+    resolved = list(resolved)
+    if len(set(resolved)) != len(resolved):
+        counts, suffixes = Counter(resolved), defaultdict(int)
+        for index, id_ in enumerate(resolved):
+            if counts[id_] > 1:
+                resolved[index] = f"{id_}{suffixes[id_]}"
+                suffixes[id_] += 1
+    return resolved
+
+
+class _FakePytest:
+    def __init__(self, version):
+        self.__version__ = version
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.sampled_from(["a", "a0", "1", "10", "b", 1, 10, 48]), min_size=1, max_size=8),
+       major=st.sampled_from(["7.2.2", "7.4.4", "8.0.0", "9.0.3"]))
+def test_duplicate_ids_follow_the_installed_pytest(rows, major):
+    import sys
+    saved, saved_flag = sys.modules.get("pytest"), dxp._PYTEST7_IDS
+    sys.modules["pytest"], dxp._PYTEST7_IDS = _FakePytest(major), None
+    try:
+        got = ours(["v"], [((v,), None) for v in rows])
+    finally:
+        sys.modules["pytest"], dxp._PYTEST7_IDS = saved, saved_flag
+    plain = [str(v) for v in rows]
+    if major.startswith("7."):
+        assert got == pytest7_unique(plain)
+    else:
+        assert got == pytests(["v"], [((v,), None) for v in rows])  # the installed pytest 9's rule

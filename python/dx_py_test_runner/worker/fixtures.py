@@ -104,7 +104,12 @@ def _wrapped_function(obj):
     get = getattr(obj, "_get_wrapped_function", None)
     if get is not None:
         return get()
-    return obj  # an old pytest's fixture is the function itself
+    # pytest < 8.4: the fixture is a function that fails when called directly, wrapping the
+    # real one in __pytest_wrapped__ (a _PytestWrapper).
+    wrapped = getattr(obj, "__pytest_wrapped__", None)
+    if wrapped is not None and hasattr(wrapped, "obj"):
+        return wrapped.obj
+    return obj
 
 
 # --- definitions ----------------------------------------------------------------------------

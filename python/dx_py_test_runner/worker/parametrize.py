@@ -5,6 +5,7 @@ or a function, pytest.param with marks and ids), parametrized fixtures, and
 """
 import enum
 import re
+import sys
 from collections import Counter, defaultdict
 
 from . import outcomes
@@ -125,6 +126,27 @@ def _escape_by_config(val, config):
     return ascii_escaped(val)
 
 
+_PYTEST7_IDS = None
+
+
+def _pytest7_ids():
+    """Whether the installed pytest is older than 8, which made duplicate ids unique its own
+    way (`1`, `1` -> `10`, `11` where pytest 8 writes `1_0`, `1_1`). Node ids follow the pytest
+    the project has, so that --lf, JUnit reports and CI history agree with it. No pytest: 8's."""
+    global _PYTEST7_IDS
+    if _PYTEST7_IDS is None:
+        version = getattr(sys.modules.get("pytest"), "__version__", None)
+        if version is None:
+            try:
+                from importlib.metadata import version as _version
+                version = _version("pytest")
+            except Exception:  # noqa: BLE001 - not installed, or unreadable metadata
+                version = ""
+        major = version.split(".", 1)[0]
+        _PYTEST7_IDS = major.isdigit() and int(major) < 8
+    return _PYTEST7_IDS
+
+
 class IdMaker:
     __slots__ = ("argnames", "parametersets", "idfn", "ids", "config", "nodeid", "func_name")
 
@@ -152,6 +174,10 @@ class IdMaker:
                         outcomes.fail(f"{self._prefix()}multiple instances of HIDDEN_PARAM cannot be used in the "
                                       "same parametrize call, because the tests names need to be unique.",
                                       pytrace=False)
+                    if _pytest7_ids():  # pytest < 8: the counter is appended as it is
+                        resolved[index] = f"{id_}{suffixes[id_]}"
+                        suffixes[id_] += 1
+                        continue
                     suffix = "_" if id_ and id_[-1].isdigit() else ""
                     new_id = f"{id_}{suffix}{suffixes[id_]}"
                     while new_id in set(resolved):

@@ -143,8 +143,12 @@ struct ParamSet {
   std::vector<Marker> marks;
 };
 
-// pytest's make_unique_parameterset_ids: duplicates get a counter suffix.
-void make_unique(std::vector<ParamSet>& sets) {
+// pytest's make_unique_parameterset_ids: duplicates get a counter suffix. pytest 8 changed
+// the rule (an id ending in a digit gets "_" before the counter, and a counter that would
+// collide with another id is skipped), so when the two rules differ the ids depend on the
+// installed pytest: false, and the parametrize is left for the worker to expand, which
+// knows that version. Where the rules agree ("a" twice -> a0, a1) the ids are made here.
+bool make_unique(std::vector<ParamSet>& sets) {
   std::map<std::string, int> counts;
   for (const auto& s : sets) ++counts[s.id];
   std::set<std::string> all;
@@ -153,13 +157,14 @@ void make_unique(std::vector<ParamSet>& sets) {
   for (auto& s : sets) {
     if (counts[s.id] <= 1) continue;
     std::string base = s.id;
-    std::string sep = !base.empty() && std::isdigit(static_cast<unsigned char>(base.back())) ? "_" : "";
-    std::string fresh = base + sep + std::to_string(suffix[base]);
-    while (all.count(fresh)) fresh = base + sep + std::to_string(++suffix[base]);
+    if (!base.empty() && std::isdigit(static_cast<unsigned char>(base.back()))) return false;
+    std::string fresh = base + std::to_string(suffix[base]);
+    if (all.count(fresh)) return false;
     s.id = fresh;
     all.insert(fresh);
     ++suffix[base];
   }
+  return true;
 }
 
 // One @parametrize's parameter sets, or nullopt when they are not statically knowable.
@@ -261,7 +266,7 @@ std::optional<std::vector<ParamSet>> expand_parametrize(const Marker& m) {
     }
     sets.push_back(std::move(ps));
   }
-  make_unique(sets);
+  if (!make_unique(sets)) return std::nullopt;
   return sets;
 }
 
