@@ -95,3 +95,48 @@ class Capture:
         except OSError as e:  # not a regular file any more: say so rather than fail the run
             return f"[dx-py: cannot read the captured output of fd {fd}: {e}]\n", False
         return data.decode("utf-8", "replace"), cut
+
+
+def make_capture(max_output, mode):
+    """The capture for --capture=MODE: fd (the memfds at fds 1 and 2), else the orchestrator
+    gave the worker its own fds 1 and 2 (the terminal) and nothing is taken."""
+    if mode in ("no", "sys", "tee-sys"):
+        return PassThrough()
+    return Capture(max_output)
+
+
+class PassThrough:
+    """-s: output goes straight to the terminal. A capsys/capfd fixture gets fds 1 and 2
+    redirected to memfds of its own for the rest of its test (redirect/release), so that it
+    still reads what the test printed, as in pytest with -s."""
+
+    def __init__(self):
+        self.out_fd, self.err_fd = 1, 2
+        self._saved = None
+
+    def begin(self):
+        _flush()
+
+    def end(self):
+        self.release()
+        _flush()
+        return "", "", False
+
+    def redirect(self):
+        if self._saved is not None:
+            return
+        _flush()
+        self._saved = (os.dup(1), os.dup(2))
+        for fd in (1, 2):
+            m = os.memfd_create("dxpy-capture", os.MFD_CLOEXEC)
+            os.dup2(m, fd)
+            os.close(m)
+
+    def release(self):
+        saved, self._saved = self._saved, None
+        if saved is None:
+            return
+        _flush()
+        for fd, original in zip((1, 2), saved):
+            os.dup2(original, fd)
+            os.close(original)
