@@ -100,9 +100,62 @@ class Capture:
 def make_capture(max_output, mode):
     """The capture for --capture=MODE: fd (the memfds at fds 1 and 2), else the orchestrator
     gave the worker its own fds 1 and 2 (the terminal) and nothing is taken."""
-    if mode in ("no", "sys", "tee-sys"):
+    if mode in ("sys", "tee-sys"):
+        return SysCapture(max_output, tee=mode == "tee-sys")
+    if mode == "no":
         return PassThrough()
     return Capture(max_output)
+
+
+class _Tee:
+    """--capture=tee-sys: writes go to the capture and on to the terminal."""
+
+    def __init__(self, capture, terminal):
+        self._capture = capture
+        self._terminal = terminal
+
+    def write(self, text):
+        self._terminal.write(text)
+        return self._capture.write(text)
+
+    def flush(self):
+        self._terminal.flush()
+        self._capture.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._capture, name)
+
+
+class SysCapture(Capture):
+    """--capture=sys|tee-sys: sys.stdout and sys.stderr are replaced during each test by
+    text streams over two memfds of the worker's own, which the file-level capture above
+    then reads (capsys too); what C code or subprocesses write to fds 1 and 2 goes to the
+    terminal, as in pytest."""
+
+    def __init__(self, max_output, tee=False):
+        import io
+
+        fds = (os.memfd_create("dxpy-sys-stdout", os.MFD_CLOEXEC), os.memfd_create("dxpy-sys-stderr", os.MFD_CLOEXEC))
+        super().__init__(max_output, fds=fds)
+        streams = [io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8", write_through=True)
+                   for fd in fds]
+        if tee:
+            streams = [_Tee(streams[0], sys.stdout), _Tee(streams[1], sys.stderr)]
+        self._streams = streams
+        self._saved = None
+
+    def begin(self):
+        _flush()
+        if self._saved is None:
+            self._saved = (sys.stdout, sys.stderr)
+            sys.stdout, sys.stderr = self._streams
+
+    def end(self):
+        saved, self._saved = self._saved, None
+        _flush()
+        if saved is not None:
+            sys.stdout, sys.stderr = saved
+        return super().end()
 
 
 class PassThrough:

@@ -261,6 +261,8 @@ def _run_with_retries(run, msg, emit, retries):
     if attempt and not bad:
         result.message = f"flaky: passed on run {attempt + 1} of {retries + 1}"
         result.traceback = first_failure or ""
+        # JUnit: a passed testcase with a property that says so (pytest-rerunfailures' kind of note).
+        result.properties = list(result.properties) + [("dx-py.flaky", result.message[len("flaky: "):])]
     for r, t in held:
         emit(r, t)
     return result, truncated

@@ -165,6 +165,10 @@ class Console final : public ReportSink {
   }
 
   void on_session_end(const Summary& s) override {
+    if (!s.stop_reason.empty() && col_ > 0) {  // -x: pytest ends the progress line without a percentage
+      std::fputc('\n', o_.out);
+      col_ = 0;
+    }
     finish_progress_line();
     bool tracebacks = o_.tbstyle != "no";
     if (tracebacks && (!collect_errors_.empty() || has(TestStatus::kError))) {
@@ -240,7 +244,7 @@ class Console final : public ReportSink {
   void section(const Bad& b, const std::string& title) {
     // --tb=line: no title; the worker's last line is the crash line, printed after the
     // captured output (failures) or not at all (errors), as pytest does.
-    bool line_style = o_.tbstyle == "line";
+    bool line_style = o_.tbstyle == "line" && (b.status == TestStatus::kFailed || b.status == TestStatus::kError);
     std::string text = b.traceback.empty() ? b.message : b.traceback;
     std::string crash;
     if (line_style && !b.traceback.empty()) {

@@ -100,7 +100,10 @@ class Executor {
       }
     }
     // All are asked first, then waited for: their exits overlap.
-    for (unsigned w = 0; w < slots_.size(); ++w) ask_to_stop(w, out.interrupted || out.stopped);
+    // After a stop (-x), a worker with tests still sent is killed (none of them may report);
+    // an idle one ends as usual, its session fixtures torn down.
+    for (unsigned w = 0; w < slots_.size(); ++w)
+      ask_to_stop(w, out.interrupted || (out.stopped && !slots_[w].sent.empty()));
     for (unsigned w = 0; w < slots_.size(); ++w) finish_stop(w);
     if (sigfd_ >= 0) ::close(sigfd_);
     if (epfd_ >= 0) ::close(epfd_);
