@@ -151,11 +151,33 @@ class SysCapture(Capture):
             sys.stdout, sys.stderr = self._streams
 
     def end(self):
+        self.release()
         saved, self._saved = self._saved, None
         _flush()
         if saved is not None:
             sys.stdout, sys.stderr = saved
         return super().end()
+
+    _fd_saved = None
+
+    def redirect(self):
+        """A capsys/capfd fixture: fds 1 and 2 also go to the capture files until the end of
+        the test, so that capfd sees what is written below Python too."""
+        if self._fd_saved is not None:
+            return
+        _flush()
+        self._fd_saved = (os.dup(1), os.dup(2))
+        os.dup2(self.out_fd, 1)
+        os.dup2(self.err_fd, 2)
+
+    def release(self):
+        saved, self._fd_saved = self._fd_saved, None
+        if saved is None:
+            return
+        _flush()
+        for fd, original in zip((1, 2), saved):
+            os.dup2(original, fd)
+            os.close(original)
 
 
 class PassThrough:
