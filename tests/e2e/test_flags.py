@@ -237,6 +237,7 @@ def test_no_capture_output_goes_to_the_terminal(project, flag):
     assert r.code == 1, r.out + r.err
     assert counts(r.out) == counts(out) == {"failed": 1, "passed": 3}
     assert "printed-by-the-test" in r.out and "written-to-fd-1" in r.out
+    assert r.out.index("collected 4 items") < r.out.index("printed-by-the-test")  # the header first
     assert "output-of-a-failure" in r.out and "Captured stdout" not in r.out
     assert "seen by capsys" not in r.out and "seen by capfd" not in r.out
 

@@ -71,7 +71,7 @@ TEST(ConsoleRunControl, TbLinePutsTheCrashLineAfterTheCapturedOutput) {
                          "/r/test_a.py:2: assert 0\n";
   EXPECT_NE(out.find(failures), std::string::npos) << out;
   // An error keeps its title and has no crash line, as in pytest.
-  EXPECT_NE(out.find("__________________________ ERROR at setup of test_e __________________________\n"
+  EXPECT_NE(out.find("___________________________ ERROR at setup of test_e ___________________________\n"
                      "E   ValueError: boom\n="),
             std::string::npos)
       << out;

@@ -399,8 +399,9 @@ class Executor {
           if (!sched_.has_queued() || !out.fatal.empty()) continue;
           if (!start_worker(w, out)) return;
         }
+        // -s: no test before the hello, so the session's header comes before any output.
         if (!slots_[w].dead && !slots_[w].broken && sched_.state(w) == exec::SlotState::kIdle &&
-            sched_.has_queued())
+            sched_.has_queued() && (slots_[w].hello || !o_.inherit_output))
           send_batch(w, sched_.next_for(w));
       }
       // Take what arrived; handle dead workers and expired tests.
@@ -425,7 +426,9 @@ class Executor {
           continue;
         }
         next_deadline = std::min({next_deadline, s.deadline, s.broken_deadline});
-        if (!s.broken && sched_.state(w) == exec::SlotState::kIdle && sched_.has_queued()) busy = true;
+        if (!s.broken && sched_.state(w) == exec::SlotState::kIdle && sched_.has_queued() &&
+            (s.hello || !o_.inherit_output))
+          busy = true;
       }
       if (sched_.done() || stopped_) continue;  // the loop's head ends it
       if (busy) continue;

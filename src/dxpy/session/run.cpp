@@ -355,6 +355,7 @@ int run_tests(const RunOptions& opts) {
       junit->on_session_start(info);
       junit->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
     }
+    if (eo.inherit_output) std::fflush(stdout);  // -s: before the tests' own output
   };
   report::Summary summary;
   summary.collection_errors = selected.errors.size();
@@ -368,7 +369,7 @@ int run_tests(const RunOptions& opts) {
   uint64_t failures = selected.errors.size();
   const uint64_t maxfail = opts.control.maxfail;
   if (maxfail) events.stop_requested = [&] { return failures >= maxfail; };
-  bool unbuffered = opts.control.capture != "fd";  // -s: the workers write to the terminal too
+  bool unbuffered = eo.inherit_output;  // -s: the workers write to the terminal too
   events.on_result = [&](uint32_t i, TestResult&& r) {
     if (durations) durations->record(r);
     if (maxfail && counts_as_failure(r)) ++failures;
