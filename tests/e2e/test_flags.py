@@ -73,7 +73,16 @@ def test_stop_kills_busy_workers_and_leaves_nothing_running(project):
     """Tests already sent to other workers are cut off: no result after the stop, and
     their processes (and the children they started) are gone when dx-py exits."""
     project.write({
-        "test_fail.py": "def test_fails():\n    assert False\n",
+        # It fails once the slow tests run (and have started their children) elsewhere.
+        "test_fail.py": """
+            import glob, time
+
+            def test_fails():
+                deadline = time.monotonic() + 20
+                while len(glob.glob("pids_*")) < 2 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert False
+        """,
         **{f"test_slow_{i}.py": f"""
             import os, subprocess, sys, time
 
@@ -93,6 +102,7 @@ def test_stop_kills_busy_workers_and_leaves_nothing_running(project):
     assert counts(r.out) == {"failed": 1}, r.out
     assert "stopping after 1 failures" in r.out
     pids = [int(p) for f in project.root.glob("pids_*") for p in f.read_text().split()]
+    assert len(pids) >= 4, pids  # two slow tests and their children were running at the stop
     for pid in pids:
         for _ in range(50):
             if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
