@@ -16,7 +16,7 @@ def test_addopts_apply_and_unknown_plugin_options_are_dropped(project):
     assert "test_a.py::test_foo PASSED" in r.out and "test_a.py::test_bar PASSED" in r.out
     assert "2 passed, 1 deselected" in r.out
     assert "addopts: ignoring --cov src (not a dx-py option)" in r.err  # -v shows the notes
-    assert "addopts: ignoring --tb=short (not implemented yet)" in r.err
+    assert "--tb=short" not in r.err  # a dx-py option now: applied, not dropped
 
 
 def test_command_line_overrides_addopts(project):

@@ -528,6 +528,9 @@ class CaptureFixture:
         self._binary = binary
         self.request = request
         self._active = True
+        redirect = getattr(CAPTURE, "redirect", None)  # -s: the fixture captures on its own
+        if redirect is not None:
+            redirect()
         self._marks = self._sizes()
 
     @staticmethod
@@ -584,6 +587,9 @@ class CaptureFixture:
 
     def close(self):
         self._active = False
+        release = getattr(CAPTURE, "release", None)
+        if release is not None:
+            release()
 
     def _suspend(self):
         pass

@@ -95,3 +95,123 @@ class Capture:
         except OSError as e:  # not a regular file any more: say so rather than fail the run
             return f"[dx-py: cannot read the captured output of fd {fd}: {e}]\n", False
         return data.decode("utf-8", "replace"), cut
+
+
+def make_capture(max_output, mode):
+    """The capture for --capture=MODE: fd (the memfds at fds 1 and 2), else the orchestrator
+    gave the worker its own fds 1 and 2 (the terminal) and nothing is taken."""
+    if mode in ("sys", "tee-sys"):
+        return SysCapture(max_output, tee=mode == "tee-sys")
+    if mode == "no":
+        return PassThrough()
+    return Capture(max_output)
+
+
+class _Tee:
+    """--capture=tee-sys: writes go to the capture and on to the terminal."""
+
+    def __init__(self, capture, terminal):
+        self._capture = capture
+        self._terminal = terminal
+
+    def write(self, text):
+        self._terminal.write(text)
+        return self._capture.write(text)
+
+    def flush(self):
+        self._terminal.flush()
+        self._capture.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._capture, name)
+
+
+class SysCapture(Capture):
+    """--capture=sys|tee-sys: sys.stdout and sys.stderr are replaced during each test by
+    text streams over two memfds of the worker's own, which the file-level capture above
+    then reads (capsys too); what C code or subprocesses write to fds 1 and 2 goes to the
+    terminal, as in pytest."""
+
+    def __init__(self, max_output, tee=False):
+        import io
+
+        fds = (os.memfd_create("dxpy-sys-stdout", os.MFD_CLOEXEC), os.memfd_create("dxpy-sys-stderr", os.MFD_CLOEXEC))
+        super().__init__(max_output, fds=fds)
+        streams = [io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8", write_through=True)
+                   for fd in fds]
+        if tee:
+            streams = [_Tee(streams[0], sys.stdout), _Tee(streams[1], sys.stderr)]
+        self._streams = streams
+        self._saved = None
+
+    def begin(self):
+        _flush()
+        if self._saved is None:
+            self._saved = (sys.stdout, sys.stderr)
+            sys.stdout, sys.stderr = self._streams
+
+    def end(self):
+        self.release()
+        saved, self._saved = self._saved, None
+        _flush()
+        if saved is not None:
+            sys.stdout, sys.stderr = saved
+        return super().end()
+
+    _fd_saved = None
+
+    def redirect(self):
+        """A capsys/capfd fixture: fds 1 and 2 also go to the capture files until the end of
+        the test, so that capfd sees what is written below Python too."""
+        if self._fd_saved is not None:
+            return
+        _flush()
+        self._fd_saved = (os.dup(1), os.dup(2))
+        os.dup2(self.out_fd, 1)
+        os.dup2(self.err_fd, 2)
+
+    def release(self):
+        saved, self._fd_saved = self._fd_saved, None
+        if saved is None:
+            return
+        _flush()
+        for fd, original in zip((1, 2), saved):
+            os.dup2(original, fd)
+            os.close(original)
+
+
+class PassThrough:
+    """-s: output goes straight to the terminal. A capsys/capfd fixture gets fds 1 and 2
+    redirected to memfds of its own for the rest of its test (redirect/release), so that it
+    still reads what the test printed, as in pytest with -s."""
+
+    def __init__(self):
+        self.out_fd, self.err_fd = 1, 2
+        self._saved = None
+
+    def begin(self):
+        _flush()
+
+    def end(self):
+        self.release()
+        _flush()
+        return "", "", False
+
+    def redirect(self):
+        if self._saved is not None:
+            return
+        _flush()
+        self._saved = (os.dup(1), os.dup(2))
+        for fd in (1, 2):
+            m = os.memfd_create("dxpy-capture", os.MFD_CLOEXEC)
+            os.dup2(m, fd)
+            os.close(m)
+
+    def release(self):
+        saved, self._saved = self._saved, None
+        if saved is None:
+            return
+        _flush()
+        for fd, original in zip((1, 2), saved):
+            os.dup2(original, fd)
+            os.close(original)

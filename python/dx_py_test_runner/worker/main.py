@@ -233,6 +233,41 @@ class _Next:
         return None
 
 
+def _int_option(config, name):
+    try:
+        return max(int(getattr(config.option, name, 0) or 0), 0)
+    except (AttributeError, TypeError, ValueError):
+        return 0
+
+
+_BAD = (_core.TestStatus.failed, _core.TestStatus.error)
+
+
+def _run_with_retries(run, msg, emit, retries):
+    """--retries N: a test whose results include a failure or an error runs again, up to N
+    more times; only the last run's results are sent. One that failed and then passed is
+    sent as passed with the message "flaky: ..." (report/sink.h), its first failure kept
+    as the traceback."""
+    first_failure = None
+    for attempt in range(retries + 1):
+        held = []
+        result, truncated = run(msg.test, lambda r, t: held.append((r, t)), msg.last_of_module)
+        bad = result.status in _BAD or any(r.status in _BAD for r, _ in held)
+        if not bad or attempt == retries:
+            break
+        if first_failure is None:
+            failed = result if result.status in _BAD else next(r for r, _ in held if r.status in _BAD)
+            first_failure = failed.traceback or failed.message
+    if attempt and not bad:
+        result.message = f"flaky: passed on run {attempt + 1} of {retries + 1}"
+        result.traceback = first_failure or ""
+        # JUnit: a passed testcase with a property that says so (pytest-rerunfailures' kind of note).
+        result.properties = list(result.properties) + [("dx-py.flaky", result.message[len("flaky: "):])]
+    for r, t in held:
+        emit(r, t)
+    return result, truncated
+
+
 def _loop(channel, runner):
     receive = channel.receive
     run = runner.run
@@ -241,6 +276,7 @@ def _loop(channel, runner):
     ChannelClosed = _core.ChannelClosed
     nxt = _Next(channel)
     runner.peek = nxt.peek
+    retries = _int_option(runner.config, "reruns")
     while True:
         try:
             msg = nxt.pending
@@ -255,7 +291,10 @@ def _loop(channel, runner):
                 def emit(result, truncated, msg=msg):
                     _send_result(channel, msg, result, truncated, True)
 
-                result, truncated = run(msg.test, emit, msg.last_of_module)
+                if retries:
+                    result, truncated = _run_with_retries(run, msg, emit, retries)
+                else:
+                    result, truncated = run(msg.test, emit, msg.last_of_module)
                 _send_result(channel, msg, result, truncated)
             elif kind is ShutdownMessage:
                 _shutdown()

@@ -19,6 +19,17 @@ import sys
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _HIDDEN_DIRS = (_HERE + os.sep,)
 
+# --tb and -l (set once by the runner from the run's options): the traceback style
+# (auto|long|short|line|native|no) and whether long and short entries show the frame's locals.
+STYLE = "auto"
+SHOWLOCALS = False
+
+
+def configure(style, showlocals):
+    global STYLE, SHOWLOCALS
+    STYLE = style if style in ("auto", "long", "short", "line", "native", "no") else "auto"
+    SHOWLOCALS = bool(showlocals)
+
 
 def _hidden_prefixes():
     prefixes = list(_HIDDEN_DIRS)
@@ -191,6 +202,18 @@ def _funcargs(frame):
     return out
 
 
+def _locals(frame, indent=""):
+    """pytest's repr_locals (-l): every local but "@" names, sorted, as `name = repr`."""
+    out = []
+    values = frame.f_locals
+    for name in sorted(n for n in values if n[:1] != "@"):
+        if name == "__builtins__":
+            out.append(indent + "__builtins__ = <builtins>")
+        else:
+            out.append(f"{indent}{name:<10} = {_saferepr(values[name])}")
+    return out
+
+
 def _long_entry(frame, lineno, lasti, exc_lines, last):
     out = [""]
     out.extend(_funcargs(frame))
@@ -213,6 +236,9 @@ def _long_entry(frame, lineno, lasti, exc_lines, last):
         pad = " " * stmt_indent
         for line in exc_lines:
             out.append("E" + pad[1:] + line)
+    if SHOWLOCALS:
+        out.append("")
+        out.extend(_locals(frame))
     out.append("")
     return out
 
@@ -225,9 +251,10 @@ def _format_chain_one(exc, rootdir):
     out = []
     n = len(entries)
     sep = "_ " * 40
+    style = STYLE
     for i, (frame, lineno, lasti) in enumerate(entries):
         last = i == n - 1
-        long_style = i == 0 or last
+        long_style = style == "long" or (style == "auto" and (i == 0 or last))
         where = _relpath(frame.f_code.co_filename, rootdir)
         if not long_style:
             # Middle entries: pytest's short form.
@@ -238,11 +265,15 @@ def _format_chain_one(exc, rootdir):
                 caret = _carets(frame, lasti, line, 0, short=True)
                 if caret:
                     out.append(caret)
+            if last:  # --tb=short: the exception under the last entry
+                out.extend("E   " + line for line in exc_lines)
+            if SHOWLOCALS:
+                out.extend(_locals(frame, " " * 8))
         else:
             out.extend(_long_entry(frame, lineno, lasti, exc_lines, last))
             out.append(f"{where}:{lineno}: {type(exc).__name__ if last else ''}")
         if not last:
-            next_long = i + 1 == n - 1
+            next_long = style == "long" or (style == "auto" and i + 1 == n - 1)
             if long_style or next_long:
                 out.append(sep)
     while out and out[0] == "":
@@ -254,6 +285,10 @@ def longrepr(exc, rootdir):
     """pytest's long representation of an exception (with its chain)."""
     if getattr(exc, "pytrace", True) is False and hasattr(exc, "msg"):
         return str(exc.msg) if exc.msg is not None else ""
+    if STYLE == "line":
+        return _line_repr(exc)
+    if STYLE == "native":
+        return _native_filtered(exc)
     try:
         parts = []
         seen = set()
@@ -288,3 +323,40 @@ def native(exc):
     import traceback
 
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n")
+
+
+def _line_repr(exc):
+    """--tb=line: pytest prints the exception ("E   " first, then indented), the captured
+    output, then the crash line `path:lineno: message` with the absolute path. The crash
+    line is the last line here; the console prints the captured output before it."""
+    lines = exconly(exc, tryshort=True).split("\n")
+    out = ["E   " + lines[0]] + ["    " + line for line in lines[1:]]
+    entries = _entries(exc.__traceback__)
+    if entries:
+        frame, lineno, _ = entries[-1]
+        where = f"{os.path.abspath(frame.f_code.co_filename)}:{lineno}"
+    else:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else "???"
+    out.append(f"{where}: {lines[0]}")
+    return "\n".join(out)
+
+
+def _native_filtered(exc):
+    """--tb=native: Python's own format, of the test's frames (the worker's left out, as pytest
+    cuts its own), the exception chain included."""
+    import traceback
+
+    hidden = _hidden_prefixes()
+    try:
+        te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+        seen = te
+        while seen is not None:
+            seen.stack = traceback.StackSummary.from_list(
+                [f for f in seen.stack if not f.filename.startswith(hidden)])
+            seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
+        return "".join(te.format()).rstrip("\n")
+    except Exception:  # noqa: BLE001
+        return native(exc)

@@ -23,7 +23,7 @@ import time
 
 from .. import _core
 from . import builtin_fixtures, marks, outcomes, reporting
-from .capture import Capture
+from .capture import make_capture
 from .collect import ModuleCache
 from .config import Parser, load as load_config
 from .fixtures import FixtureDef, FixtureLookupError, FixtureManager, FuncFixtureInfo, SetupState, TopRequest, \
@@ -219,7 +219,10 @@ class Runner:
         # is undone after it; what a module does at import time is kept (ModuleCache).
         self.state = state if state is not None else State()
         self.modules = ModuleCache(on_import=self.state.snapshot)
-        self.capture = capture if capture is not None else Capture(max_output)
+        option = getattr(self.config, "option", None)
+        self.capture = capture if capture is not None else make_capture(max_output, getattr(option, "capture", "fd"))
+        reporting.configure(getattr(option, "tbstyle", "auto"), getattr(option, "showlocals", False))
+        self._durations = getattr(option, "durations", None) is not None  # --durations: phase times
         builtin_fixtures.CAPTURE = self.capture
         builtin_fixtures.WORKER_ID = worker_id
         self.pid = os.getpid()
@@ -836,6 +839,8 @@ class Runner:
             result = self._finish_simple(case, status, message, tb, failed, duration, test_id=test_id)
             if item.user_properties:  # record_property: the testcase's JUnit <property> elements
                 result[0].properties = builtin_fixtures.properties(item)
+            if self._durations and teardown is None and duration:
+                result[0].properties = list(result[0].properties) + [_phases(item, duration)]
             if teardown is not None:
                 # pytest reports the teardown apart from the call: "1 passed, 1 error" for a
                 # test that passed and whose fixture failed after it. The error is a second
@@ -929,6 +934,8 @@ class Runner:
         hooks = self.hooks
         path = defn.minfo.path
         start = time.perf_counter_ns()
+        if self._durations:
+            item._t_start = start
         setup_exc = call_exc = None
         xfailed = None
         item._request = TopRequest(item)
@@ -963,6 +970,8 @@ class Runner:
                 setup_exc = e
             if setup_exc is None:
                 item._phase = "call"
+                if self._durations:
+                    item._t_call = time.perf_counter_ns()
                 if item._caplog is not None:
                     item._caplog._start_phase("call")
                 if item.marks_dirty:
@@ -981,6 +990,8 @@ class Runner:
                     xfailed = marks.evaluate_xfail(item)
             # teardown
             item._phase = "teardown"
+            if self._durations:
+                item._t_teardown = time.perf_counter_ns()
             if item._caplog is not None:
                 item._caplog._start_phase("teardown")
             teardown_excs = []
@@ -1200,6 +1211,19 @@ def _resolve_warning_category(category):
     if not issubclass(cat, Warning):
         raise TypeError(f"{cat} is not a Warning subclass")
     return cat
+
+
+def _phases(item, duration):
+    """--durations: ("\x1fdx-py-phases", "setup call teardown") in ns, which the orchestrator
+    takes out of the result (session/run_control.h)."""
+    t_call = getattr(item, "_t_call", None)
+    t_teardown = getattr(item, "_t_teardown", None)
+    start = getattr(item, "_t_start", None)
+    if t_teardown is None or start is None:
+        return ("\x1fdx-py-phases", f"0 {duration} 0")
+    setup = (t_call if t_call is not None else t_teardown) - start
+    call = t_teardown - t_call if t_call is not None else 0
+    return ("\x1fdx-py-phases", f"{setup} {call} {max(duration - setup - call, 0)}")
 
 
 def _path(p):

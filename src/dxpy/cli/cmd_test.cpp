@@ -12,6 +12,7 @@
 #include "dxpy/config/config.h"
 #include "dxpy/config/shlex.h"
 #include "dxpy/session/run.h"
+#include "dxpy/session/run_control.h"
 #include "dxpy/util/fs.h"
 
 namespace dxpy::cli {
@@ -26,16 +27,10 @@ struct Planned {
   bool takes_value;
 };
 constexpr Planned kPlanned[] = {
-    {"-x,--exitfirst", "exit on the first failure", false},
-    {"--maxfail", "exit after N failures", true},
-    {"-s", "disable output capture", false},
-    {"--tb", "traceback style: short|long|line|no", true},
-    {"--durations", "show the N slowest tests", true},
     {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
     {"--ci", "CI mode: no colour, no prompts, snapshots never written", false},
     {"--shard", "run shard K of N (K/N)", true},
-    {"--retries", "re-run a failing test up to N times", true},
     {"--clear-cache", "clear the fixture cache first", false},
 };
 
@@ -66,6 +61,12 @@ struct TestArgs {
   std::string changed_ref;
   CLI::Option* affected_opt = nullptr;
   CLI::Option* changed_opt = nullptr;
+  session::RunControl control;  // -x, --maxfail, -s, --capture, --tb, -l, --durations, --retries
+  bool exitfirst = false, no_capture = false;
+  CLI::Option* maxfail_opt = nullptr;
+  CLI::Option* durations_opt = nullptr;
+  CLI::Option* durations_min_opt = nullptr;
+  CLI::Option* retries_opt = nullptr;
   std::vector<std::unique_ptr<std::string>> planned_values;
   std::vector<std::pair<const char*, CLI::Option*>> planned;
 };
@@ -140,6 +141,50 @@ std::vector<std::string> addopts_words(const TestArgs& a, const CLI::App& app, s
 }
 
 int run_test(const TestArgs& a, const CLI::App& app);
+
+void add_run_control_options(CLI::App& app, TestArgs& a) {
+  session::RunControl& c = a.control;
+  app.add_flag("-x,--exitfirst", a.exitfirst, "exit instantly on the first error or failed test");
+  a.maxfail_opt = app.add_option("--maxfail", c.maxfail, "exit after the first N failures or errors")
+                      ->type_name("N")->check(CLI::NonNegativeNumber);
+  app.add_flag("-s", a.no_capture, "disable output capture (--capture=no): output goes straight to the terminal");
+  app.add_option("--capture", c.capture, "per-test capturing method: fd (default), sys, no or tee-sys")
+      ->check(CLI::IsMember({"fd", "sys", "no", "tee-sys"}));
+  app.add_option("--tb", c.tbstyle, "traceback print mode: auto (default), long, short, line, native or no")
+      ->check(CLI::IsMember({"auto", "long", "short", "line", "native", "no"}));
+  app.add_flag("-l,--showlocals", c.showlocals, "show locals in tracebacks");
+  a.durations_opt = app.add_option("--durations", c.durations, "show the N slowest setup/test durations (N=0 for all)")
+                        ->type_name("N")->check(CLI::NonNegativeNumber);
+  a.durations_min_opt = app.add_option("--durations-min", c.durations_min,
+                                       "minimal duration in seconds for --durations (default 0.005)")
+                            ->type_name("S")->check(CLI::NonNegativeNumber);
+  a.retries_opt = app.add_option("--retries", c.retries, "re-run a failing test up to N times; one that then "
+                                                        "passes is reported flaky (default: [tool.dx-py] retries, else 0)")
+                      ->type_name("N")->check(CLI::NonNegativeNumber);
+  app.add_flag("--fail-on-flaky", c.fail_on_flaky, "exit 1 when a test was flaky (failed, then passed on a retry)");
+}
+
+/// -x and --maxfail share pytest's dest: the later one on the command line wins.
+session::RunControl run_control_of(const TestArgs& a) {
+  session::RunControl rc = a.control;
+  if (a.maxfail_opt->count() == 0) rc.maxfail = 0;
+  bool x_last = a.exitfirst;
+  if (a.exitfirst && a.maxfail_opt->count() > 0) {
+    for (const auto& w : g_parsed_words) {
+      bool short_flags = w.size() > 1 && w[0] == '-' && w[1] != '-' && w.find_first_not_of("-vqxsl") == std::string::npos;
+      if (w == "--exitfirst" || (short_flags && w.find('x') != std::string::npos))
+        x_last = true;
+      else if (w.rfind("--maxfail", 0) == 0)
+        x_last = false;
+    }
+  }
+  if (x_last) rc.maxfail = 1;
+  if (a.no_capture) rc.capture = "no";
+  if (a.durations_opt->count() == 0) rc.durations.reset();
+  if (a.durations_min_opt->count() == 0) rc.durations_min.reset();
+  if (a.retries_opt->count() == 0) rc.retries.reset();
+  return rc;
+}
 
 /// Whether some conftest.py under `dir` names `option` in quotes (its pytest_addoption): the
 /// only way an option unknown to dx-py is legitimate. Hidden and virtual-env folders are
@@ -241,6 +286,7 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   if (a.affected_opt && a.affected_opt->count() > 0) o.affected_by = a.affected_by;
   if (a.changed_opt && a.changed_opt->count() > 0) o.changed_ref = a.changed_ref;
   o.command_line = g_parsed_words;
+  o.control = run_control_of(a);
   if (const config::Config* c = loaded_config(a)) o.config = *c;
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
     try {
@@ -313,6 +359,7 @@ Command test_command() {
             app.add_option("--lfnf,--last-failed-no-failures", a->last_failed_no_failures,
                            "with --lf, when no failures are known: run all tests (all, the default) or none")
                 ->check(CLI::IsMember({"all", "none"}));
+            add_run_control_options(app, *a);
             for (const auto& p : kPlanned) {
               std::string help = std::string(p.help) + " (not yet)";
               CLI::Option* opt;

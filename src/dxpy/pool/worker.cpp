@@ -98,8 +98,8 @@ Expected<std::unique_ptr<Worker>> Worker::spawn(const SpawnOptions& opts) {
   }
   src[0] = dup_high(devnull);
   ::close(devnull);
-  src[1] = dup_high(w->out_fd_);
-  src[2] = dup_high(w->err_fd_);
+  src[1] = dup_high(opts.inherit_output ? 1 : w->out_fd_);
+  src[2] = dup_high(opts.inherit_output ? 2 : w->err_fd_);
   src[3] = dup_high(ends.worker.memory);
   src[4] = dup_high(ends.worker.inbound);
   src[5] = dup_high(ends.worker.outbound);

@@ -27,6 +27,7 @@ struct SpawnOptions {
   std::vector<std::string> extra_env;  // "NAME=value" added to (or replacing in) the environment
   std::string cwd;                     // empty: inherit
   uint16_t worker_id = 0;              // DXPY_WORKER_ID
+  bool inherit_output = false;         // fds 1 and 2 are the caller's, not memfds (-s)
   protocol::ChannelOptions channel;
 };
 

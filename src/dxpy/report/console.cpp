@@ -130,13 +130,16 @@ class Console final : public ReportSink {
                       false, std::string(subtest_description(r))});
     else if (is_bad(r.status))
       bad_.push_back({r.id, r.status, r.message, r.traceback, r.stdout_text, r.stderr_text, is_teardown_error(r), {}});
+    bool flaky = is_flaky(r);
     if (o_.verbosity > 0) {
       std::string head = r.id.node_id() + " ";
-      std::string w = subtest ? std::string(kSubtestMarker) + std::string(subtest_description(r)) : word(r.status);
+      std::string w = subtest ? std::string(kSubtestMarker) + std::string(subtest_description(r))
+                      : flaky ? "FLAKY"
+                              : word(r.status);
       std::string pct = percent();
       int pad = o_.width - static_cast<int>(head.size() + w.size() + pct.size());
       std::fputs(head.c_str(), o_.out);
-      std::fputs(paint(color_of(r.status), w).c_str(), o_.out);
+      std::fputs(paint(flaky ? kYellow : color_of(r.status), w).c_str(), o_.out);
       std::fputs(std::string(static_cast<size_t>(std::max(pad, 1)), ' ').c_str(), o_.out);
       std::fputs(paint(color_of(r.status), pct).c_str(), o_.out);
       std::fputc('\n', o_.out);
@@ -150,7 +153,8 @@ class Console final : public ReportSink {
       col_ = static_cast<int>(current_file_.size()) + 1;
     }
     if ((o_.verbosity < 0 || o_.parallel) && col_ + 8 >= o_.width) finish_progress_line();
-    std::fputs(paint(color_of(r.status), std::string(1, subtest ? 'u' : letter(r.status))).c_str(), o_.out);
+    std::fputs(paint(flaky ? kYellow : color_of(r.status), std::string(1, subtest ? 'u' : flaky ? 'R' : letter(r.status))).c_str(),
+               o_.out);
     ++col_;
     if (counted && done_ == total_) finish_progress_line();
   }
@@ -161,8 +165,13 @@ class Console final : public ReportSink {
   }
 
   void on_session_end(const Summary& s) override {
+    if (!s.stop_reason.empty() && col_ > 0) {  // -x: pytest ends the progress line without a percentage
+      std::fputc('\n', o_.out);
+      col_ = 0;
+    }
     finish_progress_line();
-    if (!collect_errors_.empty() || has(TestStatus::kError)) {
+    bool tracebacks = o_.tbstyle != "no";
+    if (tracebacks && (!collect_errors_.empty() || has(TestStatus::kError))) {
       line(paint(kRed, sep('=', "ERRORS", o_.width)));
       for (const auto& e : collect_errors_) {
         line(paint(kRed, sep('_', "ERROR collecting " + e.path, o_.width)));
@@ -172,10 +181,14 @@ class Console final : public ReportSink {
         if (b.status == TestStatus::kError)
           section(b, (b.teardown ? "ERROR at teardown of " : "ERROR at setup of ") + head_line(b.id));
     }
-    if (has(TestStatus::kFailed) || has(TestStatus::kCrashed) || has(TestStatus::kTimeout)) {
+    if (tracebacks && (has(TestStatus::kFailed) || has(TestStatus::kCrashed) || has(TestStatus::kTimeout))) {
       line(paint(kRed, sep('=', "FAILURES", o_.width)));
       for (const auto& b : bad_)
         if (b.status != TestStatus::kError) section(b, head_line(b.id) + (b.subtest.empty() ? "" : " " + b.subtest));
+    }
+    if (o_.terminal_summary) {
+      std::vector<std::string> extra = o_.terminal_summary();
+      for (size_t i = 0; i < extra.size(); ++i) line(i == 0 ? sep('=', extra[0], o_.width) : extra[i]);
     }
     if (!bad_.empty() || !collect_errors_.empty()) {
       line(sep('=', "short test summary info", o_.width));
@@ -188,6 +201,7 @@ class Console final : public ReportSink {
         line(paint(kRed, w) + " " + b.id.node_id() + (msg.empty() ? "" : " - " + msg));
       }
     }
+    if (!s.stop_reason.empty()) line(paint(kRed, sep('!', s.stop_reason, o_.width)));
     std::string words = summary_words(s);
     bool red = s.counts[static_cast<int>(TestStatus::kFailed)] || s.counts[static_cast<int>(TestStatus::kError)] ||
                s.counts[static_cast<int>(TestStatus::kCrashed)] || s.counts[static_cast<int>(TestStatus::kTimeout)] ||
@@ -228,8 +242,19 @@ class Console final : public ReportSink {
     current_file_.clear();
   }
   void section(const Bad& b, const std::string& title) {
-    line(paint(kRed, sep('_', title, o_.width)));
-    line(b.traceback.empty() ? b.message : b.traceback);
+    // --tb=line: no title; the worker's last line is the crash line, printed after the
+    // captured output (failures) or not at all (errors), as pytest does.
+    bool line_style = o_.tbstyle == "line" && (b.status == TestStatus::kFailed || b.status == TestStatus::kError);
+    std::string text = b.traceback.empty() ? b.message : b.traceback;
+    std::string crash;
+    if (line_style && !b.traceback.empty()) {
+      size_t nl = text.rfind('\n');
+      crash = nl == std::string::npos ? text : text.substr(nl + 1);
+      text = nl == std::string::npos ? "" : text.substr(0, nl);
+      if (b.status == TestStatus::kError) crash.clear();
+    }
+    if (!line_style || b.status == TestStatus::kError) line(paint(kRed, sep('_', title, o_.width)));
+    if (!line_style || !text.empty()) line(text);
     if (!b.out.empty()) {
       line(sep('-', "Captured stdout call", o_.width));
       std::fputs(b.out.c_str(), o_.out);
@@ -240,6 +265,7 @@ class Console final : public ReportSink {
       std::fputs(b.err.c_str(), o_.out);
       if (b.err.back() != '\n') std::fputc('\n', o_.out);
     }
+    if (!crash.empty()) line(crash);
   }
 
   ConsoleOptions o_;
@@ -263,6 +289,7 @@ std::string summary_words(const Summary& s) {
   // pytest's order: failed passed skipped deselected xfailed xpassed warnings error.
   add(n(TestStatus::kFailed), "failed", "failed");
   add(n(TestStatus::kPassed), "passed", "passed");
+  add(s.flaky, "flaky", "flaky");
   add(n(TestStatus::kSkipped), "skipped", "skipped");
   add(s.deselected, "deselected", "deselected");
   add(n(TestStatus::kXFailed), "xfailed", "xfailed");

@@ -3,6 +3,7 @@
 /// failure sections, a short summary and the closing line.
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,11 @@ struct ConsoleOptions {
   bool parallel = false;
   /// Lines under "collected N items" (pytest_report_collectionfinish: "run-last-failure: ...").
   std::vector<std::string> collection_lines;
+  /// --tb: auto, long, short, native (the worker formats those), line or no.
+  std::string tbstyle = "auto";
+  /// Sections other plugins add before the short summary (pytest_terminal_summary), as
+  /// {title, line...}: --durations.
+  std::function<std::vector<std::string>()> terminal_summary;
 };
 
 std::unique_ptr<ReportSink> make_console_reporter(ConsoleOptions opts);

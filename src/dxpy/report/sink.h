@@ -59,6 +59,15 @@ inline bool is_teardown_error(const TestResult& r) {
   return r.status == TestStatus::kError && r.message.compare(0, kTeardownErrorPrefix.size(), kTeardownErrorPrefix) == 0;
 }
 
+/// How the worker marks a test that failed and then passed on a retry (--retries): a passed
+/// result whose message begins so ("flaky: passed on run 2 of 3"). It is counted as flaky,
+/// not passed.
+inline constexpr std::string_view kFlakyPrefix = "flaky: ";
+
+inline bool is_flaky(const TestResult& r) {
+  return r.status == TestStatus::kPassed && r.message.compare(0, kFlakyPrefix.size(), kFlakyPrefix) == 0;
+}
+
 struct SessionInfo {
   std::string rootdir;
   std::string python_version;  // of the workers, "3.11.7"
@@ -79,6 +88,8 @@ struct Summary {
   double seconds = 0;
   bool interrupted = false;
   uint64_t interrupted_tests = 0;  // running when the run was stopped: no result
+  uint64_t flaky = 0;              // passed on a retry (not in counts[kPassed])
+  std::string stop_reason;         // -x/--maxfail: "stopping after 1 failures"
 };
 
 class ReportSink {

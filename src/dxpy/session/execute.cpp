@@ -94,9 +94,16 @@ class Executor {
     } else {
       add_fd(sigfd_, kSignalKey);
       loop(out);
+      if (stopped_ && !out.interrupted) {
+        out.stopped = true;
+        out.unfinished = sched_.unfinished();
+      }
     }
     // All are asked first, then waited for: their exits overlap.
-    for (unsigned w = 0; w < slots_.size(); ++w) ask_to_stop(w, out.interrupted);
+    // After a stop (-x), a worker with tests still sent is killed (none of them may report);
+    // an idle one ends as usual, its session fixtures torn down.
+    for (unsigned w = 0; w < slots_.size(); ++w)
+      ask_to_stop(w, out.interrupted || (out.stopped && !slots_[w].sent.empty()));
     for (unsigned w = 0; w < slots_.size(); ++w) finish_stop(w);
     if (sigfd_ >= 0) ::close(sigfd_);
     if (epfd_ >= 0) ::close(epfd_);
@@ -138,6 +145,7 @@ class Executor {
     so.python = o_.python;
     so.args = {"-m", "dx_py_test_runner.worker"};
     so.worker_id = static_cast<uint16_t>(w);
+    so.inherit_output = o_.inherit_output;
     so.extra_env.push_back("DXPY_ROOTDIR=" + o_.rootdir);
     std::string preload;
     for (const auto& m : o_.preload) preload += (preload.empty() ? "" : ",") + m;
@@ -231,7 +239,9 @@ class Executor {
     bool own_id = r.id.param && r.id.path == want.path && r.id.name == want.name &&
                   r.id.classes == want.classes && (!want.param || r.id.param == want.param);
     if (!own_id) r.id = want;
+    if (stopped_) return;
     ev_.on_result(t, std::move(r));
+    if (ev_.stop_requested && ev_.stop_requested()) stopped_ = true;
   }
 
   void handle_message(unsigned w, const std::string& bytes) {
@@ -309,6 +319,7 @@ class Executor {
         return true;
       }
       handle_message(w, **got);
+      if (stopped_) return true;
     }
   }
 
@@ -381,14 +392,16 @@ class Executor {
     const unsigned n = static_cast<unsigned>(slots_.size());
     std::vector<epoll_event> events(n * 2 + 1);
     while (!sched_.done()) {
+      if (stopped_) return;
       // Start workers where there is work for them, and hand it out.
       for (unsigned w = 0; w < n; ++w) {
         if (!slots_[w].worker) {
           if (!sched_.has_queued() || !out.fatal.empty()) continue;
           if (!start_worker(w, out)) return;
         }
+        // -s: no test before the hello, so the session's header comes before any output.
         if (!slots_[w].dead && !slots_[w].broken && sched_.state(w) == exec::SlotState::kIdle &&
-            sched_.has_queued())
+            sched_.has_queued() && (slots_[w].hello || !o_.inherit_output))
           send_batch(w, sched_.next_for(w));
       }
       // Take what arrived; handle dead workers and expired tests.
@@ -399,6 +412,7 @@ class Executor {
         Slot& s = slots_[w];
         if (!s.worker) continue;
         if (!s.dead) drain(w);
+        if (stopped_) break;
         if (s.broken && !s.dead && s.broken_deadline <= now) s.dead = true;  // killed by the loss handling
         if (s.dead) {
           handle_death(w, out);
@@ -412,9 +426,11 @@ class Executor {
           continue;
         }
         next_deadline = std::min({next_deadline, s.deadline, s.broken_deadline});
-        if (!s.broken && sched_.state(w) == exec::SlotState::kIdle && sched_.has_queued()) busy = true;
+        if (!s.broken && sched_.state(w) == exec::SlotState::kIdle && sched_.has_queued() &&
+            (s.hello || !o_.inherit_output))
+          busy = true;
       }
-      if (sched_.done()) break;
+      if (sched_.done() || stopped_) continue;  // the loop's head ends it
       if (busy) continue;
       for (unsigned w = 0; w < n; ++w) {
         Slot& s = slots_[w];
@@ -474,6 +490,7 @@ class Executor {
   int epfd_ = -1;
   int sigfd_ = -1;
   bool ready_ = false;
+  bool stopped_ = false;  // stop_requested said so: nothing more is delivered
   unsigned failed_starts_ = 0;
   uint32_t spawned_ = 0;
 };

@@ -32,6 +32,9 @@ struct ExecOptions {
   uint32_t max_batch = 32;
   /// Handed to each worker in DXPY_CONFIG: the run's configuration as JSON (run.cpp).
   std::string worker_config;
+  /// -s, --capture=no|sys|tee-sys: the workers' fds 1 and 2 are ours (the terminal), not
+  /// capture files.
+  bool inherit_output = false;
 };
 
 struct ExecEvents {
@@ -41,6 +44,9 @@ struct ExecEvents {
   std::function<void(uint32_t index, TestResult&& result)> on_result;
   /// A diagnostic for -v: a worker replaced, a stray message dropped.
   std::function<void(const std::string& note)> on_note;
+  /// Asked after each result: true stops the run (-x, --maxfail). The workers are killed
+  /// and reaped, and no result comes after that one, not even of tests already sent.
+  std::function<bool()> stop_requested;
 };
 
 struct ExecOutcome {
@@ -48,6 +54,7 @@ struct ExecOutcome {
   int signal = 0;                      // SIGINT or SIGTERM when interrupted
   std::vector<uint32_t> unfinished;    // interrupted: the tests without a result
   std::vector<uint32_t> in_flight;     // interrupted: of those, the ones running then
+  bool stopped = false;                // stop_requested said so; `unfinished` is set too
   std::string fatal;                   // non-empty: the pool could not run (no worker started)
   uint32_t workers_started = 0;        // processes spawned, replacements included
 };

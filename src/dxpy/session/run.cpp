@@ -21,6 +21,7 @@
 #include "dxpy/session/durations.h"
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/session/execute.h"
+#include "dxpy/session/run_control.h"
 #include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
 #include "dxpy/report/junit.h"
@@ -64,7 +65,7 @@ void json_list(std::string& out, const std::vector<std::string>& items) {
 /// What the workers need of the configuration, as JSON (DXPY_CONFIG): the paths pytest's
 /// rules found, the typed options, every ini key as written (for request.config.getini) and
 /// the command-line options (for getoption).
-std::string worker_config_json(const config::Config& c, const RunOptions& o) {
+std::string worker_config_json(const config::Config& c, const RunOptions& o, int retries) {
   std::string j = "{";
   auto key = [&](const char* k) {
     if (j.size() > 1) j += ',';
@@ -116,6 +117,7 @@ std::string worker_config_json(const config::Config& c, const RunOptions& o) {
   j += std::string(",\"lf\":") + (o.last_failed.last_failed ? "true" : "false");
   j += std::string(",\"failedfirst\":") + (o.last_failed.failed_first ? "true" : "false");
   j += std::string(",\"last_failed_no_failures\":") + (o.last_failed.none_without_failures ? "\"none\"" : "\"all\"");
+  j += run_control_json(o.control, retries);
   j += '}';
   key("args"), json_list(j, o.paths);
   key("extra_args"), json_list(j, o.command_line);
@@ -205,6 +207,11 @@ int run_tests(const RunOptions& opts) {
   if (opts.verbosity > 0)
     for (const auto& n : selected.notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
   apply_strict_markers(selected, opts);
+  auto retries = effective_retries(opts.control, selected.config);
+  if (!retries) {
+    std::fprintf(stderr, "ERROR: %s\n", retries.error().message.c_str());
+    return kUsageError;
+  }
   report::SessionInfo info{rootdir, "", DXPY_VERSION, {}};
   std::vector<std::string> collection_lines;  // under "collected N items", as pytest's cacheprovider
   if (!selected.last_failed_status.empty())
@@ -292,7 +299,8 @@ int run_tests(const RunOptions& opts) {
   eo.workers = opts.workers > 0 ? static_cast<unsigned>(opts.workers)
                                 : usable_cores();
   eo.timeout_seconds = opts.timeout_seconds;
-  eo.worker_config = worker_config_json(selected.config, opts);
+  eo.worker_config = worker_config_json(selected.config, opts, *retries);
+  eo.inherit_output = opts.control.capture != "fd";
   if (auto it = selected.config.dx_py.find("preload"); it != selected.config.dx_py.end())
     eo.preload = it->second.type == config::IniValue::Type::kList ? it->second.items
                                                                     : std::vector<std::string>{it->second.text};
@@ -322,8 +330,12 @@ int run_tests(const RunOptions& opts) {
     for (size_t i = 0; i < selected.failed_first; ++i) *eo.expected_seconds[i] += others;
   }
 
-  auto console =
-      report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, eo.workers > 1, collection_lines});
+  std::optional<DurationsReport> durations;
+  if (opts.control.durations) durations.emplace(*opts.control.durations, opts.control.durations_min, opts.verbosity);
+  report::ConsoleOptions console_options{opts.verbosity, opts.color, 80, stdout, eo.workers > 1, collection_lines};
+  console_options.tbstyle = opts.control.tbstyle;
+  if (durations) console_options.terminal_summary = [&] { return durations->lines(); };
+  auto console = report::make_console_reporter(std::move(console_options));
   std::unique_ptr<report::JunitReporter> junit;
   if (!opts.junitxml.empty()) {
     report::JunitOptions jo;
@@ -343,6 +355,7 @@ int run_tests(const RunOptions& opts) {
       junit->on_session_start(info);
       junit->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
     }
+    if (eo.inherit_output) std::fflush(stdout);  // -s: before the tests' own output
   };
   report::Summary summary;
   summary.collection_errors = selected.errors.size();
@@ -351,7 +364,15 @@ int run_tests(const RunOptions& opts) {
   ExecEvents events;
   events.on_ready = start_session;
   std::unordered_set<std::string> skipped_modules;
+  // -x/--maxfail: failures and errors as pytest counts them; with
+  // --continue-on-collection-errors the collection errors count first.
+  uint64_t failures = selected.errors.size();
+  const uint64_t maxfail = opts.control.maxfail;
+  if (maxfail) events.stop_requested = [&] { return failures >= maxfail; };
+  bool unbuffered = eo.inherit_output;  // -s: the workers write to the terminal too
   events.on_result = [&](uint32_t i, TestResult&& r) {
+    if (durations) durations->record(r);
+    if (maxfail && counts_as_failure(r)) ++failures;
     last_failed.record(i, selected.tests[i], r);
     if (report::is_runtime_deselected(r)) {
       ++summary.deselected;
@@ -359,7 +380,9 @@ int run_tests(const RunOptions& opts) {
       return;
     }
     // A module skipped at import counts once, as pytest counts the skipped collection.
-    if (!report::is_module_skip(r) || skipped_modules.insert(r.id.path).second)
+    if (report::is_flaky(r))
+      ++summary.flaky;
+    else if (!report::is_module_skip(r) || skipped_modules.insert(r.id.path).second)
       ++summary.counts[static_cast<int>(r.status)];
     if (!durations_path.empty() && r.status != TestStatus::kSkipped) {
       // Only tests slow enough for their order to matter are kept; one that got fast is
@@ -373,6 +396,7 @@ int run_tests(const RunOptions& opts) {
     }
     console->on_result(selected.tests[i], r);
     if (junit) junit->on_result(selected.tests[i], r);
+    if (unbuffered) std::fflush(stdout);
   };
   if (opts.verbosity > 0)
     events.on_note = [](const std::string& n) { std::fprintf(stderr, "dx-py: %s\n", n.c_str()); };
@@ -393,6 +417,8 @@ int run_tests(const RunOptions& opts) {
     if (outcome.unfinished.size() > outcome.in_flight.size())
       std::printf("%zu tests did not run\n", outcome.unfinished.size() - outcome.in_flight.size());
   }
+  if (maxfail && failures >= maxfail && !outcome.interrupted)
+    summary.stop_reason = "stopping after " + std::to_string(failures) + " failures";
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bool junit_failed = false;
   if (junit) {
@@ -415,7 +441,7 @@ int run_tests(const RunOptions& opts) {
   auto bad = summary.counts[static_cast<int>(TestStatus::kFailed)] + summary.counts[static_cast<int>(TestStatus::kError)] +
              summary.counts[static_cast<int>(TestStatus::kCrashed)] +
              summary.counts[static_cast<int>(TestStatus::kTimeout)] + summary.collection_errors;
-  return bad ? kTestsFailed : kOk;
+  return bad || (summary.flaky && opts.control.fail_on_flaky) ? kTestsFailed : kOk;
 }
 
 }  // namespace dxpy::session

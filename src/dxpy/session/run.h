@@ -7,6 +7,7 @@
 
 #include "dxpy/config/config.h"
 #include "dxpy/session/lastfailed.h"
+#include "dxpy/session/run_control.h"
 
 namespace dxpy::session {
 
@@ -39,6 +40,7 @@ struct RunOptions {
   LastFailedOptions last_failed;  // --lf, --ff, --lfnf
   std::optional<std::vector<std::string>> affected_by;  // --affected-by FILE... (selection.h)
   std::optional<std::string> changed_ref;                // --changed [REF]
+  RunControl control;  // -x, --maxfail, -s, --capture, --tb, -l, --durations, --retries
   /// Every word parsed (addopts, then the command line): the workers find the options of
   /// a conftest's pytest_addoption there.
   std::vector<std::string> command_line;
