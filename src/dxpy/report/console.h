@@ -21,6 +21,11 @@ struct ConsoleOptions {
   bool parallel = false;
   /// Lines under "collected N items" (pytest_report_collectionfinish: "run-last-failure: ...").
   std::vector<std::string> collection_lines;
+  /// A terminal: a live progress bar (counts, running tests) is redrawn in place below the
+  /// output, and "collected N items" is bold as pytest writes it on a terminal.
+  bool live = false;
+  /// Whether the terminal takes UTF-8 (the bar's block characters); else ASCII.
+  bool utf8 = true;
 };
 
 std::unique_ptr<ReportSink> make_console_reporter(ConsoleOptions opts);

@@ -220,6 +220,7 @@ class Executor {
     s.deadline = Clock::time_point::max();
     s.started = Clock::now();
     if (s.sent.empty()) return;
+    if (ev_.on_started) ev_.on_started(s.sent.front());
     double t = timeouts_[s.sent.front()];
     if (t > 0) s.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(t));
   }
@@ -414,6 +415,7 @@ class Executor {
         next_deadline = std::min({next_deadline, s.deadline, s.broken_deadline});
         if (!s.broken && sched_.state(w) == exec::SlotState::kIdle && sched_.has_queued()) busy = true;
       }
+      if (ev_.on_tick) ev_.on_tick();
       if (sched_.done()) break;
       if (busy) continue;
       for (unsigned w = 0; w < n; ++w) {
