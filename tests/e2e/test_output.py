@@ -90,6 +90,10 @@ def test_p_no_plugin_is_ignored_with_a_note_under_v(project):
     r = project.run("-n", "1", "-p", "no:randomly", "-v")
     assert r.code == 0, r.out + r.err
     assert "dx-py: -p no:randomly: dx-py loads no pytest plugins; ignored" in r.err
+    project.write({"test_b.py": TESTS["test_b.py"]})
+    r = project.run("-n", "1", "-p", "no:randomly", "-p", "no:cacheprovider", "test_a.py")
+    assert r.code == 0, r.out + r.err  # -p takes one name: test_a.py stays a path
+    assert "2 passed in" in r.out
 
 
 # ---- help -------------------------------------------------------------------------------------

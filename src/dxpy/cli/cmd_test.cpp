@@ -317,7 +317,9 @@ Command test_command() {
             app.add_option("--junit-prefix,--junitprefix", a->junit_prefix, "prepend STR to classnames in the JUnit XML");
             app.add_option("-p", a->plugins, "pytest plugins: -p no:NAME is accepted (nothing to disable); "
                                              "others are not loaded, with a warning")
-                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+                ->expected(1)
+                ->allow_extra_args(false);  // one name per -p, as pytest's: `-p no:x tests/` keeps tests/ a path
             app.add_option("-r", a->report_chars, "pytest's short summary characters (accepted; the summary is always shown)");
             app.add_flag("--strict-markers", a->strict_markers, "a mark not registered in `markers` is an error");
             app.add_flag("--continue-on-collection-errors", a->continue_on_collection_errors,
