@@ -260,6 +260,11 @@ def test_tool_dx_py_workers_apply_and_n_overrides(project):
     project.write({"pyproject.toml": "[tool.dx-py]\nworkers = 2\n"})
     r = project.run()
     assert "test_0.py" not in r.out
+    # -n auto on the command line beats the file too (here: one core, so pytest's layout).
+    r = subprocess.run(["taskset", "-c", "0", DX_PY, "test", "-n", "auto"], cwd=project.root, capture_output=True,
+                       text=True, timeout=60, env=_env(NO_COLOR="1"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "test_0.py ." in r.stdout
 
 
 def test_tool_dx_py_timeout_applies_and_the_flag_overrides(project):

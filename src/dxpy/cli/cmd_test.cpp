@@ -268,6 +268,7 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   if (a.changed_opt && a.changed_opt->count() > 0) o.changed_ref = a.changed_ref;
   o.command_line = g_parsed_words;
   if (const config::Config* c = loaded_config(a)) o.config = *c;
+  if (a.numprocesses == "auto" || a.numprocesses == "logical") o.workers = -1;  // over [tool.dx-py] workers
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
     try {
       size_t used = 0;

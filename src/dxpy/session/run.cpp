@@ -180,7 +180,7 @@ report::ConsoleOptions console_options(const RunOptions& o, bool parallel, std::
 /// [tool.dx-py] settings fill what the command line left unset.
 RunOptions with_project_settings(const RunOptions& given, const config::DxPySettings& dx) {
   RunOptions o = given;
-  if (o.workers <= 0 && dx.workers) o.workers = static_cast<int>(*dx.workers);  // 0 stays "auto"
+  if (o.workers == 0 && dx.workers) o.workers = static_cast<int>(*dx.workers);  // workers = "auto" stays 0
   if (o.timeout_seconds < 0) o.timeout_seconds = dx.timeout.value_or(0);
   return o;
 }

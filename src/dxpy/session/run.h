@@ -36,7 +36,7 @@ struct RunOptions {
   std::string inifile;   // -c
   std::string keyword;   // -k
   std::string markexpr;  // -m
-  int workers = 0;               // -n; 0: [tool.dx-py] workers, else one per core
+  int workers = 0;               // -n; 0: [tool.dx-py] workers, else one per core; -1: -n auto
   double timeout_seconds = -1;   // --timeout; 0: none; negative: [tool.dx-py] timeout, else none
   std::string junitxml;          // --junit-xml PATH; empty: none
   std::string junit_prefix;      // --junit-prefix
