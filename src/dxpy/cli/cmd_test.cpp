@@ -9,11 +9,14 @@
 #include <vector>
 
 #include "dxpy/cli/commands.h"
+#include "dxpy/cli/help.h"
 #include "dxpy/config/config.h"
 #include "dxpy/config/shlex.h"
+#include "dxpy/report/terminal.h"
 #include "dxpy/session/run.h"
 #include "dxpy/session/run_control.h"
 #include "dxpy/util/fs.h"
+#include "dxpy/util/suggest.h"
 
 namespace dxpy::cli {
 
@@ -29,7 +32,6 @@ struct Planned {
 constexpr Planned kPlanned[] = {
     {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
-    {"--ci", "CI mode: no colour, no prompts, snapshots never written", false},
     {"--shard", "run shard K of N (K/N)", true},
     {"--clear-cache", "clear the fixture cache first", false},
 };
@@ -53,7 +55,8 @@ struct TestArgs {
   std::string numprocesses;
   std::string junitxml;
   std::string junit_prefix;
-  double timeout = 0;
+  double timeout = -1;  // not given: [tool.dx-py] timeout, else none
+  bool ci = false;
   bool last_failed = false;
   bool failed_first = false;
   std::string last_failed_no_failures = "all";
@@ -93,7 +96,11 @@ const config::Config* loaded_config(const TestArgs& a) {
   return nullptr;
 }
 
-bool is_planned(const CLI::Option* opt) { return opt->get_group() == "Planned"; }
+bool is_planned(const TestArgs& a, const CLI::Option* opt) {
+  for (const auto& [flag, p] : a.planned)
+    if (p == opt) return true;
+  return false;
+}
 
 /// pytest puts the ini's addopts and then $PYTEST_ADDOPTS before the command line. Of those
 /// words, the options dx-py has are kept; others (a plugin's --cov, a planned flag) are
@@ -124,7 +131,7 @@ std::vector<std::string> addopts_words(const TestArgs& a, const CLI::App& app, s
       combined_short = opt != nullptr;
     }
     bool takes_value = opt && opt->get_expected_min() > 0;
-    if (opt && !is_planned(opt)) {
+    if (opt && !is_planned(a, opt)) {
       kept.push_back(w);
       if (takes_value && !combined_short && name == w && i + 1 < words.size()) kept.push_back(words[++i]);
       continue;
@@ -186,6 +193,22 @@ session::RunControl run_control_of(const TestArgs& a) {
   return rc;
 }
 
+/// pytest's usage error for options nobody knows, with a close match for each when there is
+/// one ("did you mean --maxfail?").
+int unrecognized(const std::vector<std::string>& words, const CLI::App& app, const std::string& inifile,
+                 const std::string& rootdir) {
+  std::string joined;
+  for (const auto& w : words) joined += (joined.empty() ? "" : " ") + w;
+  std::fprintf(stderr, "ERROR: %s\ndx-py: error: unrecognized arguments: %s\n", kUsageLine, joined.c_str());
+  std::vector<std::string> names = flag_names(app);
+  for (const auto& w : words) {
+    std::string name = w.substr(0, w.find('='));
+    if (auto near = closest_match(name, names)) std::fprintf(stderr, "  %s: did you mean %s?\n", name.c_str(), near->c_str());
+  }
+  std::fprintf(stderr, "  inifile: %s\n  rootdir: %s\n", inifile.empty() ? "None" : inifile.c_str(), rootdir.c_str());
+  return session::kUsageError;
+}
+
 /// Whether some conftest.py under `dir` names `option` in quotes (its pytest_addoption): the
 /// only way an option unknown to dx-py is legitimate. Hidden and virtual-env folders are
 /// skipped. Only called when such an option was given.
@@ -219,7 +242,7 @@ int parse_and_run(const std::vector<std::string>& args) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n");
+    std::fprintf(stderr, "ERROR: %s\n", kUsageLine);
     std::fprintf(stderr, "dx-py: error: %s (with the config's addopts)\n", e.what());
     return session::kUsageError;
   }
@@ -240,30 +263,33 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   }
   if (!a.extras.empty()) {
     std::string root = absolute_path(".");
-    if (const config::Config* c = loaded_config(a)) root = c->rootdir;
-    else if (auto cfg = config::load_config(a.paths, root, a.inifile, a.rootdir)) root = cfg->rootdir;
+    std::string inifile;
+    if (const config::Config* c = loaded_config(a)) root = c->rootdir, inifile = c->inifile;
+    else if (auto cfg = config::load_config(a.paths, root, a.inifile, a.rootdir)) root = cfg->rootdir, inifile = cfg->inifile;
+    std::vector<std::string> unknown;
     for (const auto& x : a.extras) {
       if (x.size() < 2 || x[0] != '-') continue;
       std::string name = x.substr(0, x.find('='));
       if (!conftest_mentions(root, name)) {
-        std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
-                             "dx-py: error: unrecognized arguments: %s\n",
-                     x.c_str());
-        return session::kUsageError;
+        unknown.push_back(x);
+        continue;
       }
       if (a.verbose > a.quiet) std::fprintf(stderr, "dx-py: %s: a conftest's option, passed to the tests\n", x.c_str());
     }
+    if (!unknown.empty()) return unrecognized(unknown, app, inifile, root);
   }
   if (a.verbose > a.quiet)
     for (const auto& n : g_addopts_notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
   for (const auto& p : a.plugins) {
-    if (p.rfind("no:", 0) == 0) continue;  // disabling a plugin: there are none to disable
+    if (p.rfind("no:", 0) == 0) {  // disabling a plugin: there are none to disable
+      if (a.verbose > a.quiet) std::fprintf(stderr, "dx-py: -p %s: dx-py loads no pytest plugins; ignored\n", p.c_str());
+      continue;
+    }
     std::fprintf(stderr, "dx-py: warning: -p %s: dx-py does not load pytest plugins; ignored\n", p.c_str());
   }
   for (const auto& [flag, opt] : a.planned) {
     if (opt->count() > 0) {
-      std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
-                           "dx-py: error: %s is planned but not yet implemented\n",
+      std::fprintf(stderr, "ERROR: %s\ndx-py: error: %s is planned but not yet implemented\n", kUsageLine,
                    opt->get_name().c_str());
       return session::kUsageError;
     }
@@ -288,6 +314,7 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   o.command_line = g_parsed_words;
   o.control = run_control_of(a);
   if (const config::Config* c = loaded_config(a)) o.config = *c;
+  if (a.numprocesses == "auto" || a.numprocesses == "logical") o.workers = -1;  // over [tool.dx-py] workers
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
     try {
       size_t used = 0;
@@ -295,14 +322,19 @@ int run_test(const TestArgs& a, const CLI::App& app) {
       if (used != a.numprocesses.size() || n < 0) throw std::invalid_argument("n");
       o.workers = n == 0 ? 1 : n;  // pytest-xdist's -n 0: no distribution; here one worker
     } catch (const std::exception&) {
-      std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
-                           "dx-py: error: argument -n/--numprocesses: invalid value: '%s' (a number or auto)\n",
+      std::fprintf(stderr, "ERROR: %s\ndx-py: error: argument -n/--numprocesses: invalid value: '%s' (a number or auto)\n",
+                   kUsageLine,
                    a.numprocesses.c_str());
       return session::kUsageError;
     }
   }
-  const char* no_color = std::getenv("NO_COLOR");
-  o.color = a.color == "yes" || (a.color == "auto" && ::isatty(1) && !(no_color && *no_color));
+  report::TerminalFacts facts = report::stdout_facts();
+  auto mode = a.color == "yes" ? report::ColorMode::kYes : a.color == "no" ? report::ColorMode::kNo : report::ColorMode::kAuto;
+  o.ci = a.ci;
+  o.color = report::use_color(mode, a.ci, facts);
+  o.live_progress = report::use_live_progress(a.ci, facts);
+  o.utf8 = report::utf8_terminal(facts);
+  o.width = report::terminal_width(facts);
   return session::run_tests(o);
 }
 
@@ -332,7 +364,9 @@ Command test_command() {
             app.add_option("--junit-prefix,--junitprefix", a->junit_prefix, "prepend STR to classnames in the JUnit XML");
             app.add_option("-p", a->plugins, "pytest plugins: -p no:NAME is accepted (nothing to disable); "
                                              "others are not loaded, with a warning")
-                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+                ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+                ->expected(1)
+                ->allow_extra_args(false);  // one name per -p, as pytest's: `-p no:x tests/` keeps tests/ a path
             app.add_option("-r", a->report_chars, "pytest's short summary characters (accepted; the summary is always shown)");
             app.add_flag("--strict-markers", a->strict_markers, "a mark not registered in `markers` is an error");
             app.add_flag("--continue-on-collection-errors", a->continue_on_collection_errors,
@@ -367,11 +401,17 @@ Command test_command() {
                 a->planned_values.push_back(std::make_unique<std::string>());
                 opt = app.add_option(p.flag, *a->planned_values.back(), help);
               } else {
-                opt = app.add_flag(p.flag, help);
+                opt = app.add_flag(p.flag)->description(help);
               }
-              opt->group("Planned");
               a->planned.emplace_back(p.flag, opt);
             }
+            app.add_flag("--ci", a->ci, "CI mode: no colour, no live progress, nothing interactive "
+                                        "(and snapshots are never written)");
+            app.footer("Configuration: [tool.pytest.ini_options] (or pytest.ini, tox.ini, setup.cfg) as pytest "
+                       "reads it, and [tool.dx-py] in pyproject.toml: workers, preload, timeout, retries, "
+                       "snapshot_dir, cache_dir. Environment: PYTEST_ADDOPTS, NO_COLOR, FORCE_COLOR, PY_COLORS, "
+                       "COLUMNS. See docs/cli.md.");
+            apply_pytest_help(app);
             return [a, &app] {
               a->extras = app.remaining();
               return run_test(*a, app);

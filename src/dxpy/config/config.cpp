@@ -210,6 +210,7 @@ Expected<Config> load_config(const std::vector<std::string>& args, std::string_v
   auto st = stat_path(pyproject);
   if (st && st->is_file) {
     DXPY_TRY(c.dx_py, load_dx_py_table(pyproject));
+    DXPY_TRY(c.dx, parse_dx_py_settings(c.dx_py, pyproject));
   }
   DXPY_TRY_VOID(resolve_options(c));
   return c;

@@ -40,6 +40,22 @@ struct IniValue {
 
 using IniMap = std::map<std::string, IniValue, std::less<>>;
 
+/// [tool.dx-py] of pyproject.toml, checked (dx_py.cpp). Keys are snake_case, as pytest's
+/// ini keys; an unknown key or a value of the wrong type is a usage error naming the file
+/// and the key. Command-line flags override these.
+struct DxPySettings {
+  std::string file;                    // the pyproject.toml they came from; empty: none
+  std::optional<unsigned> workers;     // workers = N, or "auto" (0: one per core)
+  std::vector<std::string> preload;    // modules each worker imports before its first test
+  std::optional<double> timeout;       // seconds per test (0: none)
+  std::optional<unsigned> retries;     // re-runs of a failing test
+  std::string snapshot_dir;            // absolute (relative ones from the file's folder); empty: unset
+  std::string cache_dir;               // absolute, as snapshot_dir; empty: unset
+};
+
+/// Checks a [tool.dx-py] table read from `file`.
+Expected<DxPySettings> parse_dx_py_settings(const IniMap& table, const std::string& file);
+
 struct Config {
   std::string invocation_dir;  // absolute
   std::string rootdir;         // absolute
@@ -65,7 +81,8 @@ struct Config {
   bool xfail_strict = false;
 
   IniMap ini;    // every key of the pytest section, as written
-  IniMap dx_py;  // [tool.dx-py] of pyproject.toml
+  IniMap dx_py;  // [tool.dx-py] of pyproject.toml, as written
+  DxPySettings dx;  // the same, checked and typed
 
   /// getini for other keys, with pytest's coercions and type checks. Absent keys give
   /// `fallback` (or nullopt); a value of the wrong type gives kUsage naming the inifile.

@@ -176,7 +176,7 @@ TEST_F(ConfigTest, StrictXfailAliasAndFallback) {
 TEST_F(ConfigTest, NativeTomlTablesKeepTypesAndAreChecked) {
   write("pyproject.toml",
         "[tool.pytest]\nminversion = '9.0'\naddopts = ['-ra', '-q']\nxfail_strict = true\n"
-        "markers = ['slow: slow']\n\n[tool.dx-py]\nworkers = 4\nshard = 'auto'\nextra = ['a', 'b']\n");
+        "markers = ['slow: slow']\n\n[tool.dx-py]\nworkers = 4\npreload = ['a', 'b']\n");
   Config c = load({});
   EXPECT_EQ(c.addopts, (V{"-ra", "-q"}));
   EXPECT_TRUE(c.xfail_strict);
@@ -184,8 +184,9 @@ TEST_F(ConfigTest, NativeTomlTablesKeepTypesAndAreChecked) {
   EXPECT_EQ(c.ini.at("minversion").text, "9.0");
   EXPECT_EQ(c.dx_py.at("workers").type, IniValue::Type::kInteger);
   EXPECT_EQ(c.dx_py.at("workers").text, "4");
-  EXPECT_EQ(c.dx_py.at("shard").text, "auto");
-  EXPECT_EQ(c.dx_py.at("extra").items, (V{"a", "b"}));
+  EXPECT_EQ(c.dx_py.at("preload").items, (V{"a", "b"}));
+  EXPECT_EQ(c.dx.workers, 4u);
+  EXPECT_EQ(c.dx.preload, (V{"a", "b"}));
 
   write("pyproject.toml", "[tool.pytest]\npython_files = 'check_*.py'\n");
   Error e = load_error({});
@@ -195,6 +196,61 @@ TEST_F(ConfigTest, NativeTomlTablesKeepTypesAndAreChecked) {
 
   write("pyproject.toml", "[tool.pytest]\naddopts = ['-q']\n[tool.pytest.ini_options]\naddopts = '-q'\n");
   EXPECT_NE(load_error({}).message.find("Cannot use both [tool.pytest]"), std::string::npos);
+}
+
+TEST_F(ConfigTest, DxPyTableIsTyped) {
+  write("pyproject.toml",
+        "[tool.pytest.ini_options]\naddopts = '-q'\n\n[tool.dx-py]\nworkers = 'auto'\npreload = ['numpy']\n"
+        "timeout = 2.5\nretries = 2\nsnapshot_dir = 'snaps'\ncache_dir = '/tmp/dxcache'\n");
+  Config c = load({});
+  EXPECT_EQ(c.addopts, V{"-q"});  // [tool.pytest.ini_options] is honoured beside it
+  EXPECT_EQ(c.dx.file, path("pyproject.toml"));
+  EXPECT_EQ(c.dx.workers, 0u);  // auto
+  EXPECT_EQ(c.dx.preload, V{"numpy"});
+  EXPECT_EQ(c.dx.timeout, 2.5);
+  EXPECT_EQ(c.dx.retries, 2u);
+  EXPECT_EQ(c.dx.snapshot_dir, path("snaps"));
+  EXPECT_EQ(c.dx.cache_dir, "/tmp/dxcache");
+
+  write("pyproject.toml", "[tool.dx-py]\ntimeout = 3\n");
+  c = load({});
+  EXPECT_EQ(c.dx.timeout, 3.0);
+  EXPECT_FALSE(c.dx.workers);
+  EXPECT_FALSE(c.dx.retries);
+  EXPECT_TRUE(c.dx.snapshot_dir.empty());
+
+  write("pyproject.toml", "[project]\nname = 'x'\n");
+  c = load({});
+  EXPECT_TRUE(c.dx.file.empty());
+}
+
+TEST_F(ConfigTest, DxPyTableErrorsNameTheFileAndTheKey) {
+  auto error_for = [&](const std::string& table) {
+    write("pyproject.toml", "[tool.dx-py]\n" + table + "\n");
+    Error e = load_error({});
+    EXPECT_EQ(e.code, Errc::kUsage) << table;
+    EXPECT_EQ(e.message.rfind(path("pyproject.toml") + ": [tool.dx-py] ", 0), 0u) << e.message;
+    return e.message;
+  };
+  EXPECT_NE(error_for("workers = 'four'").find("workers must be a positive integer or \"auto\", got a string: 'four'"),
+            std::string::npos);
+  EXPECT_NE(error_for("workers = 0").find("workers must be"), std::string::npos);
+  EXPECT_NE(error_for("workers = -2").find("workers must be"), std::string::npos);
+  EXPECT_NE(error_for("timeout = '30'").find("timeout must be a number of seconds (0 or more), got a string: '30'"),
+            std::string::npos);
+  EXPECT_NE(error_for("timeout = -1").find("timeout must be"), std::string::npos);
+  EXPECT_NE(error_for("timeout = true").find("got a boolean: True"), std::string::npos);
+  EXPECT_NE(error_for("retries = 1.5").find("retries must be an integer (0 or more), got a float: 1.5"),
+            std::string::npos);
+  EXPECT_NE(error_for("preload = 'numpy'").find("preload must be a list of module names, got a string"),
+            std::string::npos);
+  EXPECT_NE(error_for("preload = ['a', 1]").find("(item 1 is not)"), std::string::npos);
+  EXPECT_NE(error_for("snapshot_dir = 3").find("snapshot_dir must be a folder path"), std::string::npos);
+  EXPECT_NE(error_for("snapshot-dir = 'x'").find("unknown key 'snapshot-dir' (did you mean 'snapshot_dir'?)"),
+            std::string::npos);
+  EXPECT_NE(error_for("wrokers = 2").find("unknown key 'wrokers' (did you mean 'workers'?)"), std::string::npos);
+  std::string far = error_for("colour = 'yes'");
+  EXPECT_NE(far.find("unknown key 'colour'; the keys are workers, preload"), std::string::npos) << far;
 }
 
 TEST_F(ConfigTest, IniOptionsTableStringifiesScalars) {

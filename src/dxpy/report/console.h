@@ -27,6 +27,11 @@ struct ConsoleOptions {
   /// Sections other plugins add before the short summary (pytest_terminal_summary), as
   /// {title, line...}: --durations.
   std::function<std::vector<std::string>()> terminal_summary;
+  /// A terminal: a live progress bar (counts, running tests) is redrawn in place below the
+  /// output, and "collected N items" is bold as pytest writes it on a terminal.
+  bool live = false;
+  /// Whether the terminal takes UTF-8 (the bar's block characters); else ASCII.
+  bool utf8 = true;
 };
 
 std::unique_ptr<ReportSink> make_console_reporter(ConsoleOptions opts);

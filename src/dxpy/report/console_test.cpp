@@ -11,11 +11,14 @@ namespace {
 
 // Each result is its own collected test unless `cases` names the test each came from (a
 // test expanded at run time gives several results).
-std::string run(int verbosity, const std::vector<TestResult>& results, std::vector<TestCase> cases = {}) {
+std::string run(int verbosity, const std::vector<TestResult>& results, std::vector<TestCase> cases = {},
+                bool color = false, bool live = false) {
   char* buf = nullptr;
   size_t len = 0;
   std::FILE* f = open_memstream(&buf, &len);
-  auto sink = make_console_reporter({verbosity, false, 80, f});
+  ConsoleOptions o{verbosity, color, 80, f};
+  o.live = live;
+  auto sink = make_console_reporter(o);
   sink->on_session_start({"/root", "3.11.7", "0.1.0", {}});
   uint64_t collected = results.size();
   if (!cases.empty()) {
@@ -30,6 +33,8 @@ std::string run(int verbosity, const std::vector<TestResult>& results, std::vect
     const auto& r = results[i];
     TestCase tc;
     tc.id = r.id;
+    sink->on_test_started(cases.empty() ? tc : cases[i]);
+    sink->on_tick();
     sink->on_result(cases.empty() ? tc : cases[i], r);
     ++s.counts[static_cast<int>(r.status)];
   }
@@ -162,6 +167,60 @@ TEST(Console, AModuleSkippedAtImportShowsOnce) {
   EXPECT_NE(out.find("t/test_ok.py .  "), std::string::npos) << out;
 }
 
+TEST(Console, ProgressLinesAreOneShortOfTheWidthAndABlankLineFollows) {
+  auto out = run(0, {result("t/test_a.py::test_1", TestStatus::kPassed)});
+  EXPECT_NE(out.find("\nt/test_a.py ." + std::string(79 - 13 - 6, ' ') + "[100%]\n\n="), std::string::npos) << out;
+  auto verbose = run(1, {result("t/test_a.py::test_1", TestStatus::kPassed)});
+  std::string head = "t/test_a.py::test_1 PASSED";
+  EXPECT_NE(verbose.find(head + std::string(79 - head.size() - 6, ' ') + "[100%]\n\n="), std::string::npos) << verbose;
+  auto quiet = run(-1, {result("t/test_a.py::test_1", TestStatus::kPassed)});
+  EXPECT_NE(quiet.find("[100%]\n1 passed"), std::string::npos) << quiet;  // -q: no blank line
+}
+
+TEST(Console, PytestsColours) {
+  auto out = run(0,
+                 {result("t/test_a.py::test_1", TestStatus::kPassed),
+                  result("t/test_a.py::test_2", TestStatus::kFailed, "assert 1 == 2"),
+                  result("t/test_b.py::test_3", TestStatus::kSkipped)},
+                 {}, true);
+  // Progress in the run's main colour so far: green, then red after the failure.
+  EXPECT_NE(out.find("\x1b[31m" + std::string(79 - 14 - 6, ' ') + "[ 66%]\x1b[0m"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[33ms\x1b[0m"), std::string::npos) << out;
+  // "collected" is bold only on a terminal; the section titles red and bold; the summary
+  // header cyan and bold; FAILURES plain.
+  EXPECT_NE(out.find("\ncollected 3 items\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[31m\x1b[1m______"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n=================================== FAILURES ==================================="),
+            std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[36m\x1b[1m=========================== short test summary info"), std::string::npos);
+  EXPECT_NE(out.find("\x1b[31mFAILED\x1b[0m t/test_a.py::\x1b[1mtest_2\x1b[0m - assert 1 == 2\n"), std::string::npos);
+  // Closing line: each count in its colour, bold when it is the main colour.
+  EXPECT_NE(out.find("\x1b[31m==================== \x1b[0m\x1b[31m\x1b[1m1 failed\x1b[0m\x1b[31m, \x1b[0m"
+                     "\x1b[32m1 passed\x1b[0m\x1b[31m, \x1b[0m\x1b[33m1 skipped\x1b[0m\x1b[31m in 0.25s\x1b[0m"
+                     "\x1b[31m ====================\x1b[0m\n"),
+            std::string::npos)
+      << out;
+  auto green = run(-1, {result("t/test_a.py::test_1", TestStatus::kPassed)}, {}, true);
+  EXPECT_NE(green.find("\x1b[32m\x1b[1m1 passed\x1b[0m\x1b[32m in 0.25s\x1b[0m\n"), std::string::npos) << green;
+  auto yellow = run(-1, {result("t/test_a.py::test_1", TestStatus::kSkipped)}, {}, true);
+  EXPECT_NE(yellow.find("\x1b[33m\x1b[1m1 skipped"), std::string::npos) << yellow;
+  auto plain = run(0, {result("t/test_a.py::test_2", TestStatus::kFailed, "assert 1 == 2")});
+  EXPECT_EQ(plain.find('\x1b'), std::string::npos) << plain;
+  auto terminal = run(0, {result("t/test_a.py::test_1", TestStatus::kPassed)}, {}, true, true);
+  EXPECT_NE(terminal.find("\x1b[1mcollected 1 item\x1b[0m"), std::string::npos) << terminal;  // bold on a terminal
+}
+
+TEST(Console, LiveBarIsDrawnBelowAndGoneAtTheEnd) {
+  auto out = run(0, {result("t/test_a.py::test_1", TestStatus::kPassed)}, {}, false, true);
+  EXPECT_NE(out.find("\ncollected 1 item\n"), std::string::npos) << out;  // no colour: not bold either
+  size_t bar = out.find("\n[░░░░░░░░░░░░░░░░░░░░] 0/1");
+  ASSERT_NE(bar, std::string::npos) << out;
+  EXPECT_NE(out.find("\x1b[1A\r", bar), std::string::npos) << out;  // back up to the progress line
+  EXPECT_NE(out.find("\x1b[J"), std::string::npos) << out;           // erased before more output
+  EXPECT_EQ(out.find("\x1b[1A", out.rfind("\x1b[J")), std::string::npos) << out;  // not drawn after the end
+  EXPECT_NE(out.find("1 passed in 0.25s"), std::string::npos) << out;
+}
+
 TEST(Summary, WordsInPytestOrder) {
   Summary s;
   s.counts[static_cast<int>(TestStatus::kError)] = 2;
@@ -170,6 +229,10 @@ TEST(Summary, WordsInPytestOrder) {
   s.seconds = 1.5;
   EXPECT_EQ(summary_words(s), "3 passed, 2 errors, 1 crashed in 1.50s");
   EXPECT_EQ(summary_words(Summary{}), "no tests ran in 0.00s");
+  s = Summary{};
+  s.counts[static_cast<int>(TestStatus::kPassed)] = 1;
+  s.seconds = 3725.5;  // pytest's format_session_duration past a minute
+  EXPECT_EQ(summary_words(s), "1 passed in 3725.50s (1:02:05)");
 }
 
 }  // namespace

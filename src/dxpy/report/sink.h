@@ -100,6 +100,10 @@ class ReportSink {
   virtual void on_collected(uint64_t /*items*/, const std::vector<CollectionError>& /*errors*/,
                             uint64_t /*deselected*/) {}
   virtual void on_result(const TestCase&, const TestResult&) {}
+  /// A test began on a worker, and time passes (a few times a second or more): sent only
+  /// when the console draws a live progress bar.
+  virtual void on_test_started(const TestCase&) {}
+  virtual void on_tick() {}
   /// The run was stopped by a signal: `what` is "KeyboardInterrupt" or "SIGTERM".
   virtual void on_interrupted(const std::string& /*what*/) {}
   virtual void on_session_end(const Summary&) {}

@@ -228,6 +228,7 @@ class Executor {
     s.deadline = Clock::time_point::max();
     s.started = Clock::now();
     if (s.sent.empty()) return;
+    if (ev_.on_started) ev_.on_started(s.sent.front());
     double t = timeouts_[s.sent.front()];
     if (t > 0) s.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(t));
   }
@@ -430,6 +431,7 @@ class Executor {
             (s.hello || !o_.inherit_output))
           busy = true;
       }
+      if (ev_.on_tick) ev_.on_tick();
       if (sched_.done() || stopped_) continue;  // the loop's head ends it
       if (busy) continue;
       for (unsigned w = 0; w < n; ++w) {

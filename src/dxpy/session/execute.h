@@ -42,6 +42,12 @@ struct ExecEvents {
   std::function<void(const std::string& python_version)> on_ready;
   /// The one result of tests[index].
   std::function<void(uint32_t index, TestResult&& result)> on_result;
+  /// tests[index] is now a worker's current test (may be called again for it). Optional:
+  /// the live progress bar shows the running tests.
+  std::function<void(uint32_t index)> on_started;
+  /// Called on every turn of the event loop (at least every few milliseconds while tests
+  /// run). Optional: the live progress bar redraws from it.
+  std::function<void()> on_tick;
   /// A diagnostic for -v: a worker replaced, a stray message dropped.
   std::function<void(const std::string& note)> on_note;
   /// Asked after each result: true stops the run (-x, --maxfail). The workers are killed

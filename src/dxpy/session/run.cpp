@@ -170,6 +170,23 @@ void apply_strict_markers(Selection& selected, const RunOptions& opts) {
   std::erase_if(selected.tests, dropped);
 }
 
+/// `live`: the run's console, which may draw the progress bar (not the collection's).
+report::ConsoleOptions console_options(const RunOptions& o, bool parallel, std::vector<std::string> lines,
+                                       bool live = false) {
+  report::ConsoleOptions c{o.verbosity, o.color, o.width, stdout, parallel, std::move(lines)};
+  c.live = live && o.live_progress;
+  c.utf8 = o.utf8;
+  return c;
+}
+
+/// [tool.dx-py] settings fill what the command line left unset.
+RunOptions with_project_settings(const RunOptions& given, const config::DxPySettings& dx) {
+  RunOptions o = given;
+  if (o.workers == 0 && dx.workers) o.workers = static_cast<int>(*dx.workers);  // workers = "auto" stays 0
+  if (o.timeout_seconds < 0) o.timeout_seconds = dx.timeout.value_or(0);
+  return o;
+}
+
 /// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
 constexpr double kRecordedSeconds = 0.001;
 
@@ -190,19 +207,20 @@ std::string default_python() {
   return "python3";
 }
 
-int run_tests(const RunOptions& opts) {
+int run_tests(const RunOptions& given) {
   ::signal(SIGPIPE, SIG_IGN);
   auto t0 = std::chrono::steady_clock::now();
   // Listing node ids (-q, -qq) needs no more than the index's test table.
-  bool ids_only = opts.collect_only && opts.verbosity < 0;
-  auto selection = select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only,
-                                  opts.config, opts.last_failed, opts.affected_by, opts.changed_ref});
+  bool ids_only = given.collect_only && given.verbosity < 0;
+  auto selection = select_tests({given.paths, given.inifile, given.rootdir, given.keyword, given.markexpr, true,
+                                  ids_only, given.config, given.last_failed, given.affected_by, given.changed_ref});
   if (!selection) {
     std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
     return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError
                                                                                           : kInternalError;
   }
   Selection& selected = *selection;
+  const RunOptions opts = with_project_settings(given, selected.config.dx);
   const std::string& rootdir = selected.config.rootdir;
   if (opts.verbosity > 0)
     for (const auto& n : selected.notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
@@ -231,7 +249,7 @@ int run_tests(const RunOptions& opts) {
     // pytest prints the header and "collected N items" above the tree; -q prints neither.
     std::unique_ptr<report::ReportSink> console;
     if (opts.verbosity >= 0) {
-      console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, false, collection_lines});
+      console = report::make_console_reporter(console_options(opts, false, collection_lines));
       console->on_session_start(info);
       console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
     }
@@ -273,7 +291,7 @@ int run_tests(const RunOptions& opts) {
 
   // pytest runs nothing when a file could not be collected, unless told to go on.
   if (!selected.errors.empty() && !opts.continue_on_collection_errors) {
-    auto console = report::make_console_reporter({opts.verbosity, opts.color, 80, stdout, false, collection_lines});
+    auto console = report::make_console_reporter(console_options(opts, false, collection_lines));
     console->on_session_start(info);
     console->on_collected(selected.tests.size() + selected.deselected, selected.errors, selected.deselected);
     size_t n = selected.errors.size();
@@ -301,9 +319,7 @@ int run_tests(const RunOptions& opts) {
   eo.timeout_seconds = opts.timeout_seconds;
   eo.worker_config = worker_config_json(selected.config, opts, *retries);
   eo.inherit_output = opts.control.capture != "fd";
-  if (auto it = selected.config.dx_py.find("preload"); it != selected.config.dx_py.end())
-    eo.preload = it->second.type == config::IniValue::Type::kList ? it->second.items
-                                                                    : std::vector<std::string>{it->second.text};
+  eo.preload = selected.config.dx.preload;
   Durations known;
   if (!durations_path.empty()) {
     known = load_durations(durations_path);
@@ -332,10 +348,10 @@ int run_tests(const RunOptions& opts) {
 
   std::optional<DurationsReport> durations;
   if (opts.control.durations) durations.emplace(*opts.control.durations, opts.control.durations_min, opts.verbosity);
-  report::ConsoleOptions console_options{opts.verbosity, opts.color, 80, stdout, eo.workers > 1, collection_lines};
-  console_options.tbstyle = opts.control.tbstyle;
-  if (durations) console_options.terminal_summary = [&] { return durations->lines(); };
-  auto console = report::make_console_reporter(std::move(console_options));
+  report::ConsoleOptions run_console = console_options(opts, eo.workers > 1, collection_lines, true);
+  run_console.tbstyle = opts.control.tbstyle;
+  if (durations) run_console.terminal_summary = [&] { return durations->lines(); };
+  auto console = report::make_console_reporter(std::move(run_console));
   std::unique_ptr<report::JunitReporter> junit;
   if (!opts.junitxml.empty()) {
     report::JunitOptions jo;
@@ -363,6 +379,10 @@ int run_tests(const RunOptions& opts) {
   Durations fresh;
   ExecEvents events;
   events.on_ready = start_session;
+  if (opts.live_progress) {
+    events.on_started = [&](uint32_t i) { console->on_test_started(selected.tests[i]); };
+    events.on_tick = [&] { console->on_tick(); };
+  }
   std::unordered_set<std::string> skipped_modules;
   // -x/--maxfail: failures and errors as pytest counts them; with
   // --continue-on-collection-errors the collection errors count first.

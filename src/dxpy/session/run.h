@@ -25,14 +25,20 @@ struct RunOptions {
   std::vector<std::string> paths;  // files, folders or node ids; empty: the rootdir
   int verbosity = 0;
   bool color = false;
+  /// --ci: no colour, no live progress, nothing interactive. Snapshots read it too: in CI a
+  /// missing or changed snapshot is a failure, never written.
+  bool ci = false;
+  bool live_progress = false;  // a terminal: the console redraws a progress bar (report/live.h)
+  bool utf8 = true;            // the terminal takes UTF-8
+  int width = 80;              // terminal columns (report/terminal.h)
   bool collect_only = false;
   std::string python;  // worker interpreter; empty: the active venv's
   std::string rootdir;   // --rootdir; empty: pytest's rules decide
   std::string inifile;   // -c
   std::string keyword;   // -k
   std::string markexpr;  // -m
-  int workers = 0;               // -n; 0: one per core
-  double timeout_seconds = 0;    // --timeout; 0: none
+  int workers = 0;               // -n; 0: [tool.dx-py] workers, else one per core; -1: -n auto
+  double timeout_seconds = -1;   // --timeout; 0: none; negative: [tool.dx-py] timeout, else none
   std::string junitxml;          // --junit-xml PATH; empty: none
   std::string junit_prefix;      // --junit-prefix
   bool continue_on_collection_errors = false;

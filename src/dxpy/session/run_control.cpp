@@ -8,15 +8,7 @@ namespace dxpy::session {
 
 Expected<int> effective_retries(const RunControl& rc, const config::Config& cfg) {
   if (rc.retries) return *rc.retries;
-  auto it = cfg.dx_py.find("retries");
-  if (it == cfg.dx_py.end()) return 0;
-  const config::IniValue& v = it->second;
-  const std::string& t = v.text;
-  bool digits = !t.empty() && t.size() < 6 && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (v.type != config::IniValue::Type::kInteger || !digits)
-    return make_error(Errc::kUsage, "[tool.dx-py] retries: expected a non-negative integer, got " +
-                                        (t.empty() ? std::string("nothing") : "'" + t + "'"));
-  return std::atoi(t.c_str());
+  return static_cast<int>(cfg.dx.retries.value_or(0));  // checked by config (dx_py.cpp)
 }
 
 std::string run_control_json(const RunControl& rc, int retries) {

@@ -47,19 +47,10 @@ TEST(RunControl, RetriesFromConfigOnlyWhenNotGiven) {
   config::Config c;
   RunControl rc;
   EXPECT_EQ(*effective_retries(rc, c), 0);
-  config::IniValue v;
-  v.type = config::IniValue::Type::kInteger;
-  v.text = "2";
-  c.dx_py["retries"] = v;
+  c.dx.retries = 2;  // [tool.dx-py] retries, checked by config (dx_py.cpp)
   EXPECT_EQ(*effective_retries(rc, c), 2);
   rc.retries = 0;
   EXPECT_EQ(*effective_retries(rc, c), 0);
-  rc.retries.reset();
-  c.dx_py["retries"].text = "-1";
-  EXPECT_FALSE(effective_retries(rc, c));
-  c.dx_py["retries"].type = config::IniValue::Type::kString;
-  c.dx_py["retries"].text = "3";
-  EXPECT_FALSE(effective_retries(rc, c));
 }
 
 // Every line but the title and the hidden note is "S.SSs WHEN     node", sorted by time.
