@@ -1,8 +1,10 @@
 """dx_py_test_runner._core: the C++ extension module (nanobind). Private: import
 dx_py_test_runner instead. These stubs describe what the bindings (src/dxpy/bindings) export."""
 import enum
-from collections.abc import Buffer, Sequence
+from collections.abc import Sequence
 from types import TracebackType
+
+from typing_extensions import Buffer
 
 __version__: str
 PROTOCOL_VERSION: int
