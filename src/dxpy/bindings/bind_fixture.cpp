@@ -82,7 +82,7 @@ void write_fixture_entry(const std::string& path, nb::bytes key, nb::handle pick
   for (nb::handle b : buffers) held.emplace_back(b);
   std::vector<std::string_view> views;
   for (const auto& h : held) views.push_back(h.bytes());
-  Expected<void> written;
+  Expected<void> written = make_error(Errc::kInternal, "");
   {
     nb::gil_scoped_release unlocked;
     written = fixture::write_entry(path, k, stream.bytes(), views);
@@ -92,7 +92,7 @@ void write_fixture_entry(const std::string& path, nb::bytes key, nb::handle pick
 
 nb::tuple read_fixture_entry(int fd, nb::bytes key) {
   Hash256 k = key_from(key);
-  Expected<fixture::EntryLayout> layout;
+  Expected<fixture::EntryLayout> layout = make_error(Errc::kInternal, "");
   {
     nb::gil_scoped_release unlocked;
     layout = fixture::read_entry(fd, k);
