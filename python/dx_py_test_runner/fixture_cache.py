@@ -317,5 +317,6 @@ def cached_fixture_function(function, name):
         except AttributeError:
             pass
     cached_fixture.__dx_cached_function__ = function
+    cached_fixture.__wrapped__ = function  # error messages point at the user's function (__signature__ wins)
     return cached_fixture
 

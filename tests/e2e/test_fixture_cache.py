@@ -20,7 +20,7 @@ CONFTEST = """
         with open(os.path.join(HERE, "computed"), "a") as f:
             f.write(f"{what} {os.getpid()}\\n")
 
-    @dx.fixture
+    @dx.fixture(scope="session")
     def base():
         return 10
 
@@ -31,9 +31,9 @@ CONFTEST = """
 """
 
 TEST_A = """
-    def test_a(data):
-        assert data["values"] == list(range(10))
-        assert len(data["blob"]) == 100_000
+def test_a(data):
+    assert data["values"] == list(range(10))
+    assert len(data["blob"]) == 100_000
 """
 
 
@@ -76,7 +76,7 @@ def test_edits_elsewhere_keep_the_value(project):
         "test_a.py": TEST_A + "\ndef test_more(data):\n    assert data['values'][-1] == 9\n",
         "test_b.py": "import dx_py_test_runner as dx\n\n@dx.fixture\ndef other():\n    return 1\n\n"
                      "def test_b(other):\n    assert other == 1\n",
-        "conftest.py": CONFTEST + "\n\ndef unrelated_helper():\n    return 42\n",
+        "conftest.py": CONFTEST + "\n    def unrelated_helper():\n        return 42\n",
     })
     r = passed(project.run())
     assert "3 passed" in r.out

@@ -31,6 +31,7 @@ def cache(tmp_path):
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(value=values, parts=st.lists(st.binary(), max_size=4), other=st.binary(min_size=1))
 def test_property_14_round_trip_and_invalidation(cache, value, parts, other):
+    cache.clear()  # one folder for every example
     key = cache.key(parts)
     cache.store("f", key, value)
     assert cache.load("f", key, default=KeyError) == value
