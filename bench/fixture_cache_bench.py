@@ -5,9 +5,9 @@ value between runs, `request.config.cache.get/set` (JSON in .pytest_cache).
 
 Workload, in $TMPDIR/dxpy-bench/fixture-cache/<variant>: a conftest with the fixture `big`
 (numpy.random.default_rng(0).random(25_000_000), float64, 200 MB, padded with sleep to 2 s)
-and one test that asks for `t0` (a function fixture returning time.perf_counter()) and then
-`big`: both runners set fixtures up in argument order, so the test's first line measures the
-setup of `big` alone (the load, on a cached run) and writes it to a file. The test then
+and one test that asks for `t0` (a session fixture returning time.perf_counter()) and then
+`big`: both runners set fixtures of one scope up in argument order, so the test's first line
+measures the setup of `big` alone (the load, on a cached run) and writes it to a file. The test then
 checks the array's first values and its length.
 
 Variants (each run REPEAT+1 times; the first run computes, the others are "warm"):
@@ -20,8 +20,8 @@ Variants (each run REPEAT+1 times; the first run computes, the others are "warm"
   dx-py, no cache                      the plain fixture: 2 s on every run
 
 Prints per variant: the setup of `big` on the first run and the median over the warm runs,
-the median wall time of the warm runs (process start to exit), the entry's size on disk, and
-the exit code.
+the median wall time of the warm runs (process start to exit: most of it is importing numpy
+and pytest, about 1 s on the shared machine), the entry's size on disk, and the exit code.
 
     bench/fixture_cache_bench.py [--repeat 3] [--mb 200]
 """
@@ -58,7 +58,7 @@ def build():
     return a
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def t0():
     return time.perf_counter()
 """
