@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import _core
+from . import _api
 
 __all__ = ["AffectedTests", "CollectionError", "ProjectGraph", "RunResult", "TestOutcome", "discover", "graph", "run"]
 
@@ -45,7 +45,7 @@ def discover(paths=(), *, rootdir=None, inifile=None, keyword=None, markexpr=Non
     errors="raise" raises CollectionError when a file cannot be collected (its .tests holds
     what was found); errors="ignore" returns the tests of the other files. A missing path or
     a bad -k/-m expression raises ValueError (pytest's usage error)."""
-    found = _core.discover(_paths(paths), rootdir=os.fspath(rootdir or ""), inifile=os.fspath(inifile or ""),
+    found = _api.discover(_paths(paths), rootdir=os.fspath(rootdir or ""), inifile=os.fspath(inifile or ""),
                            keyword=keyword or "", markexpr=markexpr or "")
     if found.errors and errors == "raise":
         raise CollectionError(found.errors, found.tests)
@@ -187,7 +187,7 @@ def _node_ids_by_junit_name(paths, cwd, options):
     old = os.getcwd()
     try:
         os.chdir(cwd)
-        found = _core.discover(paths, rootdir=str(options.get("rootdir") or ""),
+        found = _api.discover(paths, rootdir=str(options.get("rootdir") or ""),
                                inifile=str(options.get("c") or options.get("config_file") or ""))
     except ValueError:
         return {}
@@ -255,5 +255,5 @@ class ProjectGraph:
 def graph(paths=(), *, rootdir=None, inifile=None):
     """The import graph of the project `paths` belong to (rootdir and config by pytest's rules),
     up to date with the files on disk. Starts from .dx-py/graph.dxig when there is one."""
-    return ProjectGraph(_core.ProjectGraph.load(_paths(paths), rootdir=os.fspath(rootdir or ""),
+    return ProjectGraph(_api.ProjectGraph.load(_paths(paths), rootdir=os.fspath(rootdir or ""),
                                                 inifile=os.fspath(inifile or "")))

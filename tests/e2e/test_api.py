@@ -115,7 +115,7 @@ def test_graph_affected(root):
 
 def test_public_names_and_stubs():
     here = os.path.dirname(dx.__file__)
-    for name in ("__init__.pyi", "_core.pyi", "py.typed"):
+    for name in ("__init__.pyi", "_core.pyi", "_api.pyi", "py.typed"):
         assert os.path.exists(os.path.join(here, name)), name
     for name in dx.__all__:
         assert getattr(dx, name) is not None
@@ -127,4 +127,4 @@ def test_importing_the_package_loads_no_api_module():
     code = ("import sys, dx_py_test_runner; "
             "print(sorted(m for m in sys.modules if m.startswith('dx_py_test_runner.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "api" not in out and "fixture_cache" not in out
+    assert "api" not in out and "fixture_cache" not in out  # ._api too

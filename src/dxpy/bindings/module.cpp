@@ -6,5 +6,4 @@ NB_MODULE(_core, m) {
   dxpy::bindings::bind_core(m);
   dxpy::bindings::bind_protocol(m);
   dxpy::bindings::bind_fixture(m);
-  dxpy::bindings::bind_api(m);
 }
