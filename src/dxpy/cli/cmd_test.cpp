@@ -13,6 +13,7 @@
 #include "dxpy/config/config.h"
 #include "dxpy/config/shlex.h"
 #include "dxpy/report/terminal.h"
+#include "dxpy/fixture/store.h"
 #include "dxpy/session/run.h"
 #include "dxpy/session/run_control.h"
 #include "dxpy/util/fs.h"
@@ -33,7 +34,6 @@ constexpr Planned kPlanned[] = {
     {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
     {"--shard", "run shard K of N (K/N)", true},
-    {"--clear-cache", "clear the fixture cache first", false},
 };
 
 struct TestArgs {
@@ -62,6 +62,7 @@ struct TestArgs {
   std::string last_failed_no_failures = "all";
   std::vector<std::string> affected_by;
   std::string changed_ref;
+  bool clear_cache = false;
   CLI::Option* affected_opt = nullptr;
   CLI::Option* changed_opt = nullptr;
   session::RunControl control;  // -x, --maxfail, -s, --capture, --tb, -l, --durations, --retries
@@ -294,6 +295,14 @@ int run_test(const TestArgs& a, const CLI::App& app) {
       return session::kUsageError;
     }
   }
+  if (a.clear_cache) {
+    std::string root = absolute_path(".");
+    if (const config::Config* c = loaded_config(a)) root = c->rootdir;
+    else if (auto cfg = config::load_config(a.paths, root, a.inifile, a.rootdir)) root = cfg->rootdir;
+    auto removed = fixture::clear_cache(fixture::cache_dir_for(root));
+    if (!removed) std::fprintf(stderr, "dx-py: warning: --clear-cache: %s\n", removed.error().message.c_str());
+    else if (a.verbose > a.quiet) std::fprintf(stderr, "dx-py: --clear-cache: %zu fixture cache entries removed\n", *removed);
+  }
   session::RunOptions o;
   o.paths = a.paths;
   o.verbosity = a.verbose - a.quiet;
@@ -390,6 +399,8 @@ Command test_command() {
                                             "run only the tests affected by git's changes since REF (default HEAD: "
                                             "the working tree and index, untracked files too), and the last failures")
                                  ->expected(0, 1);
+            app.add_flag("--clear-cache", a->clear_cache,
+                         "clear the fixture cache (.dx-py/fixtures, @dx.fixture(cache=True)) first");
             app.add_option("--lfnf,--last-failed-no-failures", a->last_failed_no_failures,
                            "with --lf, when no failures are known: run all tests (all, the default) or none")
                 ->check(CLI::IsMember({"all", "none"}));
