@@ -7,6 +7,7 @@ The `dx-py` executable runs test suites; this package holds the worker that exec
 tests and the Python API.
 """
 from ._core import TestCase, TestId, TestResult, TestStatus, __version__
+from .snapshots import register_serializer, snapshot
 
 
 def fixture(fixture_function=None, *, scope="function", params=None, autouse=False, ids=None, name=None):
@@ -17,4 +18,5 @@ def fixture(fixture_function=None, *, scope="function", params=None, autouse=Fal
     return _fixture(fixture_function, scope=scope, params=params, autouse=autouse, ids=ids, name=name)
 
 
-__all__ = ["TestCase", "TestId", "TestResult", "TestStatus", "__version__", "fixture"]
+__all__ = ["TestCase", "TestId", "TestResult", "TestStatus", "__version__", "fixture", "snapshot",
+           "register_serializer"]

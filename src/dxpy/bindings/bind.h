@@ -4,4 +4,5 @@
 namespace dxpy::bindings {
 void bind_core(nanobind::module_& m);
 void bind_protocol(nanobind::module_& m);
+void bind_snapshot(nanobind::module_& m);
 }  // namespace dxpy::bindings

@@ -5,4 +5,5 @@ NB_MODULE(_core, m) {
   m.attr("__version__") = DXPY_VERSION;
   dxpy::bindings::bind_core(m);
   dxpy::bindings::bind_protocol(m);
+  dxpy::bindings::bind_snapshot(m);
 }

@@ -31,9 +31,7 @@ constexpr Planned kPlanned[] = {
     {"-s", "disable output capture", false},
     {"--tb", "traceback style: short|long|line|no", true},
     {"--durations", "show the N slowest tests", true},
-    {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
-    {"--ci", "CI mode: no colour, no prompts, snapshots never written", false},
     {"--shard", "run shard K of N (K/N)", true},
     {"--retries", "re-run a failing test up to N times", true},
     {"--clear-cache", "clear the fixture cache first", false},
@@ -66,6 +64,8 @@ struct TestArgs {
   std::string changed_ref;
   CLI::Option* affected_opt = nullptr;
   CLI::Option* changed_opt = nullptr;
+  bool update_snapshots = false;
+  bool ci = false;
   std::vector<std::unique_ptr<std::string>> planned_values;
   std::vector<std::pair<const char*, CLI::Option*>> planned;
 };
@@ -241,6 +241,8 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   if (a.affected_opt && a.affected_opt->count() > 0) o.affected_by = a.affected_by;
   if (a.changed_opt && a.changed_opt->count() > 0) o.changed_ref = a.changed_ref;
   o.command_line = g_parsed_words;
+  o.update_snapshots = a.update_snapshots;
+  o.ci = a.ci;
   if (const config::Config* c = loaded_config(a)) o.config = *c;
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
     try {
@@ -289,6 +291,9 @@ Command test_command() {
                 ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
             app.add_option("-r", a->report_chars, "pytest's short summary characters (accepted; the summary is always shown)");
             app.add_flag("--strict-markers", a->strict_markers, "a mark not registered in `markers` is an error");
+            app.add_flag("-u,--update-snapshots", a->update_snapshots,
+                         "write new and changed snapshots; on a full run, delete unused ones");
+            app.add_flag("--ci", a->ci, "CI mode: a missing snapshot fails instead of being written");
             app.add_flag("--continue-on-collection-errors", a->continue_on_collection_errors,
                          "run the tests even when some files could not be collected");
             // A conftest's options (pytest_addoption) are not known here: they go to the

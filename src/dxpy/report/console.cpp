@@ -271,6 +271,7 @@ std::string summary_words(const Summary& s) {
   add(n(TestStatus::kCrashed), "crashed", "crashed");
   add(n(TestStatus::kTimeout), "timeout", "timeouts");
   add(s.interrupted_tests, "interrupted", "interrupted");
+  parts.insert(parts.end(), s.extra.begin(), s.extra.end());
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : "") + parts[i];
   if (out.empty()) out = "no tests ran";

@@ -79,6 +79,7 @@ struct Summary {
   double seconds = 0;
   bool interrupted = false;
   uint64_t interrupted_tests = 0;  // running when the run was stopped: no result
+  std::vector<std::string> extra;  // after pytest's words: "2 snapshots written"
 };
 
 class ReportSink {

@@ -21,6 +21,7 @@
 #include "dxpy/session/durations.h"
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/session/execute.h"
+#include "dxpy/session/snapshots.h"
 #include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
 #include "dxpy/report/junit.h"
@@ -64,7 +65,7 @@ void json_list(std::string& out, const std::vector<std::string>& items) {
 /// What the workers need of the configuration, as JSON (DXPY_CONFIG): the paths pytest's
 /// rules found, the typed options, every ini key as written (for request.config.getini) and
 /// the command-line options (for getoption).
-std::string worker_config_json(const config::Config& c, const RunOptions& o) {
+std::string worker_config_json(const config::Config& c, const RunOptions& o, const std::string& snapshot_records) {
   std::string j = "{";
   auto key = [&](const char* k) {
     if (j.size() > 1) j += ',';
@@ -116,7 +117,10 @@ std::string worker_config_json(const config::Config& c, const RunOptions& o) {
   j += std::string(",\"lf\":") + (o.last_failed.last_failed ? "true" : "false");
   j += std::string(",\"failedfirst\":") + (o.last_failed.failed_first ? "true" : "false");
   j += std::string(",\"last_failed_no_failures\":") + (o.last_failed.none_without_failures ? "\"none\"" : "\"all\"");
+  j += std::string(",\"update_snapshots\":") + (o.update_snapshots ? "true" : "false");
+  j += std::string(",\"ci\":") + (o.ci ? "true" : "false");
   j += '}';
+  key("snapshots"), j += "{\"records\":", json_string(j, snapshot_records), j += '}';
   key("args"), json_list(j, o.paths);
   key("extra_args"), json_list(j, o.command_line);
   j += '}';
@@ -166,6 +170,38 @@ void apply_strict_markers(Selection& selected, const RunOptions& opts) {
   auto failures_end = selected.tests.begin() + static_cast<ptrdiff_t>(selected.failed_first);
   selected.failed_first -= static_cast<size_t>(std::count_if(selected.tests.begin(), failures_end, dropped));
   std::erase_if(selected.tests, dropped);
+}
+
+/// A run with no selection: every test of the rootdir (or testpaths) ran, so a snapshot
+/// entry nothing used is really unused.
+bool is_full_run(const RunOptions& o, const Selection& s) {
+  if (!o.keyword.empty() || !o.markexpr.empty() || o.last_failed.last_failed || o.affected_by || o.changed_ref ||
+      s.deselected > 0)
+    return false;
+  for (const auto& p : o.paths) {
+    std::string abs = absolute_path(p);
+    bool whole = abs == s.config.rootdir;
+    for (const auto& t : s.config.testpaths) whole = whole || abs == absolute_path(join_path(s.config.rootdir, t));
+    if (!whole) return false;
+  }
+  return true;
+}
+
+/// The snapshot report above the closing line (session/snapshots.h) and its words in it.
+void report_snapshots(SnapshotRun& snapshots, const Selection& selected, const RunOptions& opts,
+                      const ExecOutcome& outcome, report::Summary& summary) {
+  bool reliable = !outcome.interrupted && selected.errors.empty() &&
+                  !summary.counts[static_cast<int>(TestStatus::kCrashed)] &&
+                  !summary.counts[static_cast<int>(TestStatus::kTimeout)];
+  auto rep = snapshots.finish(selected.tests, is_full_run(opts, selected), reliable, opts.update_snapshots);
+  for (const auto& e : rep.errors) std::fprintf(stderr, "dx-py: snapshots: %s\n", e.c_str());
+  if (!rep.unused.empty()) {
+    std::fflush(stderr);
+    std::printf("\n%s:\n", rep.deleted ? "deleted unused snapshots" : "unused snapshots (delete them with "
+                                                                         "--update-snapshots on a full run)");
+    for (const auto& u : rep.unused) std::printf("  %s\n", u.c_str());
+  }
+  summary.extra = rep.words();
 }
 
 /// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
@@ -292,7 +328,8 @@ int run_tests(const RunOptions& opts) {
   eo.workers = opts.workers > 0 ? static_cast<unsigned>(opts.workers)
                                 : usable_cores();
   eo.timeout_seconds = opts.timeout_seconds;
-  eo.worker_config = worker_config_json(selected.config, opts);
+  SnapshotRun snapshots(rootdir);
+  eo.worker_config = worker_config_json(selected.config, opts, snapshots.records_dir());
   if (auto it = selected.config.dx_py.find("preload"); it != selected.config.dx_py.end())
     eo.preload = it->second.type == config::IniValue::Type::kList ? it->second.items
                                                                     : std::vector<std::string>{it->second.text};
@@ -353,6 +390,7 @@ int run_tests(const RunOptions& opts) {
   std::unordered_set<std::string> skipped_modules;
   events.on_result = [&](uint32_t i, TestResult&& r) {
     last_failed.record(i, selected.tests[i], r);
+    snapshots.on_result(i, r.status == TestStatus::kPassed);
     if (report::is_runtime_deselected(r)) {
       ++summary.deselected;
       console->on_result(selected.tests[i], r);  // progress only
@@ -393,6 +431,7 @@ int run_tests(const RunOptions& opts) {
     if (outcome.unfinished.size() > outcome.in_flight.size())
       std::printf("%zu tests did not run\n", outcome.unfinished.size() - outcome.in_flight.size());
   }
+  report_snapshots(snapshots, selected, opts, outcome, summary);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bool junit_failed = false;
   if (junit) {

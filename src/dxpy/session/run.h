@@ -39,6 +39,8 @@ struct RunOptions {
   LastFailedOptions last_failed;  // --lf, --ff, --lfnf
   std::optional<std::vector<std::string>> affected_by;  // --affected-by FILE... (selection.h)
   std::optional<std::string> changed_ref;                // --changed [REF]
+  bool update_snapshots = false;  // -u: write changed snapshots; delete unused ones on a full run
+  bool ci = false;                // --ci: a missing snapshot fails instead of being written
   /// Every word parsed (addopts, then the command line): the workers find the options of
   /// a conftest's pytest_addoption there.
   std::vector<std::string> command_line;
