@@ -188,8 +188,9 @@ class _Session:
         self.store = _core.SnapshotStore(str(runner.rootdir_str))
         self.files = {}  # snap path -> {(test, name): hash}
         self.records = []  # (kind, snap, test, name)
-        self.token = None
+        self.token = None  # the test (item or case) the fields below are for
         self.counter = 0
+        self.nodeid = self.snap = ""
         if self.records_dir:
             import atexit
 
@@ -219,47 +220,45 @@ _main = None  # the worker's main module, which holds the runner
 
 
 def _current():
-    """(session, node id, module path, token) of the test running now."""
+    """The worker's session, its `nodeid` and `snap` set for the test running now (looked
+    up once per test)."""
     global _session, _main
     if _main is None:
         from .worker import main as _main
     runner = _main._runner
-    case = getattr(runner, "current_case", None) if runner is not None else None
+    case = runner.current_case if runner is not None else None
     if case is None:
         raise RuntimeError("dx.snapshot() works inside a test that dx-py runs (dx-py test)")
-    if _session is None or _session.runner is not runner:
-        _session = _Session(runner)
+    session = _session
+    if session is None or session.runner is not runner:
+        session = _session = _Session(runner)
     item = runner.current_item
-    if item is not None:
-        return _session, item.nodeid, case.id.path, item
-    return _session, case.id.node_id, case.id.path, case
-
-
-def _utf8(text):
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:  # lone surrogates: kept visible, and storable
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _check(value, name, explain_only=False):
-    """None when `value` matches (or was written); else the failure's message lines."""
-    session, nodeid, path, token = _current()
+    token = item if item is not None else case
     if token is not session.token:
         session.token = token
         session.counter = 0
+        session.nodeid = item.nodeid if item is not None else case.id.node_id
+        session.snap = _core.snapshot_path_for(case.id.path)
+    return session
+
+
+def _check(value, name, retry=True):
+    """None when `value` matches (or was written); else the failure's message lines."""
+    session = _current()
+    nodeid, snap = session.nodeid, session.snap
     if name is None:
         session.counter += 1
         name = str(session.counter)
     else:
         name = str(name)
-    text = _utf8(serialize(value))
-    snap = _core.snapshot_path_for(path)
-    hashes = session.hashes(snap)
-    key = (nodeid, name)
-    stored = hashes.get(key)
-    if stored is not None and stored == _core.blake3(text.encode("utf-8")):
+    text = serialize(value)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: kept visible, and storable
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        data = text.encode("utf-8")
+    stored = session.hashes(snap).get((nodeid, name))
+    if stored is not None and stored == _core.blake3(data):
         session.records.append(("U", snap, nodeid, name))
         return None
     if stored is None:
@@ -275,10 +274,12 @@ def _check(value, name, explain_only=False):
         session.records.append(("C", snap, nodeid, name))
         return None
     session.records.append(("U", snap, nodeid, name))  # used, though different: not unused
-    old = session.store.read(snap).get(key)
-    if old is None:  # the file changed under us since its hashes were read
+    old = session.store.read(snap).get((nodeid, name))
+    if old is None and retry:  # the file changed under us since its hashes were read
         session.files.pop(snap, None)
-        return _check(value, name)
+        return _check(value, name, retry=False)
+    if old is None:
+        old = ""
     return [f"snapshot {name!r} of {nodeid} does not match {snap}",
             "(run dx-py test --update-snapshots to accept the new value)", ""] + diff(old, text, name)
 
@@ -288,6 +289,7 @@ def snapshot(value, name=None):
     default "1", "2", ... in call order within the test). A missing snapshot is written
     (with --ci the test fails instead); a different one fails with a unified diff, or is
     replaced with --update-snapshots."""
+    __tracebackhide__ = True
     lines = _check(value, name)
     if lines is not None:
         raise SnapshotMismatch("\n".join(lines))

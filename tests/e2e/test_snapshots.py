@@ -50,7 +50,7 @@ def test_mismatch_fails_with_a_unified_diff_and_update_accepts_it(project):
     project.write({"tests/test_m.py": TESTS.replace('"a": "x"', '"a": "y"').replace('"second"', '"2nd"')})
     r = project.run()
     assert r.code == 1, r.out
-    assert "-    'a': 'x'," in r.out and "+    'a': 'y'," in r.out, r.out
+    assert "-  'a': 'x'," in r.out and "+  'a': 'y'," in r.out, r.out
     assert "snapshot '1' of tests/test_m.py::test_one does not match" in r.out
     assert "-'second'" in r.out and "+'2nd'" in r.out  # the fixture's == explained by the same diff
     assert re.search(r"2 failed in", closing(r.out)), r.out
