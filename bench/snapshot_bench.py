@@ -3,9 +3,10 @@
 for pytest with syrupy, on the same values.
 
 Trees (200 files x 50 tests, in $TMPDIR/dxpy-bench/snap-*), each test building the same
-small nested value (a dict with a list, a tuple and a set):
+value (--value small: a short string; nested: a dict with a list, a tuple and a set):
 
   plain      the test builds the value and asserts a trivial fact about it (the baseline)
+  plain-fix  the same taking the `request` fixture (the baseline of the fixture form)
   dx         `dx.snapshot(value)`
   dx-fix     `assert value == snapshot` (dx-py's fixture)
   syrupy     `assert value == snapshot` (syrupy's fixture, run by pytest)
@@ -16,7 +17,7 @@ rounds (every variant once per round, so the machine's load weighs on all alike)
 gives median wall times and "added": a variant's median minus its runner's plain median, and
 that per snapshot. The target: dx-py's added time under 20 ms for 10,000 matching snapshots.
 
-    bench/snapshot_bench.py [--repeat 5] [--files 200] [--tests 50] [--no-syrupy]
+    bench/snapshot_bench.py [--repeat 5] [--value small|nested] [--files 200] [--tests 50] [--no-syrupy]
 """
 import argparse
 import os
@@ -32,28 +33,33 @@ ENV = dict(os.environ, VIRTUAL_ENV=os.path.dirname(BIN), PATH=BIN + os.pathsep +
            NO_COLOR="1")
 ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 
-VALUE = '{"id": %d, "name": "item-%d", "tags": ["a", "b"], "pos": (1, 2), "flags": {3, 1, 2}}'
+VALUES = {
+    "small": '"item-%d"',
+    "nested": '{"id": %d, "name": "item-%d", "tags": ["a", "b"], "pos": (1, 2), "flags": {3, 1, 2}}',
+}
 BODIES = {
-    "plain": "    value = " + VALUE + "\n    assert value\n",
-    "dx": "    value = " + VALUE + "\n    dx.snapshot(value)\n",
-    "dx-fix": "    value = " + VALUE + "\n    assert value == snapshot\n",
-    "syrupy": "    value = " + VALUE + "\n    assert value == snapshot\n",
+    "plain": "    value = VALUE\n    assert value\n",
+    "plain-fix": "    value = VALUE\n    assert value\n",
+    "dx": "    value = VALUE\n    dx.snapshot(value)\n",
+    "dx-fix": "    value = VALUE\n    assert value == snapshot\n",
+    "syrupy": "    value = VALUE\n    assert value == snapshot\n",
 }
 
 
-def make_tree(variant, files, tests):
-    root = os.path.join(WORK, f"snap-{variant}-{files}x{tests}")
+def make_tree(variant, files, tests, value):
+    root = os.path.join(WORK, f"snap-{variant}-{value}-{files}x{tests}")
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(os.path.join(root, "tests"))
     with open(os.path.join(root, "pytest.ini"), "w") as f:
         f.write("[pytest]\ntestpaths = tests\n")
-    uses_fixture = variant in ("dx-fix", "syrupy")
+    uses_fixture = variant in ("dx-fix", "syrupy", "plain-fix")
     for i in range(files):
         lines = ["import dx_py_test_runner as dx\n\n"] if variant == "dx" else []
         for k in range(tests):
             n = i * tests + k
-            arg = "snapshot" if uses_fixture else ""
-            lines.append(f"def test_{k}({arg}):\n" + BODIES[variant].replace("%d", str(n)) + "\n")
+            arg = ("request" if variant == "plain-fix" else "snapshot") if uses_fixture else ""
+            body = BODIES[variant].replace("VALUE", VALUES[value]).replace("%d", str(n))
+            lines.append(f"def test_{k}({arg}):\n" + body + "\n")
         with open(os.path.join(root, "tests", f"test_f{i}.py"), "w") as f:
             f.write("".join(lines))
     return root
@@ -80,16 +86,18 @@ def main():
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--tests", type=int, default=50)
     ap.add_argument("--no-syrupy", action="store_true")
+    ap.add_argument("--value", choices=sorted(VALUES), default="small",
+                    help="small: a short string; nested: a dict with a list, a tuple and a set")
     args = ap.parse_args()
     total = args.files * args.tests
     variants = [("dx-py plain", "plain", "plain"), ("dx-py dx.snapshot()", "dx", "dx"),
-                ("dx-py == snapshot", "dx-fix", "dx-fix")]
+                ("dx-py plain-fixture", "plain-fix", "plain-fix"), ("dx-py == snapshot", "dx-fix", "dx-fix")]
     if not args.no_syrupy:
         variants += [("pytest plain", "plain", "syrupy-plain"), ("pytest + syrupy", "syrupy", "syrupy")]
     trees = {}
     for _, tree, _ in variants:
         if tree not in trees:
-            trees[tree] = make_tree(tree, args.files, args.tests)
+            trees[tree] = make_tree(tree, args.files, args.tests, args.value)
     # Write the snapshots (and the index, the bytecode caches), then check they all match.
     for label, tree, kind in variants:
         cmd = command(kind)
@@ -110,7 +118,8 @@ def main():
             times[label].append(wall)
     med = {label: statistics.median(ts) for label, ts in times.items()}
     base = {"dx-py": med["dx-py plain"], "pytest": med.get("pytest plain")}
-    print(f"{total} tests, each checking one matching snapshot; median of {args.repeat} runs")
+    print(f"{total} tests, each checking one matching snapshot of a {args.value} value "
+          f"({VALUES[args.value]}); median of {args.repeat} runs")
     print()
     print("| variant | median s | added ms | added us / snapshot |")
     print("|---|---|---|---|")
@@ -119,7 +128,9 @@ def main():
         if label.endswith("plain"):
             print(f"| {label} | {med[label]:.3f} | (baseline) | |")
             continue
-        added = med[label] - base[runner]
+        # The fixture form's baseline is a test that takes a fixture too (the engine's
+        # fixture path costs more than the fast path of a plain test).
+        added = med[label] - (med["dx-py plain-fixture"] if label == "dx-py == snapshot" else base[runner])
         print(f"| {label} | {med[label]:.3f} | {added * 1e3:.1f} | {added * 1e6 / total:.2f} |")
     dx_added = (med["dx-py dx.snapshot()"] - base["dx-py"]) * 1e3
     print()
@@ -127,7 +138,7 @@ def main():
           f"{'met' if dx_added < 20 else 'NOT met'}")
     if not args.no_syrupy:
         sy = med["pytest + syrupy"] - base["pytest"]
-        dx_fix = med["dx-py == snapshot"] - base["dx-py"]
+        dx_fix = med["dx-py == snapshot"] - med["dx-py plain-fixture"]
         if dx_fix > 0:
             print(f"syrupy's added time / dx-py's (== snapshot): {sy / dx_fix:.0f}x")
 

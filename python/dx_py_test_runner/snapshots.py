@@ -82,8 +82,70 @@ def _write(value, depth, out, active, top=False):
             out.append(text.replace("\n", "\n" + _INDENT * depth))
             return
     kind = type(value)
-    if value is None or kind is bool or kind is int or kind is float or kind is complex:
+    if kind in _SCALARS:  # the common case first: one dict lookup
         out.append(repr(value))
+        return
+    writer = _EXACT.get(kind)
+    if writer is not None:
+        writer(value, depth, out, active, top)
+        return
+    _write_other(value, kind, depth, out, active, top)
+
+
+def _write_str(value, depth, out, active, top):
+    out.append(_str(value, top))
+
+
+def _write_dict(value, depth, out, active, top, name=""):
+    if id(value) in active:
+        out.append(f"<cycle: {type(value).__name__}>")
+        return
+    items = [(_text(k, depth + 1, active), v) for k, v in value.items()]
+    items.sort(key=lambda kv: kv[0])
+    _block(out, depth, active, value, name + "({" if name else "{", "})" if name else "}",
+           [(k + ": ", v) for k, v in items])
+
+
+def _write_list(value, depth, out, active, top, opening="[", closing="]"):
+    if id(value) in active:
+        out.append(f"<cycle: {type(value).__name__}>")
+        return
+    _block(out, depth, active, value, opening, closing, [("", v) for v in value])
+
+
+def _write_tuple(value, depth, out, active, top):
+    _write_list(value, depth, out, active, top, "(", ")")
+
+
+def _write_set(value, depth, out, active, top):
+    kind = type(value)
+    name = "frozenset" if isinstance(value, frozenset) else "set"
+    if not value:
+        out.append(f"{name}()" if kind in (set, frozenset) else f"{kind.__name__}()")
+        return
+    texts = sorted(_text(v, depth + 1, active) for v in value)
+    opening = "{" if kind is set else f"{kind.__name__}({{"
+    closing = "}" if kind is set else "})"
+    out.append(opening + "\n")
+    pad = _INDENT * (depth + 1)
+    for t in texts:
+        out.append(pad + t + ",\n")
+    out.append(_INDENT * depth + closing)
+
+
+def _write_bytes(value, depth, out, active, top):
+    out.append(repr(value))
+
+
+_SCALARS = frozenset({type(None), bool, int, float, complex})
+_EXACT = {str: _write_str, dict: _write_dict, list: _write_list, tuple: _write_tuple, set: _write_set,
+          frozenset: _write_set, bytes: _write_bytes, bytearray: _write_bytes}
+
+
+def _write_other(value, kind, depth, out, active, top):
+    """Subclasses of the built-in types, enums, namedtuples, dataclasses, anything else."""
+    if isinstance(value, enum.Enum):
+        out.append(f"{kind.__name__}.{value.name}")
         return
     if isinstance(value, str):
         out.append(_str(str(value), top))
@@ -91,42 +153,27 @@ def _write(value, depth, out, active, top=False):
     if isinstance(value, (bytes, bytearray, memoryview)):
         out.append(repr(bytes(value)) if kind is not bytearray else repr(value))
         return
-    if isinstance(value, enum.Enum):
-        out.append(f"{kind.__name__}.{value.name}")
+    if isinstance(value, (bool, int, float, complex)):
+        out.append(repr(value))
         return
     if id(value) in active:
         out.append(f"<cycle: {kind.__name__}>")
         return
     if isinstance(value, dict):
-        items = [(_text(k, depth + 1, active), v) for k, v in value.items()]
-        items.sort(key=lambda kv: kv[0])
-        name = _prefix(kind, dict)
-        _block(out, depth, active, value, name + "({" if name else "{", "})" if name else "}",
-               [(k + ": ", v) for k, v in items])
+        _write_dict(value, depth, out, active, top, kind.__name__)
         return
     if isinstance(value, tuple) and hasattr(kind, "_fields"):  # a namedtuple
         _block(out, depth, active, value, kind.__name__ + "(", ")",
                [(f + "=", getattr(value, f)) for f in kind._fields])
         return
-    if isinstance(value, (list, tuple)):
-        opening, closing = ("[", "]") if isinstance(value, list) else ("(", ")")
-        name = _prefix(kind, list if isinstance(value, list) else tuple)
-        if name:
-            opening, closing = name + "(" + opening, closing + ")"
-        _block(out, depth, active, value, opening, closing, [("", v) for v in value])
+    if isinstance(value, list):
+        _write_list(value, depth, out, active, top, kind.__name__ + "([", "])")
+        return
+    if isinstance(value, tuple):
+        _write_list(value, depth, out, active, top, kind.__name__ + "((", "))")
         return
     if isinstance(value, (set, frozenset)):
-        name = "frozenset" if isinstance(value, frozenset) else "set"
-        if not value:
-            out.append(f"{name}()" if kind in (set, frozenset) else f"{kind.__name__}()")
-            return
-        texts = sorted(_text(v, depth + 1, active) for v in value)
-        opening = "{" if kind is set else f"{kind.__name__}({{"
-        closing = "}" if kind is set else "})"
-        out.append(opening + "\n")
-        for t in texts:
-            out.append(_INDENT * (depth + 1) + t + ",\n")
-        out.append(_INDENT * depth + closing)
+        _write_set(value, depth, out, active, top)
         return
     if hasattr(kind, "__dataclass_fields__"):  # a dataclass instance (the class itself is a type)
         import dataclasses
@@ -144,6 +191,11 @@ def _prefix(kind, base):
 
 
 def _text(value, depth, active):
+    kind = type(value)
+    if kind is str:
+        return repr(value)
+    if kind in _SCALARS and not _serializers:
+        return repr(value)
     out = []
     _write(value, depth, out, active)
     return "".join(out)
@@ -157,6 +209,10 @@ def _block(out, depth, active, container, opening, closing, items):
     out.append(opening + "\n")
     pad = _INDENT * (depth + 1)
     for label, v in items:
+        kind = type(v)
+        if (kind in _SCALARS or kind is str) and not _serializers:
+            out.append(f"{pad}{label}{v!r},\n")
+            continue
         out.append(pad + label)
         _write(v, depth + 1, out, active)
         out.append(",\n")

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "dxpy/util/fs.h"
@@ -99,13 +100,13 @@ Store::Store(std::string rootdir) : rootdir_(std::move(rootdir)), root_hash_(bla
 std::string Store::index_path() const { return join_path(join_path(rootdir_, ".dx-py"), "snapshots.idx"); }
 std::string Store::lock_path() const { return join_path(join_path(rootdir_, ".dx-py"), "snapshots.lock"); }
 
-Expected<Index> Store::load_index() {
+const Index& Store::load_index() {
   std::string path = index_path();
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     cached_ = {};
     cached_mtime_ = -1;
-    return Index{};
+    return cached_;
   }
   int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   if (cached_mtime_ == mtime && cached_size_ == static_cast<uint64_t>(st.st_size) &&
@@ -117,11 +118,11 @@ Expected<Index> Store::load_index() {
     auto decoded = decode_index(*bytes, root_hash_);
     if (decoded) index = std::move(*decoded);  // else: no index; rows are rebuilt as needed
   }
-  cached_ = index;
+  cached_ = std::move(index);
   cached_size_ = static_cast<uint64_t>(st.st_size);
   cached_mtime_ = mtime;
   cached_ino_ = static_cast<uint64_t>(st.st_ino);
-  return index;
+  return cached_;
 }
 
 Expected<IndexedFile> Store::row_from_file(const std::string& snap, bool& missing) {
@@ -148,20 +149,18 @@ void Store::save_row(const std::string& snap, const IndexedFile* row) {
   auto lock = ExclusiveLock::acquire(lock_path());
   if (!lock) return;
   cached_mtime_ = -1;  // read again under the lock: another process may have written it
-  auto index = load_index();
-  if (!index) return;
+  Index index = load_index();
   if (row)
-    index->put(*row);
+    index.put(*row);
   else
-    index->erase(snap);
-  (void)write_file_atomic(index_path(), encode_index(*index, root_hash_), Durability::kCache);
+    index.erase(snap);
+  (void)write_file_atomic(index_path(), encode_index(index, root_hash_), Durability::kCache);
   cached_mtime_ = -1;
 }
 
 Expected<std::vector<IndexedEntry>> Store::hashes(const std::string& snap) {
   last_read_file_ = false;
-  DXPY_TRY(Index index, load_index());
-  const IndexedFile* row = index.find(snap);
+  const IndexedFile* row = load_index().find(snap);
   auto st = stat_path(join_path(rootdir_, snap));
   if (!st) {
     if (row) save_row(snap, nullptr);
@@ -169,12 +168,14 @@ Expected<std::vector<IndexedEntry>> Store::hashes(const std::string& snap) {
   }
   if (row && row->size == st->size && row->mtime_ns == st->mtime_ns) return row->entries;
   last_read_file_ = true;
+  std::optional<IndexedFile> old;
+  if (row) old = *row;  // save_row reloads the cache that `row` points into
   bool missing = false;
   DXPY_TRY(IndexedFile fresh, row_from_file(snap, missing));
   if (missing) return std::vector<IndexedEntry>{};
   // Same bytes with a new mtime (a checkout, a touch): only the stat changes.
-  if (row && row->content_hash == fresh.content_hash && row->entries == fresh.entries) {
-    IndexedFile touched = *row;
+  if (old && old->content_hash == fresh.content_hash && old->entries == fresh.entries) {
+    IndexedFile touched = std::move(*old);
     touched.size = fresh.size;
     touched.mtime_ns = fresh.mtime_ns;
     save_row(snap, &touched);
@@ -209,8 +210,7 @@ Expected<std::vector<IndexedEntry>> Store::update(const std::string& snap, std::
   normalize(entries);
   std::string path = join_path(rootdir_, snap);
   cached_mtime_ = -1;
-  Index index;
-  if (auto loaded = load_index()) index = std::move(*loaded);
+  Index index = load_index();
   if (entries.empty()) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
       return make_error(Errc::kIo, "cannot delete " + path + ": " + std::strerror(errno));

@@ -50,7 +50,8 @@ class Store {
   bool last_read_file() const { return last_read_file_; }
 
  private:
-  Expected<Index> load_index();
+  /// The index as on disk (cached while its stat is unchanged); empty when missing or invalid.
+  const Index& load_index();
   void save_row(const std::string& snap, const IndexedFile* row);
   Expected<IndexedFile> row_from_file(const std::string& snap, bool& missing);
 
