@@ -16,14 +16,13 @@ process, written at exit) for the orchestrator's report of written and unused sn
 """
 import enum
 import os
-import re
 
 from . import _core
 
 __all__ = ["snapshot", "register_serializer", "serialize", "SnapshotAssertion", "SnapshotMismatch"]
 
 _INDENT = "  "
-_ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
+_ADDRESS = None  # re.compile(r" at 0x[0-9A-Fa-f]+"), on first use
 _serializers = []  # (type, fn), most recent first
 
 
@@ -182,6 +181,11 @@ def _write_other(value, kind, depth, out, active, top):
                [(f.name + "=", getattr(value, f.name)) for f in dataclasses.fields(value) if f.repr])
         return
     # Anything else: its repr, without the memory addresses that change from run to run.
+    global _ADDRESS
+    if _ADDRESS is None:
+        import re
+
+        _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]+")
     out.append(_ADDRESS.sub(" at 0x...", repr(value)).replace("\n", "\n" + _INDENT * depth))
 
 
