@@ -15,7 +15,7 @@ _LAZY = {
     "discover": "api", "run": "api", "graph": "api", "RunResult": "api", "TestOutcome": "api",
     "ProjectGraph": "api", "AffectedTests": "api", "CollectionError": "api",
     "FixtureCache": "fixture_cache", "FixtureCacheError": "fixture_cache", "FixtureCacheWarning": "fixture_cache",
-    # dx.snapshot: the snapshot store's entry goes here.
+    "snapshot": "snapshots", "register_serializer": "snapshots",
 }
 
 
@@ -57,4 +57,4 @@ def fixture(fixture_function=None, *, scope="function", params=None, autouse=Fal
 
 __all__ = ["AffectedTests", "CollectionError", "FixtureCache", "FixtureCacheError", "FixtureCacheWarning",
            "ProjectGraph", "RunResult", "TestCase", "TestId", "TestOutcome", "TestResult", "TestStatus",
-           "__version__", "discover", "fixture", "graph", "run"]
+           "__version__", "discover", "fixture", "graph", "register_serializer", "run", "snapshot"]

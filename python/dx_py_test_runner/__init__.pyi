@@ -8,6 +8,12 @@ from ._core import TestStatus as TestStatus
 
 __version__: str
 
+def snapshot(value: object, name: str | None = None) -> None:
+    """Compares `value` with its stored snapshot (docs/snapshots.md)."""
+
+def register_serializer(cls: type, fn: Callable[[Any], str]) -> None:
+    """Serializes instances of `cls` in snapshots with `fn`."""
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 _Scope = Literal["session", "package", "module", "class", "function"] | Callable[..., str]
 _Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]

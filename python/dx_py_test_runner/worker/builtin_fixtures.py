@@ -997,3 +997,13 @@ def _worker_id():
 
 def _testrun_uid():
     return os.environ.get("DXPY_RUN_UID") or "dx-py"
+
+
+# --- dx-py's snapshot fixture (docs/snapshots.md) -------------------------------------------------
+
+
+@_builtin()
+def snapshot():
+    from ..snapshots import SnapshotAssertion
+
+    return SnapshotAssertion()

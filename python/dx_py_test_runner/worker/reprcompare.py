@@ -592,7 +592,10 @@ def compare(op, left, right, verbose=0):
 
     lines = None
     try:
-        if op == "==":
+        explain = _explainer(left, right) if op == "==" else None
+        if explain is not None:
+            lines = explain()
+        elif op == "==":
             lines = _eq_any(left, right, verbose)
         elif op == "not in":
             if _is_text(left) and _is_text(right):
@@ -613,6 +616,15 @@ def compare(op, left, right, verbose=0):
     if lines[0] != "":
         lines.insert(0, "")
     return [summary, *lines]
+
+
+def _explainer(left, right):
+    """A side's own explanation of a failed ==: dx-py's `snapshot` fixture has one (its diff)."""
+    for side in (right, left):
+        explain = getattr(type(side), "dx_explain_eq", None)
+        if explain is not None:
+            return lambda: explain(side)
+    return None
 
 
 def _set_order(op, left, right):

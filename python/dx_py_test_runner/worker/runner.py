@@ -243,6 +243,7 @@ class Runner:
         self._dirs = {}
         self._filters = None
         self.peek = None  # set by the loop: the next message if one is waiting (never blocks)
+        self.current_case = self.current_item = None  # the test running now (dx.snapshot)
         rewrite = sys.modules.get(__package__ + ".rewrite")
         self._take_counts = rewrite.take_counts if rewrite is not None and getattr(rewrite, "_finder", None) \
             is not None else None
@@ -295,6 +296,7 @@ class Runner:
         """(TestResult, output_truncated) of running `case`; when the test has several
         instances, `emit(result, truncated)` takes all but the last."""
         self.capture.begin()
+        self.current_case, self.current_item = case, None
         key = (case.file, tuple(case.id.classes), case.id.name)
         defn = self._defs.get(key)
         if defn is None:
@@ -939,6 +941,7 @@ class Runner:
         setup_exc = call_exc = None
         xfailed = None
         item._request = TopRequest(item)
+        self.current_item = item
         item._phase = "setup"
         item._caplog = None
         item._subtests = None

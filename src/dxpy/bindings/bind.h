@@ -6,4 +6,5 @@ void bind_core(nanobind::module_& m);
 void bind_protocol(nanobind::module_& m);
 void bind_fixture(nanobind::module_& m);
 void bind_api(nanobind::module_& m);
+void bind_snapshot(nanobind::module_& m);
 }  // namespace dxpy::bindings

@@ -6,4 +6,5 @@ NB_MODULE(_core, m) {
   dxpy::bindings::bind_core(m);
   dxpy::bindings::bind_protocol(m);
   dxpy::bindings::bind_fixture(m);
+  dxpy::bindings::bind_snapshot(m);
 }

@@ -31,7 +31,6 @@ struct Planned {
   bool takes_value;
 };
 constexpr Planned kPlanned[] = {
-    {"-u,--update-snapshots", "write new and changed snapshots", false},
     {"--watch", "re-run affected tests on every change", false},
     {"--shard", "run shard K of N (K/N)", true},
 };
@@ -71,6 +70,7 @@ struct TestArgs {
   CLI::Option* durations_opt = nullptr;
   CLI::Option* durations_min_opt = nullptr;
   CLI::Option* retries_opt = nullptr;
+  bool update_snapshots = false;
   std::vector<std::unique_ptr<std::string>> planned_values;
   std::vector<std::pair<const char*, CLI::Option*>> planned;
 };
@@ -322,6 +322,7 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   if (a.changed_opt && a.changed_opt->count() > 0) o.changed_ref = a.changed_ref;
   o.command_line = g_parsed_words;
   o.control = run_control_of(a);
+  o.update_snapshots = a.update_snapshots;
   if (const config::Config* c = loaded_config(a)) o.config = *c;
   if (a.numprocesses == "auto" || a.numprocesses == "logical") o.workers = -1;  // over [tool.dx-py] workers
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
@@ -378,6 +379,8 @@ Command test_command() {
                 ->allow_extra_args(false);  // one name per -p, as pytest's: `-p no:x tests/` keeps tests/ a path
             app.add_option("-r", a->report_chars, "pytest's short summary characters (accepted; the summary is always shown)");
             app.add_flag("--strict-markers", a->strict_markers, "a mark not registered in `markers` is an error");
+            app.add_flag("-u,--update-snapshots", a->update_snapshots,
+                         "write new and changed snapshots; on a full run, delete unused ones");
             app.add_flag("--continue-on-collection-errors", a->continue_on_collection_errors,
                          "run the tests even when some files could not be collected");
             // A conftest's options (pytest_addoption) are not known here: they go to the

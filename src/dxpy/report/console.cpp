@@ -118,6 +118,7 @@ std::vector<Part> summary_parts(const Summary& s) {
   add(n(TestStatus::kTimeout), "timeout", "timeouts", kRed);
   add(s.interrupted_tests, "interrupted", "interrupted", kRed);
   if (parts.empty()) parts.push_back({"no tests ran", kYellow});
+  for (const auto& e : s.extra) parts.push_back({e, ""});  // "2 snapshots written"
   return parts;
 }
 

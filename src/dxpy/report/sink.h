@@ -90,6 +90,7 @@ struct Summary {
   uint64_t interrupted_tests = 0;  // running when the run was stopped: no result
   uint64_t flaky = 0;              // passed on a retry (not in counts[kPassed])
   std::string stop_reason;         // -x/--maxfail: "stopping after 1 failures"
+  std::vector<std::string> extra;  // after pytest's words: "2 snapshots written"
 };
 
 class ReportSink {

@@ -22,6 +22,7 @@
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/session/execute.h"
 #include "dxpy/session/run_control.h"
+#include "dxpy/session/snapshots.h"
 #include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
 #include "dxpy/report/junit.h"
@@ -65,7 +66,8 @@ void json_list(std::string& out, const std::vector<std::string>& items) {
 /// What the workers need of the configuration, as JSON (DXPY_CONFIG): the paths pytest's
 /// rules found, the typed options, every ini key as written (for request.config.getini) and
 /// the command-line options (for getoption).
-std::string worker_config_json(const config::Config& c, const RunOptions& o, int retries) {
+std::string worker_config_json(const config::Config& c, const RunOptions& o, int retries,
+                               const std::string& snapshot_records) {
   std::string j = "{";
   auto key = [&](const char* k) {
     if (j.size() > 1) j += ',';
@@ -118,7 +120,10 @@ std::string worker_config_json(const config::Config& c, const RunOptions& o, int
   j += std::string(",\"failedfirst\":") + (o.last_failed.failed_first ? "true" : "false");
   j += std::string(",\"last_failed_no_failures\":") + (o.last_failed.none_without_failures ? "\"none\"" : "\"all\"");
   j += run_control_json(o.control, retries);
+  j += std::string(",\"update_snapshots\":") + (o.update_snapshots ? "true" : "false");
+  j += std::string(",\"ci\":") + (o.ci ? "true" : "false");
   j += '}';
+  key("snapshots"), j += "{\"records\":", json_string(j, snapshot_records), j += '}';
   key("args"), json_list(j, o.paths);
   key("extra_args"), json_list(j, o.command_line);
   j += '}';
@@ -185,6 +190,38 @@ RunOptions with_project_settings(const RunOptions& given, const config::DxPySett
   if (o.workers == 0 && dx.workers) o.workers = static_cast<int>(*dx.workers);  // workers = "auto" stays 0
   if (o.timeout_seconds < 0) o.timeout_seconds = dx.timeout.value_or(0);
   return o;
+}
+
+/// A run with no selection: every test of the rootdir (or testpaths) ran, so a snapshot
+/// entry nothing used is really unused.
+bool is_full_run(const RunOptions& o, const Selection& s) {
+  if (!o.keyword.empty() || !o.markexpr.empty() || o.last_failed.last_failed || o.affected_by || o.changed_ref ||
+      s.deselected > 0)
+    return false;
+  for (const auto& p : o.paths) {
+    std::string abs = absolute_path(p);
+    bool whole = abs == s.config.rootdir;
+    for (const auto& t : s.config.testpaths) whole = whole || abs == absolute_path(join_path(s.config.rootdir, t));
+    if (!whole) return false;
+  }
+  return true;
+}
+
+/// The snapshot report above the closing line (session/snapshots.h) and its words in it.
+void report_snapshots(SnapshotRun& snapshots, const Selection& selected, const RunOptions& opts,
+                      const ExecOutcome& outcome, report::Summary& summary) {
+  bool reliable = !outcome.interrupted && selected.errors.empty() &&
+                  !summary.counts[static_cast<int>(TestStatus::kCrashed)] &&
+                  !summary.counts[static_cast<int>(TestStatus::kTimeout)];
+  auto rep = snapshots.finish(selected.tests, is_full_run(opts, selected), reliable, opts.update_snapshots);
+  for (const auto& e : rep.errors) std::fprintf(stderr, "dx-py: snapshots: %s\n", e.c_str());
+  if (!rep.unused.empty()) {
+    std::fflush(stderr);
+    std::printf("\n%s:\n", rep.deleted ? "deleted unused snapshots" : "unused snapshots (delete them with "
+                                                                         "--update-snapshots on a full run)");
+    for (const auto& u : rep.unused) std::printf("  %s\n", u.c_str());
+  }
+  summary.extra = rep.words();
 }
 
 /// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
@@ -317,7 +354,8 @@ int run_tests(const RunOptions& given) {
   eo.workers = opts.workers > 0 ? static_cast<unsigned>(opts.workers)
                                 : usable_cores();
   eo.timeout_seconds = opts.timeout_seconds;
-  eo.worker_config = worker_config_json(selected.config, opts, *retries);
+  SnapshotRun snapshots(rootdir);
+  eo.worker_config = worker_config_json(selected.config, opts, *retries, snapshots.records_dir());
   eo.inherit_output = opts.control.capture != "fd";
   eo.preload = selected.config.dx.preload;
   Durations known;
@@ -394,6 +432,7 @@ int run_tests(const RunOptions& given) {
     if (durations) durations->record(r);
     if (maxfail && counts_as_failure(r)) ++failures;
     last_failed.record(i, selected.tests[i], r);
+    snapshots.on_result(i, r.status == TestStatus::kPassed);
     if (report::is_runtime_deselected(r)) {
       ++summary.deselected;
       console->on_result(selected.tests[i], r);  // progress only
@@ -439,6 +478,7 @@ int run_tests(const RunOptions& given) {
   }
   if (maxfail && failures >= maxfail && !outcome.interrupted)
     summary.stop_reason = "stopping after " + std::to_string(failures) + " failures";
+  report_snapshots(snapshots, selected, opts, outcome, summary);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bool junit_failed = false;
   if (junit) {

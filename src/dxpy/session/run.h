@@ -47,6 +47,7 @@ struct RunOptions {
   std::optional<std::vector<std::string>> affected_by;  // --affected-by FILE... (selection.h)
   std::optional<std::string> changed_ref;                // --changed [REF]
   RunControl control;  // -x, --maxfail, -s, --capture, --tb, -l, --durations, --retries
+  bool update_snapshots = false;  // -u: write changed snapshots; delete unused ones on a full run
   /// Every word parsed (addopts, then the command line): the workers find the options of
   /// a conftest's pytest_addoption there.
   std::vector<std::string> command_line;

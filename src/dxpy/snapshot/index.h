@@ -1,0 +1,71 @@
+#pragma once
+/// .dx-py/snapshots.idx: the BLAKE3 hash of every snapshot value of the rootdir's .snap
+/// files, so that a match is decided from a hash without reading or parsing the .snap file.
+///
+///   header      64 bytes: magic "DXSI", u16 version, u16 header_size (64), u32 file_count,
+///               u32 entry_count, u64 root_hash (blake3_u64 of the absolute rootdir),
+///               u64 body_size, u8[32] checksum
+///   file table  file_count rows of 64 bytes, sorted by path, unique:
+///               u64 size, i64 mtime_ns, u8[32] BLAKE3 of the .snap file's bytes,
+///               u32 path_offset, u32 path_len, u32 first_entry, u32 entry_count
+///   entry table entry_count rows of 48 bytes, grouped by file in file order, each file's
+///               sorted by (test, name) as in the .snap file:
+///               u32 key_offset, u32 test_len, u32 name_len, u32 reserved (0),
+///               u8[32] BLAKE3 of the value's UTF-8 bytes
+///   pool        the paths (rootdir-relative .snap paths) and the keys (test then name)
+///
+/// Integers are little-endian; pool offsets count from the start of the pool. checksum =
+/// header_body_checksum(header, 32, body) as in .dxti. The file is replaced whole by rename,
+/// under the lock `.dx-py/snapshots.lock`; a reader that finds it missing, truncated,
+/// corrupt, of another version or rootdir treats it as empty and rebuilds the rows it needs
+/// from the .snap files. A row is fresh while its .snap file has the same size and mtime,
+/// or, when those changed, the same content hash.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dxpy/util/expected.h"
+#include "dxpy/util/hash.h"
+
+namespace dxpy::snapshot {
+
+inline constexpr uint16_t kIndexVersion = 1;
+inline constexpr char kIndexMagic[4] = {'D', 'X', 'S', 'I'};
+inline constexpr size_t kIndexHeaderSize = 64;
+inline constexpr size_t kIndexFileRowSize = 64;
+inline constexpr size_t kIndexEntryRowSize = 48;
+
+struct IndexedEntry {
+  std::string test;
+  std::string name;
+  Hash256 value_hash{};
+  bool operator==(const IndexedEntry&) const = default;
+};
+
+struct IndexedFile {
+  std::string path;  // rootdir-relative
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  Hash256 content_hash{};
+  std::vector<IndexedEntry> entries;  // sorted by (test, name), unique
+  bool operator==(const IndexedFile&) const = default;
+};
+
+struct Index {
+  std::vector<IndexedFile> files;  // sorted by path, unique
+  bool operator==(const Index&) const = default;
+
+  const IndexedFile* find(std::string_view path) const;
+  /// Replaces (or inserts) the row of `file.path`, keeping the order.
+  void put(IndexedFile file);
+  void erase(std::string_view path);
+};
+
+std::string encode_index(const Index& index, uint64_t root_hash);
+/// kTruncated, kCorrupt (magic, checksum, offsets, order), kVersion, or kCorrupt for
+/// another rootdir's index.
+Expected<Index> decode_index(std::string_view bytes, uint64_t root_hash);
+
+}  // namespace dxpy::snapshot

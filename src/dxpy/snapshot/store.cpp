@@ -1,0 +1,267 @@
+#include "dxpy/snapshot/store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <set>
+
+#include "dxpy/util/fs.h"
+
+namespace dxpy::snapshot {
+
+namespace {
+
+/// An exclusive flock on the lock file (created if missing), held until destruction. The
+/// index component's FileLock is on the same level of the layering, hence this small one.
+class ExclusiveLock {
+ public:
+  static Expected<ExclusiveLock> acquire(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return make_error(Errc::kIo, "cannot open " + path + ": " + std::strerror(errno));
+    int rc;
+    do rc = ::flock(fd, LOCK_EX);
+    while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      int err = errno;
+      ::close(fd);
+      return make_error(Errc::kIo, "cannot lock " + path + ": " + std::strerror(err));
+    }
+    return ExclusiveLock(fd);
+  }
+  ExclusiveLock(ExclusiveLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  ExclusiveLock& operator=(ExclusiveLock&&) = delete;
+  ~ExclusiveLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing the last fd of the description drops the flock
+  }
+
+ private:
+  explicit ExclusiveLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+Expected<void> make_dirs(const std::string& dir) {
+  if (dir.empty() || dir == "/" || dir == ".") return {};
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) return {};
+  DXPY_TRY_VOID(make_dirs(std::string(dirname(dir))));
+  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    return make_error(Errc::kIo, "cannot create " + dir + ": " + std::strerror(errno));
+  return {};
+}
+
+std::vector<IndexedEntry> hash_entries(const std::vector<Entry>& entries) {
+  std::vector<IndexedEntry> out;
+  out.reserve(entries.size());
+  std::vector<std::string_view> values;
+  values.reserve(entries.size());
+  for (const auto& e : entries) {
+    out.push_back({e.test, e.name, {}});
+    values.emplace_back(e.value);
+  }
+  std::vector<Hash256> hashes(values.size());
+  if (!values.empty()) blake3_many(values.data(), values.size(), hashes.data());
+  for (size_t i = 0; i < out.size(); ++i) out[i].value_hash = hashes[i];
+  return out;
+}
+
+// Splits "a | b | c" at unescaped bars with a space on each side.
+std::vector<std::string_view> split_fields(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;
+    } else if (s[i] == '|' && i > start && s[i - 1] == ' ' && i + 1 < s.size() && s[i + 1] == ' ') {
+      out.push_back(s.substr(start, i - 1 - start));
+      start = i + 2;
+      ++i;
+    }
+  }
+  out.push_back(s.substr(start));
+  return out;
+}
+
+}  // namespace
+
+std::string snap_path_for(std::string_view test_path) {
+  std::string_view base = basename(test_path);
+  if (base.size() > 3 && base.substr(base.size() - 3) == ".py") base.remove_suffix(3);
+  return join_path(join_path(dirname(test_path), "__snapshots__"), std::string(base) + ".snap");
+}
+
+Store::Store(std::string rootdir) : rootdir_(std::move(rootdir)), root_hash_(blake3_u64(rootdir_)) {}
+
+std::string Store::index_path() const { return join_path(join_path(rootdir_, ".dx-py"), "snapshots.idx"); }
+std::string Store::lock_path() const { return join_path(join_path(rootdir_, ".dx-py"), "snapshots.lock"); }
+
+const Index& Store::load_index() {
+  std::string path = index_path();
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    cached_ = {};
+    cached_mtime_ = -1;
+    return cached_;
+  }
+  int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  if (cached_mtime_ == mtime && cached_size_ == static_cast<uint64_t>(st.st_size) &&
+      cached_ino_ == static_cast<uint64_t>(st.st_ino))
+    return cached_;
+  auto bytes = read_file(path);
+  Index index;
+  if (bytes) {
+    auto decoded = decode_index(*bytes, root_hash_);
+    if (decoded) index = std::move(*decoded);  // else: no index; rows are rebuilt as needed
+  }
+  cached_ = std::move(index);
+  cached_size_ = static_cast<uint64_t>(st.st_size);
+  cached_mtime_ = mtime;
+  cached_ino_ = static_cast<uint64_t>(st.st_ino);
+  return cached_;
+}
+
+Expected<IndexedFile> Store::row_from_file(const std::string& snap, bool& missing) {
+  std::string text;
+  FileStat st;
+  auto r = read_file_into(join_path(rootdir_, snap), text, &st);
+  missing = false;
+  if (!r) {
+    if (!stat_path(join_path(rootdir_, snap))) {
+      missing = true;
+      return IndexedFile{snap, 0, 0, {}, {}};
+    }
+    return make_error(r.error().code, r.error().message);
+  }
+  auto entries = parse(text);
+  if (!entries) return make_error(Errc::kParse, join_path(rootdir_, snap) + ": " + entries.error().message);
+  IndexedFile row{snap, st.size, st.mtime_ns, blake3(text), hash_entries(*entries)};
+  return row;
+}
+
+void Store::save_row(const std::string& snap, const IndexedFile* row) {
+  // Best effort (see the header): a failure leaves a stale row that the next reader rebuilds.
+  if (!make_dirs(join_path(rootdir_, ".dx-py"))) return;
+  auto lock = ExclusiveLock::acquire(lock_path());
+  if (!lock) return;
+  cached_mtime_ = -1;  // read again under the lock: another process may have written it
+  Index index = load_index();
+  if (row)
+    index.put(*row);
+  else
+    index.erase(snap);
+  (void)write_file_atomic(index_path(), encode_index(index, root_hash_), Durability::kCache);
+  cached_mtime_ = -1;
+}
+
+Expected<std::vector<IndexedEntry>> Store::hashes(const std::string& snap) {
+  last_read_file_ = false;
+  const IndexedFile* row = load_index().find(snap);
+  auto st = stat_path(join_path(rootdir_, snap));
+  if (!st) {
+    if (row) save_row(snap, nullptr);
+    return std::vector<IndexedEntry>{};
+  }
+  if (row && row->size == st->size && row->mtime_ns == st->mtime_ns) return row->entries;
+  last_read_file_ = true;
+  std::optional<IndexedFile> old;
+  if (row) old = *row;  // save_row reloads the cache that `row` points into
+  bool missing = false;
+  DXPY_TRY(IndexedFile fresh, row_from_file(snap, missing));
+  if (missing) return std::vector<IndexedEntry>{};
+  // Same bytes with a new mtime (a checkout, a touch): only the stat changes.
+  if (old && old->content_hash == fresh.content_hash && old->entries == fresh.entries) {
+    IndexedFile touched = std::move(*old);
+    touched.size = fresh.size;
+    touched.mtime_ns = fresh.mtime_ns;
+    save_row(snap, &touched);
+    return touched.entries;
+  }
+  save_row(snap, &fresh);
+  return fresh.entries;
+}
+
+Expected<std::vector<Entry>> Store::read(const std::string& snap) {
+  std::string path = join_path(rootdir_, snap);
+  auto text = read_file(path);
+  if (!text) {
+    if (!stat_path(path)) return std::vector<Entry>{};
+    return make_error(text.error().code, text.error().message);
+  }
+  auto entries = parse(*text);
+  if (!entries) return make_error(Errc::kParse, path + ": " + entries.error().message);
+  return entries;
+}
+
+Expected<std::vector<IndexedEntry>> Store::update(const std::string& snap, std::vector<Entry> put,
+                                                  const std::vector<Key>& remove) {
+  DXPY_TRY_VOID(make_dirs(join_path(rootdir_, ".dx-py")));
+  DXPY_TRY(ExclusiveLock lock, ExclusiveLock::acquire(lock_path()));
+  DXPY_TRY(std::vector<Entry> entries, read(snap));
+  if (!remove.empty()) {
+    std::set<Key> gone(remove.begin(), remove.end());
+    std::erase_if(entries, [&](const Entry& e) { return gone.count({e.test, e.name}) > 0; });
+  }
+  entries.insert(entries.end(), std::make_move_iterator(put.begin()), std::make_move_iterator(put.end()));
+  normalize(entries);
+  std::string path = join_path(rootdir_, snap);
+  cached_mtime_ = -1;
+  Index index = load_index();
+  if (entries.empty()) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return make_error(Errc::kIo, "cannot delete " + path + ": " + std::strerror(errno));
+    ::rmdir(std::string(dirname(path)).c_str());  // only if empty: the __snapshots__ folder
+    index.erase(snap);
+  } else {
+    DXPY_TRY_VOID(make_dirs(std::string(dirname(path))));
+    std::string text = render(entries);
+    DXPY_TRY_VOID(write_file_atomic(path, text, Durability::kDurable));
+    DXPY_TRY(FileStat st, stat_path(path));
+    index.put(IndexedFile{snap, st.size, st.mtime_ns, blake3(text), hash_entries(entries)});
+  }
+  (void)write_file_atomic(index_path(), encode_index(index, root_hash_), Durability::kCache);
+  cached_mtime_ = -1;
+  const IndexedFile* row = index.find(snap);
+  return row ? row->entries : std::vector<IndexedEntry>{};
+}
+
+std::string render_records(const std::vector<UseRecord>& records) {
+  std::string out;
+  for (const auto& r : records) {
+    out += static_cast<char>(r.use);
+    out += ' ';
+    out += escape_field(r.snap);
+    out += " | ";
+    out += escape_field(r.test);
+    out += " | ";
+    out += escape_field(r.name);
+    out += '\n';
+  }
+  return out;
+}
+
+std::vector<UseRecord> parse_records(std::string_view text) {
+  std::vector<UseRecord> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) break;  // a line cut short
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.size() < 3 || line[1] != ' ' || (line[0] != 'U' && line[0] != 'W' && line[0] != 'C')) continue;
+    auto fields = split_fields(line.substr(2));
+    if (fields.size() != 3) continue;
+    auto snap = unescape_field(fields[0]);
+    auto test = unescape_field(fields[1]);
+    auto name = unescape_field(fields[2]);
+    if (!snap || !test || !name) continue;
+    out.push_back({static_cast<Use>(line[0]), std::move(*snap), std::move(*test), std::move(*name)});
+  }
+  return out;
+}
+
+}  // namespace dxpy::snapshot

@@ -1,0 +1,81 @@
+#pragma once
+/// The snapshots of one rootdir: the .snap files (snap_file.h) and their hash index
+/// (index.h), read and changed safely by several workers at once.
+///
+/// Reads need no lock: files are replaced by rename, so a reader sees a whole old or new
+/// file. Every change takes the exclusive flock `.dx-py/snapshots.lock`, reads the .snap
+/// file again, applies its entries and writes the .snap file, then the index, both
+/// atomically: two workers adding entries to the same file each see the other's (no lost
+/// write). Writing the index is best effort: a row that missed a change is stale (the
+/// .snap file's size, mtime or hash differ) and is rebuilt by the next reader.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dxpy/snapshot/index.h"
+#include "dxpy/snapshot/snap_file.h"
+#include "dxpy/util/expected.h"
+
+namespace dxpy::snapshot {
+
+/// `tests/test_x.py` -> `tests/__snapshots__/test_x.snap`.
+std::string snap_path_for(std::string_view test_path);
+
+using Key = std::pair<std::string, std::string>;  // (test, name)
+
+class Store {
+ public:
+  /// `rootdir` absolute; the index and its lock live in `rootdir/.dx-py/`.
+  explicit Store(std::string rootdir);
+
+  std::string index_path() const;
+  std::string lock_path() const;
+  const std::string& rootdir() const { return rootdir_; }
+
+  /// The value hashes of the .snap file at `snap` (rootdir-relative), from the index while
+  /// its row is fresh; otherwise the file is parsed and the row rewritten. A missing file
+  /// has none. kParse for a .snap file that cannot be parsed.
+  Expected<std::vector<IndexedEntry>> hashes(const std::string& snap);
+  /// The entries parsed from the file (a missing file has none).
+  Expected<std::vector<Entry>> read(const std::string& snap);
+  /// Under the lock: the file's current entries, with `put` set and `remove` taken out,
+  /// written back (the file is deleted when no entry is left), then its index row. Returns
+  /// the hashes after the change.
+  Expected<std::vector<IndexedEntry>> update(const std::string& snap, std::vector<Entry> put,
+                                             const std::vector<Key>& remove = {});
+
+  /// Whether the last hashes() call read the .snap file (the index row was missing or
+  /// stale), for tests and benchmarks.
+  bool last_read_file() const { return last_read_file_; }
+
+ private:
+  /// The index as on disk (cached while its stat is unchanged); empty when missing or invalid.
+  const Index& load_index();
+  void save_row(const std::string& snap, const IndexedFile* row);
+  Expected<IndexedFile> row_from_file(const std::string& snap, bool& missing);
+
+  std::string rootdir_;
+  uint64_t root_hash_;
+  Index cached_;
+  uint64_t cached_size_ = 0;
+  int64_t cached_mtime_ = -1;
+  uint64_t cached_ino_ = 0;
+  bool last_read_file_ = false;
+};
+
+/// What one worker did with snapshots in a run, for the orchestrator (run records, one
+/// file per worker): each line "K SNAP | TEST | NAME", fields escaped as in .snap headers.
+enum class Use : char { kMatched = 'U', kWritten = 'W', kUpdated = 'C' };
+struct UseRecord {
+  Use use = Use::kMatched;
+  std::string snap;
+  std::string test;
+  std::string name;
+  bool operator==(const UseRecord&) const = default;
+};
+std::string render_records(const std::vector<UseRecord>& records);
+/// Lines that do not parse are skipped (a record cut short by a crash).
+std::vector<UseRecord> parse_records(std::string_view text);
+
+}  // namespace dxpy::snapshot
