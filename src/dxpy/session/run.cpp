@@ -21,6 +21,9 @@
 #include "dxpy/session/durations.h"
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/session/execute.h"
+#include "dxpy/session/junit_ini.h"
+#include "dxpy/session/shard.h"
+#include "dxpy/select/shard.h"
 #include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
 #include "dxpy/report/junit.h"
@@ -168,7 +171,7 @@ void apply_strict_markers(Selection& selected, const RunOptions& opts) {
   std::erase_if(selected.tests, dropped);
 }
 
-/// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
+/// Durations below this are not stored (.dx-py/durations.json): ordering such tests gains nothing.
 constexpr double kRecordedSeconds = 0.001;
 
 }  // namespace
@@ -191,8 +194,15 @@ std::string default_python() {
 int run_tests(const RunOptions& opts) {
   ::signal(SIGPIPE, SIG_IGN);
   auto t0 = std::chrono::steady_clock::now();
-  // Listing node ids (-q, -qq) needs no more than the index's test table.
-  bool ids_only = opts.collect_only && opts.verbosity < 0;
+  if (!opts.shard.empty()) {
+    if (auto spec = select::parse_shard(opts.shard); !spec) {
+      std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
+                           "dx-py: error: %s\n", spec.error().message.c_str());
+      return kUsageError;
+    }
+  }
+  // Listing node ids (-q, -qq) needs no more than the index's test table (a shard needs files).
+  bool ids_only = opts.collect_only && opts.verbosity < 0 && opts.shard.empty();
   auto selection = select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only,
                                   opts.config, opts.last_failed, opts.affected_by, opts.changed_ref});
   if (!selection) {
@@ -205,6 +215,18 @@ int run_tests(const RunOptions& opts) {
   if (opts.verbosity > 0)
     for (const auto& n : selected.notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
   apply_strict_markers(selected, opts);
+  // Durations live beside the index, in the cache folder that selection made (if it could).
+  std::string cache = join_path(rootdir, ".dx-py");
+  std::string durations_path =
+      ::access(cache.c_str(), W_OK) == 0 ? join_path(cache, std::string(kDurationsFile)) : "";
+  Durations known;
+  if (!opts.shard.empty()) {
+    if (!durations_path.empty()) known = load_durations(durations_path);
+    if (auto sharded = apply_shard(selected, opts.shard, known, kRecordedSeconds / 2); !sharded) {
+      std::fprintf(stderr, "ERROR: %s\n", sharded.error().message.c_str());
+      return kUsageError;
+    }
+  }
   report::SessionInfo info{rootdir, "", DXPY_VERSION, {}};
   std::vector<std::string> collection_lines;  // under "collected N items", as pytest's cacheprovider
   if (!selected.last_failed_status.empty())
@@ -283,9 +305,6 @@ int run_tests(const RunOptions& opts) {
   }
 
   // Run: a pool of workers (execute.h), results reported as they come.
-  // Durations live beside the index, in the cache folder that selection made (if it could).
-  std::string cache = join_path(rootdir, ".dx-py");
-  std::string durations_path = ::access(cache.c_str(), W_OK) == 0 ? join_path(cache, "durations") : "";
   ExecOptions eo;
   eo.python = opts.python.empty() ? default_python() : opts.python;
   eo.rootdir = rootdir;
@@ -296,9 +315,8 @@ int run_tests(const RunOptions& opts) {
   if (auto it = selected.config.dx_py.find("preload"); it != selected.config.dx_py.end())
     eo.preload = it->second.type == config::IniValue::Type::kList ? it->second.items
                                                                     : std::vector<std::string>{it->second.text};
-  Durations known;
   if (!durations_path.empty()) {
-    known = load_durations(durations_path);
+    if (opts.shard.empty()) known = load_durations(durations_path);
     eo.expected_seconds.reserve(selected.tests.size());
   }
   std::string node;
@@ -328,8 +346,14 @@ int run_tests(const RunOptions& opts) {
   if (!opts.junitxml.empty()) {
     report::JunitOptions jo;
     jo.path = absolute_path(opts.junitxml);
-    if (auto name = selected.config.get_string("junit_suite_name"); name && *name) jo.suite_name = **name;
     jo.prefix = opts.junit_prefix;
+    std::vector<std::string> notes;
+    if (auto ini = apply_junit_ini(selected.config, jo, notes); !ini) {
+      std::fprintf(stderr, "ERROR: %s\n", ini.error().message.c_str());
+      return kUsageError;
+    }
+    if (opts.verbosity > 0)
+      for (const auto& n : notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
     junit = report::make_junit_reporter(std::move(jo));
   }
   bool started = false;
