@@ -64,6 +64,7 @@ struct TestArgs {
   std::vector<std::string> affected_by;
   std::string changed_ref;
   std::string shard;
+  CLI::Option* shard_opt = nullptr;
   CLI::Option* affected_opt = nullptr;
   CLI::Option* changed_opt = nullptr;
   std::vector<std::unique_ptr<std::string>> planned_values;
@@ -240,7 +241,7 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   o.last_failed = {a.last_failed, a.failed_first, a.last_failed_no_failures == "none"};
   if (a.affected_opt && a.affected_opt->count() > 0) o.affected_by = a.affected_by;
   if (a.changed_opt && a.changed_opt->count() > 0) o.changed_ref = a.changed_ref;
-  o.shard = a.shard;
+  if (a.shard_opt && a.shard_opt->count() > 0) o.shard = a.shard;
   o.command_line = g_parsed_words;
   if (const config::Config* c = loaded_config(a)) o.config = *c;
   if (!a.numprocesses.empty() && a.numprocesses != "auto" && a.numprocesses != "logical") {
@@ -314,7 +315,7 @@ Command test_command() {
             app.add_option("--lfnf,--last-failed-no-failures", a->last_failed_no_failures,
                            "with --lf, when no failures are known: run all tests (all, the default) or none")
                 ->check(CLI::IsMember({"all", "none"}));
-            app.add_option("--shard", a->shard,
+            a->shard_opt = app.add_option("--shard", a->shard,
                            "run only shard K of N (K/N, 1 <= K <= N): files split by their durations in "
                            ".dx-py/durations.json, longest first (docs/ci.md)");
             for (const auto& p : kPlanned) {

@@ -61,7 +61,7 @@ std::vector<uint32_t> assign_shards(const std::vector<ShardItem>& items, uint32_
   };
   std::vector<Unit> units;
   units.reserve(files.size());
-  double split_above = total / (2.0 * count);
+  double split_above = total / count;
   for (auto& [name, f] : files) {
     if (f.weight > split_above && f.items.size() > 1) {
       for (uint32_t i : f.items) units.push_back({std::max(0.0, items[i].weight), name, items[i].node_id, {i}});

@@ -8,8 +8,8 @@
 /// The unit is the file (module), not the test: a module's tests share its import and its
 /// module- and class-scoped fixtures, which a per-test split would set up in every shard
 /// that got one of its tests, and the scheduler hands a module's tests to one worker as a
-/// batch. A file that alone weighs more than half a shard's share (total / 2N) is split per
-/// test, since kept whole it would set the slowest shard's time.
+/// batch. A file that alone weighs more than a shard's share (total / N) is split per test,
+/// since kept whole it would make its shard the slowest by itself.
 ///
 /// Balance: longest processing time first. Units are sorted by weight (heaviest first, ties
 /// by name) and each goes to the shard with the least weight so far (ties: the lowest).

@@ -73,7 +73,7 @@ RC_GTEST_PROP(Shard, SplitIsCompleteDisjointAndDeterministic, ()) {
   RC_ASSERT(assign_shards(items, n) == shards);
 }
 
-RC_GTEST_PROP(Shard, FilesStayWholeUnlessHeavierThanHalfAShare, ()) {
+RC_GTEST_PROP(Shard, FilesStayWholeUnlessHeavierThanAShare, ()) {
   Suite s = *gen_suite();
   uint32_t n = *gen::inRange<uint32_t>(2, 6);
   std::vector<ShardItem> items = s.items();
@@ -87,12 +87,12 @@ RC_GTEST_PROP(Shard, FilesStayWholeUnlessHeavierThanHalfAShare, ()) {
     where[s.files[i]].insert(shards[i]);
   }
   for (const auto& [file, w] : weight)
-    if (w <= total / (2.0 * n) * (1 - 1e-9)) RC_ASSERT(where[file].size() == 1u);
+    if (w <= total / n * (1 - 1e-9)) RC_ASSERT(where[file].size() == 1u);
 }
 
 RC_GTEST_PROP(Shard, LongestFirstBoundsTheImbalance, ()) {
   // LPT's bound: the heaviest shard exceeds the mean by at most the heaviest unit placed,
-  // and a unit is a whole file only while it weighs at most total / 2N.
+  // and a unit is a whole file only while it weighs at most total / N.
   Suite s = *gen_suite();
   uint32_t n = *gen::inRange<uint32_t>(2, 6);
   std::vector<ShardItem> items = s.items();
@@ -104,7 +104,7 @@ RC_GTEST_PROP(Shard, LongestFirstBoundsTheImbalance, ()) {
     total += items[i].weight;
     heaviest_test = std::max(heaviest_test, items[i].weight);
   }
-  double bound = total / n + std::max(total / (2.0 * n), heaviest_test);
+  double bound = total / n + std::max(total / n, heaviest_test);
   RC_ASSERT(*std::max_element(load.begin(), load.end()) <= bound * (1 + 1e-9) + 1e-12);
 }
 

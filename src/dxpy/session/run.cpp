@@ -194,15 +194,15 @@ std::string default_python() {
 int run_tests(const RunOptions& opts) {
   ::signal(SIGPIPE, SIG_IGN);
   auto t0 = std::chrono::steady_clock::now();
-  if (!opts.shard.empty()) {
-    if (auto spec = select::parse_shard(opts.shard); !spec) {
+  if (opts.shard) {
+    if (auto spec = select::parse_shard(*opts.shard); !spec) {
       std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
                            "dx-py: error: %s\n", spec.error().message.c_str());
       return kUsageError;
     }
   }
   // Listing node ids (-q, -qq) needs no more than the index's test table (a shard needs files).
-  bool ids_only = opts.collect_only && opts.verbosity < 0 && opts.shard.empty();
+  bool ids_only = opts.collect_only && opts.verbosity < 0 && !opts.shard;
   auto selection = select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only,
                                   opts.config, opts.last_failed, opts.affected_by, opts.changed_ref});
   if (!selection) {
@@ -220,9 +220,9 @@ int run_tests(const RunOptions& opts) {
   std::string durations_path =
       ::access(cache.c_str(), W_OK) == 0 ? join_path(cache, std::string(kDurationsFile)) : "";
   Durations known;
-  if (!opts.shard.empty()) {
+  if (opts.shard) {
     if (!durations_path.empty()) known = load_durations(durations_path);
-    if (auto sharded = apply_shard(selected, opts.shard, known, kRecordedSeconds / 2); !sharded) {
+    if (auto sharded = apply_shard(selected, *opts.shard, known, kRecordedSeconds / 2); !sharded) {
       std::fprintf(stderr, "ERROR: %s\n", sharded.error().message.c_str());
       return kUsageError;
     }
@@ -316,7 +316,7 @@ int run_tests(const RunOptions& opts) {
     eo.preload = it->second.type == config::IniValue::Type::kList ? it->second.items
                                                                     : std::vector<std::string>{it->second.text};
   if (!durations_path.empty()) {
-    if (opts.shard.empty()) known = load_durations(durations_path);
+    if (!opts.shard) known = load_durations(durations_path);
     eo.expected_seconds.reserve(selected.tests.size());
   }
   std::string node;

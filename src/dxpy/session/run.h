@@ -39,7 +39,7 @@ struct RunOptions {
   LastFailedOptions last_failed;  // --lf, --ff, --lfnf
   std::optional<std::vector<std::string>> affected_by;  // --affected-by FILE... (selection.h)
   std::optional<std::string> changed_ref;                // --changed [REF]
-  std::string shard;  // --shard K/N (session/shard.h); empty: every test
+  std::optional<std::string> shard;  // --shard K/N (session/shard.h); unset: every test
   /// Every word parsed (addopts, then the command line): the workers find the options of
   /// a conftest's pytest_addoption there.
   std::vector<std::string> command_line;
