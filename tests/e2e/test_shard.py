@@ -45,14 +45,22 @@ def test_shards_are_disjoint_and_their_union_is_the_whole_run(project):
     everything = outcomes(whole)
     assert len(everything) == 23
     union = {}
+    digests = set()
+    durations = project.root / ".dx-py" / "durations.json"
     for k in (1, 2, 3):
+        durations.unlink(missing_ok=True)  # each shard as a CI job without a cache
         part = project.run("-v", "-n", "1", "--shard", f"{k}/3")
+        m = re.search(r"dx-py: shard (\d)/3: (\d+) of 23 tests \(durations known for 0\); split digest ([0-9a-f]{16})",
+                      part.err)
+        assert m and int(m.group(1)) == k, part.err
+        digests.add(m.group(3))
         got = outcomes(part)
         assert got, part.out
         assert not set(got) & set(union), "a test ran in two shards"
         union |= got
         assert f"{23 - len(got)} deselected" in part.out
     assert union == everything
+    assert len(digests) == 1  # every job computed the same split
 
 
 def test_without_durations_files_stay_whole_and_count_by_their_tests(project):

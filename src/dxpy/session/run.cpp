@@ -222,10 +222,12 @@ int run_tests(const RunOptions& opts) {
   Durations known;
   if (opts.shard) {
     if (!durations_path.empty()) known = load_durations(durations_path);
-    if (auto sharded = apply_shard(selected, *opts.shard, known, kRecordedSeconds / 2); !sharded) {
+    auto sharded = apply_shard(selected, *opts.shard, known, kRecordedSeconds / 2);
+    if (!sharded) {
       std::fprintf(stderr, "ERROR: %s\n", sharded.error().message.c_str());
       return kUsageError;
     }
+    if (opts.verbosity > 0) std::fprintf(stderr, "dx-py: %s\n", sharded->c_str());
   }
   report::SessionInfo info{rootdir, "", DXPY_VERSION, {}};
   std::vector<std::string> collection_lines;  // under "collected N items", as pytest's cacheprovider
