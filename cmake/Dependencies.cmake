@@ -6,6 +6,7 @@ find_package(Python 3.9 REQUIRED COMPONENTS Interpreter Development.Module)
 find_package(Threads REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
+find_package(nlohmann_json 3 CONFIG REQUIRED)  # header-only: session/durations.cpp
 # toml++ header-only (the Debian package ships the whole implementation in its headers): its
 # imported target links the shared libtomlplusplus.so, which with the libstdc++.so it needs
 # cost every `dx-py` start a library to map, bind and relocate. Only config/locate.cpp uses it.

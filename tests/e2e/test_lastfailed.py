@@ -142,7 +142,7 @@ def test_ff_runs_the_last_failures_first(project):
     assert stored(project) == {"test_a.py::test_a_fail", "test_b.py::test_b_fail"}
     log.unlink()
     plain = project.run("-n", "1")
-    assert log.read_text().split()[0] == "slow"  # longest first, from .dx-py/durations
+    assert log.read_text().split()[0] == "slow"  # longest first, from .dx-py/durations.json
     log.unlink()
     assert "run-last-failure" not in plain.out
 

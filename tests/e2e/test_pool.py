@@ -1,4 +1,5 @@
 """The worker pool: -n, preloads, durations, and a worker whose channel goes away."""
+import json
 import os
 
 
@@ -55,9 +56,8 @@ def test_slow_test_durations_are_remembered(project):
     project.write({"test_d.py": "import time\ndef test_slow():\n    time.sleep(0.02)\n\ndef test_fast():\n    pass\n"})
     r = project.run("-n", "1")
     assert r.code == 0, r.out + r.err
-    text = (project.root / ".dx-py" / "durations").read_text()
-    lines = dict(reversed(line.split("\t")) for line in text.splitlines())
-    assert "test_d.py::test_slow" in lines and float(lines["test_d.py::test_slow"]) >= 0.02
+    lines = json.loads((project.root / ".dx-py" / "durations.json").read_text())
+    assert "test_d.py::test_slow" in lines and lines["test_d.py::test_slow"] >= 0.02
     assert "test_d.py::test_fast" not in lines  # too fast to matter for ordering
 
 

@@ -12,7 +12,7 @@ int run(int argc, char** argv) {
     CLI::App app{"dx-py: a fast, pytest-compatible Python test runner", "dx-py"};
     app.set_version_flag("--version", "dx-py " DXPY_VERSION);
     app.require_subcommand(1);
-    const Command commands[] = {test_command()};
+    const Command commands[] = {test_command(), merge_junit_command()};
     std::function<int()> action;
     for (const auto& c : commands) {
       CLI::App* sub = app.add_subcommand(c.name, c.help);

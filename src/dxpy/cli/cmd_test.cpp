@@ -32,7 +32,6 @@ struct Planned {
 };
 constexpr Planned kPlanned[] = {
     {"--watch", "re-run affected tests on every change", false},
-    {"--shard", "run shard K of N (K/N)", true},
 };
 
 struct TestArgs {
@@ -62,6 +61,8 @@ struct TestArgs {
   std::vector<std::string> affected_by;
   std::string changed_ref;
   bool clear_cache = false;
+  std::string shard;
+  CLI::Option* shard_opt = nullptr;
   CLI::Option* affected_opt = nullptr;
   CLI::Option* changed_opt = nullptr;
   session::RunControl control;  // -x, --maxfail, -s, --capture, --tb, -l, --durations, --retries
@@ -320,6 +321,7 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   o.last_failed = {a.last_failed, a.failed_first, a.last_failed_no_failures == "none"};
   if (a.affected_opt && a.affected_opt->count() > 0) o.affected_by = a.affected_by;
   if (a.changed_opt && a.changed_opt->count() > 0) o.changed_ref = a.changed_ref;
+  if (a.shard_opt && a.shard_opt->count() > 0) o.shard = a.shard;
   o.command_line = g_parsed_words;
   o.control = run_control_of(a);
   o.update_snapshots = a.update_snapshots;
@@ -408,6 +410,9 @@ Command test_command() {
                            "with --lf, when no failures are known: run all tests (all, the default) or none")
                 ->check(CLI::IsMember({"all", "none"}));
             add_run_control_options(app, *a);
+            a->shard_opt = app.add_option("--shard", a->shard,
+                           "run only shard K of N (K/N, 1 <= K <= N): files split by their durations in "
+                           ".dx-py/durations.json, longest first (docs/ci.md)");
             for (const auto& p : kPlanned) {
               std::string help = std::string(p.help) + " (not yet)";
               CLI::Option* opt;

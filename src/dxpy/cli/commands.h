@@ -16,6 +16,7 @@ struct Command {
 };
 
 Command test_command();
+Command merge_junit_command();  // cmd_merge_junit.cpp
 /// The words after the subcommand, as typed: `dx-py test` re-parses them after its config's
 /// addopts.
 void set_invocation(std::vector<std::string> args_after_subcommand);

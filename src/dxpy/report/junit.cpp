@@ -194,7 +194,82 @@ Expected<void> make_dirs(const std::string& dir) {
   return {};
 }
 
+// pytest's _prepare_content: the header centred in 80 columns with '-', the text, "".
+void append_section(std::string& out, std::string_view header, std::string_view content) {
+  size_t fill = header.size() < 80 ? 80 - header.size() : 0;
+  // str.center puts the extra character on the right when the text is even-sized and the
+  // fill odd... as Python: left = fill/2 + (fill & width & 1).
+  size_t left = fill / 2 + (fill & 80 & 1);
+  out.append(left, '-');
+  out += header;
+  out.append(fill - left, '-');
+  out += '\n';
+  out += content;
+  out += '\n';
+}
+
 }  // namespace
+
+std::optional<JunitOptions::Logging> parse_junit_logging(std::string_view v) {
+  using L = JunitOptions::Logging;
+  if (v == "no") return L::kNo;
+  if (v == "log") return L::kLog;
+  if (v == "system-out") return L::kSystemOut;
+  if (v == "system-err") return L::kSystemErr;
+  if (v == "out-err") return L::kOutErr;
+  if (v == "all") return L::kAll;
+  return std::nullopt;
+}
+
+std::string JunitReporter::captured_output(const TestResult& r) const {
+  using L = JunitOptions::Logging;
+  std::string out;
+  if (o_.logging == L::kNo) return out;
+  // How many reports pytest writes the output for (write_captured_output): the teardown
+  // report unless log_passing_tests is off (it passed); a failure's call report instead when
+  // it is off; a skip's own report, and the teardown's too.
+  int times = 0;
+  switch (r.status) {
+    case TestStatus::kFailed:
+    case TestStatus::kCrashed:
+    case TestStatus::kTimeout:
+      times = 1;
+      break;
+    case TestStatus::kSkipped:
+      times = o_.log_passing_tests ? 2 : 1;
+      break;
+    default:  // passed, xpassed, xfailed, error in setup: the teardown report only
+      times = o_.log_passing_tests ? 1 : 0;
+  }
+  bool out_too = o_.logging == L::kSystemOut || o_.logging == L::kOutErr || o_.logging == L::kAll;
+  bool err_too = o_.logging == L::kSystemErr || o_.logging == L::kOutErr || o_.logging == L::kAll;
+  bool log_too = o_.logging == L::kLog || o_.logging == L::kAll;
+  std::string once;
+  auto element = [&](const char* tag, const std::string& text) {
+    once += '<';
+    once += tag;
+    once += '>';
+    append_escaped(once, text, Where::kText);
+    once += "</";
+    once += tag;
+    once += '>';
+  };
+  std::string content;
+  if (log_too) append_section(content, " Captured Log ", "");
+  if (out_too) {
+    append_section(content, " Captured Out ", r.stdout_text);
+    element("system-out", content);
+    content.clear();
+  }
+  if (err_too) {
+    append_section(content, " Captured Err ", r.stderr_text);
+    element("system-err", content);
+    content.clear();
+  }
+  if (!content.empty()) element("system-out", content);
+  for (int i = 0; i < times; ++i) out += once;
+  return out;
+}
 
 std::string bin_xml_escape(std::string_view utf8) {
   std::string out;
@@ -251,6 +326,7 @@ void JunitReporter::add_collection_error(const CollectionError& e) {
   body_ += "<testcase";
   attr(body_, "classname", n.classname);
   attr(body_, "name", n.name);
+  if (o_.xunit1) attr(body_, "file", e.path);
   body_ += " time=\"0.000\"><error message=\"collection failure\"";
   // str(report.longrepr): the long report, else the one-line message.
   const std::string& text = e.longrepr.empty() ? e.message : e.longrepr;
@@ -270,6 +346,7 @@ void JunitReporter::add_collection_skip(const std::string& path, const std::stri
   body_ += "<testcase";
   attr(body_, "classname", n.classname);
   attr(body_, "name", n.name);
+  if (o_.xunit1) attr(body_, "file", path);
   body_ += " time=\"0.000\"><skipped message=\"collection skipped\"";
   if (text.empty()) {
     body_ += " /></testcase>";
@@ -297,6 +374,7 @@ void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
   if (is_teardown_error(r) && merge_teardown_error(n.classname, n.name, r)) return;
   bool subtest = is_subtest_failure(r);
   std::string child = element(tc, r, subtest ? subtest_traceback(r) : std::string_view(r.traceback));
+  if (!subtest) child += captured_output(r);
   // record_property's pairs open the testcase, before any failure or skip in it.
   std::string props;
   if (!r.properties.empty()) append_properties(props, r.properties);
@@ -318,6 +396,10 @@ void JunitReporter::on_result(const TestCase& tc, const TestResult& r) {
   body_ += "<testcase";
   attr(body_, "classname", n.classname);
   attr(body_, "name", n.name);
+  if (o_.xunit1) {  // the test's location: pytest's 0-based line of its definition
+    attr(body_, "file", r.id.path);
+    if (tc.line > 0) attr(body_, "line", std::to_string(tc.line - 1));
+  }
   attr(body_, "time", seconds3(static_cast<double>(r.duration_ns) / 1e9));
   if (child.empty() && props.empty()) {
     body_ += " />";

@@ -26,6 +26,14 @@
 /// status is error and whose message starts with kImportErrorPrefix (the worker's wording)
 /// become one such testcase per module instead of one error per test.
 ///
+/// The ini options (JunitOptions) as pytest's: junit_logging puts the captured output into
+/// <system-out>/<system-err> after the test's element, each as "----- Captured Out -----"
+/// (centred in 80 columns), the text and an empty line; pytest writes it once per report
+/// that carries output, which makes it twice for a skipped test while junit_log_passing_tests
+/// is true (on the skip and at teardown) and never for a passing one when it is false.
+/// dx-py has no separate log capture: "log" and "all" write the log section empty.
+/// junit_family=xunit1 (or legacy) adds file and line to every testcase.
+///
 /// Results are rendered as they arrive; only the rendered XML is kept (a passed test costs
 /// its names and time). The file is written atomically at on_session_end.
 
@@ -48,7 +56,14 @@ struct JunitOptions {
   std::string path;                  // where the file goes; missing folders are created
   std::string suite_name = "pytest";  // ini junit_suite_name
   std::string prefix;                // --junitprefix: put before every classname
+  /// ini junit_logging: no|log|system-out|system-err|out-err|all (pytest: anything else is no).
+  enum class Logging { kNo, kLog, kSystemOut, kSystemErr, kOutErr, kAll } logging = Logging::kNo;
+  bool log_passing_tests = true;  // ini junit_log_passing_tests
+  bool xunit1 = false;            // ini junit_family=xunit1|legacy (default xunit2)
 };
+
+/// pytest's junit_logging value; nullopt when it is none of pytest's words.
+std::optional<JunitOptions::Logging> parse_junit_logging(std::string_view v);
 
 class JunitReporter final : public ReportSink {
  public:
@@ -77,6 +92,8 @@ class JunitReporter final : public ReportSink {
   bool merge_teardown_error(const std::string& classname, const std::string& name, const TestResult& r);
   /// The element inside a testcase for `r` (empty for a pass), counted in the totals.
   std::string element(const TestCase& tc, const TestResult& r, std::string_view traceback);
+  /// The <system-out>/<system-err> elements junit_logging asks for after `r`'s element.
+  std::string captured_output(const TestResult& r) const;
   /// Where the last testcase named so starts in body_ (npos: none); *end is where it ends.
   size_t find_testcase(const std::string& classname, const std::string& name, size_t* end) const;
 

@@ -1,8 +1,9 @@
 #include "dxpy/session/durations.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
+
+#include <nlohmann/json.hpp>
 
 #include "dxpy/index/lock.h"
 #include "dxpy/util/fs.h"
@@ -11,16 +12,14 @@ namespace dxpy::session {
 
 Durations parse_durations(std::string_view text) {
   Durations out;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    size_t tab = line.find('\t');
-    if (tab == std::string_view::npos || tab + 1 == line.size()) continue;
-    double v = 0;
-    auto [end, ec] = std::from_chars(line.data(), line.data() + tab, v);
-    if (ec != std::errc{} || end != line.data() + tab || !(v >= 0) || v > 1e7) continue;
-    out[std::string(line.substr(tab + 1))] = v;
+  // No exceptions: a damaged file is a discarded value.
+  nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (!j.is_object()) return out;
+  for (const auto& [k, v] : j.items()) {
+    if (!v.is_number()) continue;
+    double secs = v.get<double>();
+    if (!(secs >= 0) || secs > 1e7) continue;
+    out[k] = secs;
   }
   return out;
 }
@@ -30,15 +29,24 @@ std::string format_durations(const Durations& d) {
   items.reserve(d.size());
   for (const auto& kv : d) items.push_back(&kv);
   std::sort(items.begin(), items.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  std::string out;
+  std::string out = "{";
+  bool first = true;
   char buf[32];
   for (const auto* kv : items) {
-    if (kv->first.find('\n') != std::string::npos) continue;
-    int n = std::snprintf(buf, sizeof buf, "%.6g\t", kv->second);
+    if (!(kv->second >= 0) || kv->second > 1e7) continue;  // NaN, infinities: not JSON
+    std::string key;
+    try {
+      key = nlohmann::json(kv->first).dump();  // strict: throws on invalid UTF-8
+    } catch (const nlohmann::json::exception&) {
+      continue;
+    }
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += key;
+    int n = std::snprintf(buf, sizeof buf, ": %.6g", kv->second);
     out.append(buf, static_cast<size_t>(n));
-    out += kv->first;
-    out += '\n';
   }
+  out += "\n}\n";
   return out;
 }
 

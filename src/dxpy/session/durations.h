@@ -1,8 +1,18 @@
 #pragma once
-/// Test durations from earlier runs, for longest-first scheduling: `.dx-py/durations`, one
-/// line per test, "<seconds>\t<node id>\n". A line that does not parse is skipped, so a
-/// damaged file costs only the lines it damaged; the file is rewritten atomically after
-/// each run, under a lock, merged with what is there (tests not run this time keep theirs).
+/// Test durations from earlier runs: `.dx-py/durations.json`, for longest-first scheduling
+/// and for balancing --shard K/N. One JSON object from node id to seconds, sorted by node
+/// id, one entry a line (the shape of pytest-split's `.test_durations`, so either tool can
+/// read the other's file):
+///
+///   {
+///   "tests/test_a.py::test_slow": 1.25,
+///   "tests/test_b.py::TestX::test_y[1]": 0.0042
+///   }
+///
+/// CI may cache the file between jobs. It is rewritten atomically after each run, under a
+/// lock, merged with what is there: tests not run this time keep their entries, so a job
+/// that ran one shard leaves the other shards' durations alone. Only tests slower than the
+/// caller's threshold are kept. A file that does not parse counts as empty (it is a cache).
 
 #include <string>
 #include <string_view>
@@ -15,7 +25,13 @@ namespace dxpy::session {
 
 using Durations = std::unordered_map<std::string, double>;
 
+/// The file's name in the cache folder (.dx-py).
+inline constexpr std::string_view kDurationsFile = "durations.json";
+
+/// Entries whose value is not a number in [0, 1e7] are skipped; text that is not a JSON
+/// object gives none.
 Durations parse_durations(std::string_view text);
+/// Keys that are not valid UTF-8 (JSON cannot hold them) are left out.
 std::string format_durations(const Durations& d);
 
 /// Empty when the file is missing or unreadable.

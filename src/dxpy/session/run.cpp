@@ -21,8 +21,11 @@
 #include "dxpy/session/durations.h"
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/session/execute.h"
+#include "dxpy/session/junit_ini.h"
 #include "dxpy/session/run_control.h"
+#include "dxpy/session/shard.h"
 #include "dxpy/session/snapshots.h"
+#include "dxpy/select/shard.h"
 #include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
 #include "dxpy/report/junit.h"
@@ -195,7 +198,7 @@ RunOptions with_project_settings(const RunOptions& given, const config::DxPySett
 /// A run with no selection: every test of the rootdir (or testpaths) ran, so a snapshot
 /// entry nothing used is really unused.
 bool is_full_run(const RunOptions& o, const Selection& s) {
-  if (!o.keyword.empty() || !o.markexpr.empty() || o.last_failed.last_failed || o.affected_by || o.changed_ref ||
+  if (!o.keyword.empty() || !o.markexpr.empty() || o.last_failed.last_failed || o.affected_by || o.changed_ref || o.shard ||
       s.deselected > 0)
     return false;
   for (const auto& p : o.paths) {
@@ -224,7 +227,7 @@ void report_snapshots(SnapshotRun& snapshots, const Selection& selected, const R
   summary.extra = rep.words();
 }
 
-/// Durations below this are not stored (.dx-py/durations): ordering such tests gains nothing.
+/// Durations below this are not stored (.dx-py/durations.json): ordering such tests gains nothing.
 constexpr double kRecordedSeconds = 0.001;
 
 }  // namespace
@@ -247,8 +250,15 @@ std::string default_python() {
 int run_tests(const RunOptions& given) {
   ::signal(SIGPIPE, SIG_IGN);
   auto t0 = std::chrono::steady_clock::now();
-  // Listing node ids (-q, -qq) needs no more than the index's test table.
-  bool ids_only = given.collect_only && given.verbosity < 0;
+  if (given.shard) {
+    if (auto spec = select::parse_shard(*given.shard); !spec) {
+      std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
+                           "dx-py: error: %s\n", spec.error().message.c_str());
+      return kUsageError;
+    }
+  }
+  // Listing node ids (-q, -qq) needs no more than the index's test table (a shard needs files).
+  bool ids_only = given.collect_only && given.verbosity < 0 && !given.shard;
   auto selection = select_tests({given.paths, given.inifile, given.rootdir, given.keyword, given.markexpr, true,
                                   ids_only, given.config, given.last_failed, given.affected_by, given.changed_ref});
   if (!selection) {
@@ -266,6 +276,20 @@ int run_tests(const RunOptions& given) {
   if (!retries) {
     std::fprintf(stderr, "ERROR: %s\n", retries.error().message.c_str());
     return kUsageError;
+  }
+  // Durations live beside the index, in the cache folder that selection made (if it could).
+  std::string cache = join_path(rootdir, ".dx-py");
+  std::string durations_path =
+      ::access(cache.c_str(), W_OK) == 0 ? join_path(cache, std::string(kDurationsFile)) : "";
+  Durations known;
+  if (opts.shard) {
+    if (!durations_path.empty()) known = load_durations(durations_path);
+    auto sharded = apply_shard(selected, *opts.shard, known, kRecordedSeconds / 2);
+    if (!sharded) {
+      std::fprintf(stderr, "ERROR: %s\n", sharded.error().message.c_str());
+      return kUsageError;
+    }
+    if (opts.verbosity > 0) std::fprintf(stderr, "dx-py: %s\n", sharded->c_str());
   }
   report::SessionInfo info{rootdir, "", DXPY_VERSION, {}};
   std::vector<std::string> collection_lines;  // under "collected N items", as pytest's cacheprovider
@@ -345,9 +369,6 @@ int run_tests(const RunOptions& given) {
   }
 
   // Run: a pool of workers (execute.h), results reported as they come.
-  // Durations live beside the index, in the cache folder that selection made (if it could).
-  std::string cache = join_path(rootdir, ".dx-py");
-  std::string durations_path = ::access(cache.c_str(), W_OK) == 0 ? join_path(cache, "durations") : "";
   ExecOptions eo;
   eo.python = opts.python.empty() ? default_python() : opts.python;
   eo.rootdir = rootdir;
@@ -358,9 +379,8 @@ int run_tests(const RunOptions& given) {
   eo.worker_config = worker_config_json(selected.config, opts, *retries, snapshots.records_dir());
   eo.inherit_output = opts.control.capture != "fd";
   eo.preload = selected.config.dx.preload;
-  Durations known;
   if (!durations_path.empty()) {
-    known = load_durations(durations_path);
+    if (!opts.shard) known = load_durations(durations_path);
     eo.expected_seconds.reserve(selected.tests.size());
   }
   std::string node;
@@ -394,8 +414,14 @@ int run_tests(const RunOptions& given) {
   if (!opts.junitxml.empty()) {
     report::JunitOptions jo;
     jo.path = absolute_path(opts.junitxml);
-    if (auto name = selected.config.get_string("junit_suite_name"); name && *name) jo.suite_name = **name;
     jo.prefix = opts.junit_prefix;
+    std::vector<std::string> notes;
+    if (auto ini = apply_junit_ini(selected.config, jo, notes); !ini) {
+      std::fprintf(stderr, "ERROR: %s\n", ini.error().message.c_str());
+      return kUsageError;
+    }
+    if (opts.verbosity > 0)
+      for (const auto& n : notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
     junit = report::make_junit_reporter(std::move(jo));
   }
   bool started = false;

@@ -48,6 +48,7 @@ struct RunOptions {
   std::optional<std::string> changed_ref;                // --changed [REF]
   RunControl control;  // -x, --maxfail, -s, --capture, --tb, -l, --durations, --retries
   bool update_snapshots = false;  // -u: write changed snapshots; delete unused ones on a full run
+  std::optional<std::string> shard;  // --shard K/N (session/shard.h); unset: every test
   /// Every word parsed (addopts, then the command line): the workers find the options of
   /// a conftest's pytest_addoption there.
   std::vector<std::string> command_line;
