@@ -12,6 +12,7 @@
 #include "dxpy/config/config.h"
 #include "dxpy/config/shlex.h"
 #include "dxpy/session/run.h"
+#include "dxpy/session/watch.h"
 #include "dxpy/util/fs.h"
 
 namespace dxpy::cli {
@@ -32,7 +33,6 @@ constexpr Planned kPlanned[] = {
     {"--tb", "traceback style: short|long|line|no", true},
     {"--durations", "show the N slowest tests", true},
     {"-u,--update-snapshots", "write new and changed snapshots", false},
-    {"--watch", "re-run affected tests on every change", false},
     {"--ci", "CI mode: no colour, no prompts, snapshots never written", false},
     {"--shard", "run shard K of N (K/N)", true},
     {"--retries", "re-run a failing test up to N times", true},
@@ -66,6 +66,7 @@ struct TestArgs {
   std::string changed_ref;
   CLI::Option* affected_opt = nullptr;
   CLI::Option* changed_opt = nullptr;
+  bool watch = false;
   std::vector<std::unique_ptr<std::string>> planned_values;
   std::vector<std::pair<const char*, CLI::Option*>> planned;
 };
@@ -257,6 +258,14 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   }
   const char* no_color = std::getenv("NO_COLOR");
   o.color = a.color == "yes" || (a.color == "auto" && ::isatty(1) && !(no_color && *no_color));
+  if (a.watch) {
+    if (a.collect_only) {
+      std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
+                           "dx-py: error: --watch runs tests: it cannot be combined with --collect-only\n");
+      return session::kUsageError;
+    }
+    return session::watch_tests(std::move(o));
+  }
   return session::run_tests(o);
 }
 
@@ -313,6 +322,9 @@ Command test_command() {
             app.add_option("--lfnf,--last-failed-no-failures", a->last_failed_no_failures,
                            "with --lf, when no failures are known: run all tests (all, the default) or none")
                 ->check(CLI::IsMember({"all", "none"}));
+            app.add_flag("--watch", a->watch,
+                         "run the tests, then on every change to the project's files the tests it can "
+                         "affect and the last failures; keys: a f p t u Enter q");
             for (const auto& p : kPlanned) {
               std::string help = std::string(p.help) + " (not yet)";
               CLI::Option* opt;

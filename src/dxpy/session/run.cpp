@@ -194,7 +194,7 @@ int run_tests(const RunOptions& opts) {
   // Listing node ids (-q, -qq) needs no more than the index's test table.
   bool ids_only = opts.collect_only && opts.verbosity < 0;
   auto selection = select_tests({opts.paths, opts.inifile, opts.rootdir, opts.keyword, opts.markexpr, true, ids_only,
-                                  opts.config, opts.last_failed, opts.affected_by, opts.changed_ref});
+                                  opts.config, opts.last_failed, opts.affected_by, opts.changed_ref, opts.graph});
   if (!selection) {
     std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
     return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError
@@ -385,6 +385,7 @@ int run_tests(const RunOptions& opts) {
   }
   start_session("");  // nothing ran: the header still comes
   if (outcome.interrupted) {
+    if (opts.interrupted_by) *opts.interrupted_by = outcome.signal;
     summary.interrupted = true;
     summary.interrupted_tests = outcome.in_flight.size();
     console->on_interrupted(outcome.signal == SIGTERM ? "SIGTERM" : "KeyboardInterrupt");

@@ -8,6 +8,10 @@
 #include "dxpy/config/config.h"
 #include "dxpy/session/lastfailed.h"
 
+namespace dxpy::graph {
+class ImportGraph;
+}
+
 namespace dxpy::session {
 
 /// pytest's exit codes.
@@ -45,6 +49,8 @@ struct RunOptions {
   /// The configuration for `paths`, `inifile` and `rootdir` when the caller has loaded it
   /// already (the CLI does, for addopts); else it is loaded here.
   std::optional<config::Config> config;
+  graph::ImportGraph* graph = nullptr;   // watch mode's graph (SelectionRequest::graph)
+  int* interrupted_by = nullptr;         // set to SIGINT/SIGTERM when a signal ended the run
 };
 
 int run_tests(const RunOptions& opts);
