@@ -174,10 +174,7 @@ class WatchLoop {
   bool run_round(const Round& r, const std::string& why) {
     RunOptions o = base_;
     o.graph = &*graph_;
-    if (!file_pattern_.empty()) {
-      o.paths = {file_pattern_arg(file_pattern_)};
-      o.config.reset();  // the arguments differ: selection finds the config for them
-    }
+    if (!file_pattern_.empty()) o.paths.push_back(file_pattern_arg(file_pattern_));  // within the paths given
     if (!test_pattern_.empty()) o.keyword = test_pattern_;
     if (r.kind == Round::kChanged) {
       o.affected_by = r.changed;
