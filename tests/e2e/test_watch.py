@@ -327,3 +327,22 @@ def test_watch_with_collect_only_is_a_usage_error(project):
     r = project.run("--watch", "--collect-only")
     assert r.code == 4
     assert "--watch" in r.err
+
+
+def test_a_module_a_conftest_imports_is_not_run_stale(watch, tmp_path):
+    """Warm workers have imported the conftests (and what they import): a change there
+    must reach the next round too."""
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\nfrom helper import value\n\n\n@pytest.fixture\ndef v():\n    return value()\n")
+    (tmp_path / "test_fixture.py").write_text("def test_v(v):\n    assert v == 1\n")
+    w = watch()
+    assert "test_fixture.py::test_v PASSED" in w.round()
+    w.write("helper.py", "def value():\n    return 5\n")
+    r = w.round()
+    assert "test_fixture.py::test_v FAILED" in r and "assert 5 == 1" in r
+    w.write("conftest.py", "import pytest\n\n\n@pytest.fixture\ndef v():\n    return 1\n")
+    r = w.round()
+    assert "test_fixture.py::test_v PASSED" in r
+    w.keys("q")
+    assert w.wait_exit() == 0
+    assert no_processes_left(tmp_path)

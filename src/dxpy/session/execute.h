@@ -21,6 +21,8 @@
 
 namespace dxpy::session {
 
+struct SpareWorkers;  // spares.h
+
 struct ExecOptions {
   std::string python;                // the workers' interpreter
   std::string rootdir;
@@ -32,6 +34,9 @@ struct ExecOptions {
   uint32_t max_batch = 32;
   /// Handed to each worker in DXPY_CONFIG: the run's configuration as JSON (run.cpp).
   std::string worker_config;
+  /// Watch mode's warm workers (spares.h): taken instead of starting new ones when they
+  /// match these options.
+  SpareWorkers* spares = nullptr;
 };
 
 struct ExecEvents {

@@ -18,6 +18,7 @@
 #include "dxpy/core/codec.h"
 #include "dxpy/discovery/collector.h"
 #include "dxpy/session/selection.h"
+#include "dxpy/session/spares.h"
 #include "dxpy/session/durations.h"
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/session/execute.h"
@@ -377,6 +378,7 @@ int run_tests(const RunOptions& opts) {
   if (opts.verbosity > 0)
     events.on_note = [](const std::string& n) { std::fprintf(stderr, "dx-py: %s\n", n.c_str()); };
 
+  eo.spares = opts.spares;
   ExecOutcome outcome = execute(selected.tests, eo, events);
   if (!outcome.fatal.empty()) {
     std::fflush(stdout);
@@ -404,6 +406,7 @@ int run_tests(const RunOptions& opts) {
     }
   }
   console->on_session_end(summary);
+  if (opts.spares && !outcome.interrupted) refill_spares(*opts.spares, eo);  // for the next round
   save_last_failed_changes(outcome.unfinished);
   if (junit_failed) return kInternalError;
   if (!fresh.empty()) {

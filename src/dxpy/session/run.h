@@ -14,6 +14,8 @@ class ImportGraph;
 
 namespace dxpy::session {
 
+struct SpareWorkers;  // spares.h
+
 /// pytest's exit codes.
 enum ExitCode : int {
   kOk = 0,
@@ -51,6 +53,7 @@ struct RunOptions {
   std::optional<config::Config> config;
   graph::ImportGraph* graph = nullptr;   // watch mode's graph (SelectionRequest::graph)
   int* interrupted_by = nullptr;         // set to SIGINT/SIGTERM when a signal ended the run
+  SpareWorkers* spares = nullptr;        // watch mode's warm workers: used, then refilled
 };
 
 int run_tests(const RunOptions& opts);

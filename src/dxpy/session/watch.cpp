@@ -11,12 +11,14 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "dxpy/config/config.h"
 #include "dxpy/graph/graph.h"
 #include "dxpy/graph/project.h"
 #include "dxpy/session/selection.h"
+#include "dxpy/session/spares.h"
 #include "dxpy/util/fs.h"
 #include "dxpy/watch/debounce.h"
 #include "dxpy/watch/inotify.h"
@@ -174,6 +176,7 @@ class WatchLoop {
   bool run_round(const Round& r, const std::string& why) {
     RunOptions o = base_;
     o.graph = &*graph_;
+    o.spares = &spares_;
     if (!file_pattern_.empty()) o.paths.push_back(file_pattern_arg(file_pattern_));  // within the paths given
     if (!test_pattern_.empty()) o.keyword = test_pattern_;
     if (r.kind == Round::kChanged) {
@@ -203,10 +206,36 @@ class WatchLoop {
     return true;
   }
 
+  /// Whether a spare may have imported one of `changed` (before the graph takes the
+  /// change): the conftests and what they import, transitively, and the config files.
+  bool spares_touched(const std::vector<std::string>& changed) const {
+    std::unordered_set<std::string> seen;
+    std::vector<std::string> todo;
+    for (auto& p : graph_->paths())
+      if (basename(p) == "conftest.py") todo.push_back(std::move(p));
+    while (!todo.empty()) {
+      std::string p = std::move(todo.back());
+      todo.pop_back();
+      if (!seen.insert(p).second) continue;
+      for (auto& d : graph_->dependencies(p)) todo.push_back(std::move(d.path));
+    }
+    for (const auto& c : changed) {
+      if (is_config_file(c) || basename(c) == "conftest.py") return true;
+      auto gp = graph_->graph_path(c);
+      if (!gp) continue;
+      if (seen.count(*gp)) return true;
+      for (const auto& s : seen)  // a folder added, moved or removed above one of them
+        if (gp->empty() || (s.size() > gp->size() && s.compare(0, gp->size(), *gp) == 0 && s[gp->size()] == '/'))
+          return true;
+    }
+    return false;
+  }
+
   /// The changed paths of a batch: the graph brought up to date for each; a config file
   /// changed: the config read again and the graph rebuilt.
   void apply_changes(const std::vector<std::string>& changed) {
     auto t0 = Clock::now();
+    if (!spares_.workers.empty() && spares_touched(changed)) spares_.workers.clear();
     bool config_changed = false;
     for (const auto& p : changed) config_changed |= is_config_file(p);
     if (config_changed) {
@@ -317,6 +346,7 @@ class WatchLoop {
   std::string rootdir_;
   std::unique_ptr<watch::Watcher> watcher_;
   std::optional<graph::ImportGraph> graph_;
+  SpareWorkers spares_;  // warm workers for the next round (spares.h)
   std::optional<watch::Screen> screen_;
   Round last_;
   unsigned rounds_ = 0;
