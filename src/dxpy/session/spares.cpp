@@ -43,6 +43,9 @@ void refill_spares(SpareWorkers& spares, const ExecOptions& o) {
     spares.workers.clear();
     spares.key = key;
   }
+  spares.options = o;
+  spares.options->expected_seconds.clear();
+  spares.options->spares = nullptr;
   for (unsigned w = 0; w < std::max(1u, o.workers); ++w) {
     bool have = std::any_of(spares.workers.begin(), spares.workers.end(),
                             [&](const auto& worker) { return worker->id() == w; });
@@ -50,6 +53,11 @@ void refill_spares(SpareWorkers& spares, const ExecOptions& o) {
     auto spawned = pool::Worker::spawn(worker_spawn_options(o, w));
     if (spawned) spares.workers.push_back(std::move(*spawned));
   }
+}
+
+void restart_spares(SpareWorkers& spares) {
+  spares.workers.clear();
+  if (spares.options) refill_spares(spares, ExecOptions(*spares.options));
 }
 
 }  // namespace dxpy::session

@@ -8,6 +8,7 @@
 /// never with `preload` modules. Destroying them kills their process groups.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace dxpy::session {
 struct SpareWorkers {
   std::string key;  // spare_key of the options they were started with
   std::vector<std::unique_ptr<pool::Worker>> workers;
+  std::optional<ExecOptions> options;  // what they were started with (no per-test data)
 };
 
 /// What a worker's start depends on: interpreter, rootdir, preloads, configuration.
@@ -33,5 +35,10 @@ std::unique_ptr<pool::Worker> take_spare(SpareWorkers& spares, const std::string
 /// Starts spares for slots 0..o.workers-1 that have none (all of them again if the key
 /// changed); nothing with preloads. Failures only mean fewer spares.
 void refill_spares(SpareWorkers& spares, const ExecOptions& o);
+
+/// Ends the spares and starts new ones with the same options (a change reached what they
+/// imported): the new ones start while the round's selection runs, from the files as they
+/// are now.
+void restart_spares(SpareWorkers& spares);
 
 }  // namespace dxpy::session

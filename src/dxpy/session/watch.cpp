@@ -235,7 +235,7 @@ class WatchLoop {
   /// changed: the config read again and the graph rebuilt.
   void apply_changes(const std::vector<std::string>& changed) {
     auto t0 = Clock::now();
-    if (!spares_.workers.empty() && spares_touched(changed)) spares_.workers.clear();
+    if (!spares_.workers.empty() && spares_touched(changed)) restart_spares(spares_);
     bool config_changed = false;
     for (const auto& p : changed) config_changed |= is_config_file(p);
     if (config_changed) {
