@@ -234,8 +234,9 @@ class WatchLoop {
   /// The changed paths of a batch: the graph brought up to date for each; a config file
   /// changed: the config read again and the graph rebuilt.
   void apply_changes(const std::vector<std::string>& changed) {
-    auto t0 = Clock::now();
+    for (const auto& p : changed) drop_bytecode(p);  // before any worker starts again
     if (!spares_.workers.empty() && spares_touched(changed)) restart_spares(spares_);
+    auto t0 = Clock::now();
     bool config_changed = false;
     for (const auto& p : changed) config_changed |= is_config_file(p);
     if (config_changed) {
@@ -245,7 +246,6 @@ class WatchLoop {
     } else {
       for (const auto& p : changed) graph::update_graph(*graph_, p);
     }
-    for (const auto& p : changed) drop_bytecode(p);
     if (timing_)
       std::fprintf(stderr, "dx-py watch timing: graph update for %zu path(s) took %.3f ms\n", changed.size(),
                    std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
