@@ -5,9 +5,12 @@
 /// graph up to date for the changed paths only, and a round runs the tests those changes
 /// can affect plus the last failures. Keys on a terminal pick other rounds (watch/keys.h).
 ///
-/// Each round starts fresh worker processes (the pool of the earlier round has ended):
-/// a changed module can never run stale, and with the workers starting in parallel with
-/// collection the cost is one interpreter start per round (bench/watch_bench.py).
+/// Workers stay warm between rounds (spares.h): after a round, new worker processes start
+/// and wait with nothing but the runtime and the initial conftests imported; the next round
+/// takes them. A change that reaches what they imported (a conftest, a module a conftest
+/// imports, a config file) starts them again at once. A round's workers end with it, so a
+/// test module or a module it imports is always imported fresh, and the changed modules'
+/// __pycache__ files are removed first (Python checks a source's mtime in whole seconds).
 
 #include "dxpy/session/run.h"
 
