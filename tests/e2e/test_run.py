@@ -187,7 +187,7 @@ def test_unknown_flag_is_a_usage_error(project):
 
 def test_planned_flag_says_not_yet(project):
     project.write({"test_a.py": "def test_a():\n    pass\n"})
-    r = project.run("--watch")
+    r = project.run("--retries", "2")
     assert r.code == 4
     assert "not yet implemented" in r.err
 

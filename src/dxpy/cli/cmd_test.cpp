@@ -16,23 +16,13 @@
 #include "dxpy/fixture/store.h"
 #include "dxpy/session/run.h"
 #include "dxpy/session/run_control.h"
+#include "dxpy/session/watch.h"
 #include "dxpy/util/fs.h"
 #include "dxpy/util/suggest.h"
 
 namespace dxpy::cli {
 
 namespace {
-
-// Flags of the plan that later work builds: accepted by the parser so that --help lists
-// them, and refused with a clear message when used.
-struct Planned {
-  const char* flag;
-  const char* help;
-  bool takes_value;
-};
-constexpr Planned kPlanned[] = {
-    {"--watch", "re-run affected tests on every change", false},
-};
 
 struct TestArgs {
   std::vector<std::string> paths;
@@ -72,8 +62,7 @@ struct TestArgs {
   CLI::Option* durations_min_opt = nullptr;
   CLI::Option* retries_opt = nullptr;
   bool update_snapshots = false;
-  std::vector<std::unique_ptr<std::string>> planned_values;
-  std::vector<std::pair<const char*, CLI::Option*>> planned;
+  bool watch = false;
 };
 
 std::vector<std::string> g_invocation;  // the arguments after "test"
@@ -98,14 +87,8 @@ const config::Config* loaded_config(const TestArgs& a) {
   return nullptr;
 }
 
-bool is_planned(const TestArgs& a, const CLI::Option* opt) {
-  for (const auto& [flag, p] : a.planned)
-    if (p == opt) return true;
-  return false;
-}
-
 /// pytest puts the ini's addopts and then $PYTEST_ADDOPTS before the command line. Of those
-/// words, the options dx-py has are kept; others (a plugin's --cov, a planned flag) are
+/// words, the options dx-py has are kept; others (a plugin's --cov) are
 /// dropped with a note, since a suite's addopts often name plugins dx-py does not load.
 std::vector<std::string> addopts_words(const TestArgs& a, const CLI::App& app, std::vector<std::string>& notes) {
   std::vector<std::string> words;
@@ -133,7 +116,7 @@ std::vector<std::string> addopts_words(const TestArgs& a, const CLI::App& app, s
       combined_short = opt != nullptr;
     }
     bool takes_value = opt && opt->get_expected_min() > 0;
-    if (opt && !is_planned(a, opt)) {
+    if (opt) {
       kept.push_back(w);
       if (takes_value && !combined_short && name == w && i + 1 < words.size()) kept.push_back(words[++i]);
       continue;
@@ -144,7 +127,7 @@ std::vector<std::string> addopts_words(const TestArgs& a, const CLI::App& app, s
                          words[i + 1][0] != '-' && !stat_path(words[i + 1]);
     if ((takes_value && name == w && !combined_short && i + 1 < words.size()) || next_is_value)
       dropped += " " + words[++i];
-    notes.push_back("addopts: ignoring " + dropped + (opt ? " (not implemented yet)" : " (not a dx-py option)"));
+    notes.push_back("addopts: ignoring " + dropped + " (not a dx-py option)");
   }
   return kept;
 }
@@ -289,13 +272,6 @@ int run_test(const TestArgs& a, const CLI::App& app) {
     }
     std::fprintf(stderr, "dx-py: warning: -p %s: dx-py does not load pytest plugins; ignored\n", p.c_str());
   }
-  for (const auto& [flag, opt] : a.planned) {
-    if (opt->count() > 0) {
-      std::fprintf(stderr, "ERROR: %s\ndx-py: error: %s is planned but not yet implemented\n", kUsageLine,
-                   opt->get_name().c_str());
-      return session::kUsageError;
-    }
-  }
   if (a.clear_cache) {
     std::string root = absolute_path(".");
     if (const config::Config* c = loaded_config(a)) root = c->rootdir;
@@ -347,6 +323,14 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   o.live_progress = report::use_live_progress(a.ci, facts);
   o.utf8 = report::utf8_terminal(facts);
   o.width = report::terminal_width(facts);
+  if (a.watch) {
+    if (a.collect_only) {
+      std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
+                           "dx-py: error: --watch runs tests: it cannot be combined with --collect-only\n");
+      return session::kUsageError;
+    }
+    return session::watch_tests(std::move(o));
+  }
   return session::run_tests(o);
 }
 
@@ -413,17 +397,9 @@ Command test_command() {
             a->shard_opt = app.add_option("--shard", a->shard,
                            "run only shard K of N (K/N, 1 <= K <= N): files split by their durations in "
                            ".dx-py/durations.json, longest first (docs/ci.md)");
-            for (const auto& p : kPlanned) {
-              std::string help = std::string(p.help) + " (not yet)";
-              CLI::Option* opt;
-              if (p.takes_value) {
-                a->planned_values.push_back(std::make_unique<std::string>());
-                opt = app.add_option(p.flag, *a->planned_values.back(), help);
-              } else {
-                opt = app.add_flag(p.flag)->description(help);
-              }
-              a->planned.emplace_back(p.flag, opt);
-            }
+            app.add_flag("--watch", a->watch,
+                         "run the tests, then on every change to the project's files the tests it can "
+                         "affect and the last failures; keys: a f p t u Enter q");
             app.add_flag("--ci", a->ci, "CI mode: no colour, no live progress, nothing interactive "
                                         "(and snapshots are never written)");
             app.footer("Configuration: [tool.pytest.ini_options] (or pytest.ini, tox.ini, setup.cfg) as pytest "

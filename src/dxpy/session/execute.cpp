@@ -18,6 +18,7 @@
 #include "dxpy/exec/scheduler.h"
 #include "dxpy/pool/worker.h"
 #include "dxpy/protocol/message.h"
+#include "dxpy/session/spares.h"
 
 namespace dxpy::session {
 
@@ -141,18 +142,12 @@ class Executor {
   }
 
   bool start_worker(unsigned w, ExecOutcome& out) {
-    pool::SpawnOptions so;
-    so.python = o_.python;
-    so.args = {"-m", "dx_py_test_runner.worker"};
-    so.worker_id = static_cast<uint16_t>(w);
-    so.inherit_output = o_.inherit_output;
-    so.extra_env.push_back("DXPY_ROOTDIR=" + o_.rootdir);
-    std::string preload;
-    for (const auto& m : o_.preload) preload += (preload.empty() ? "" : ",") + m;
-    so.extra_env.push_back("DXPY_PRELOAD=" + preload);
-    so.extra_env.push_back("DXPY_CONFIG=" + o_.worker_config);
-    auto spawned = pool::Worker::spawn(so);
-    ++spawned_;
+    Expected<std::unique_ptr<pool::Worker>> spawned = std::unique_ptr<pool::Worker>();
+    if (o_.spares) spawned = take_spare(*o_.spares, spare_key(o_), w);
+    if (!*spawned) {
+      spawned = pool::Worker::spawn(worker_spawn_options(o_, w));
+      ++spawned_;
+    }
     if (!spawned) {
       out.fatal = "cannot start a worker (" + o_.python + "): " + spawned.error().message;
       return false;

@@ -21,6 +21,8 @@
 
 namespace dxpy::session {
 
+struct SpareWorkers;  // spares.h
+
 struct ExecOptions {
   std::string python;                // the workers' interpreter
   std::string rootdir;
@@ -35,6 +37,9 @@ struct ExecOptions {
   /// -s, --capture=no|sys|tee-sys: the workers' fds 1 and 2 are ours (the terminal), not
   /// capture files.
   bool inherit_output = false;
+  /// Watch mode's warm workers (spares.h): taken instead of starting new ones when they
+  /// match these options.
+  SpareWorkers* spares = nullptr;
 };
 
 struct ExecEvents {

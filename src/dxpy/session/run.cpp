@@ -18,6 +18,7 @@
 #include "dxpy/core/codec.h"
 #include "dxpy/discovery/collector.h"
 #include "dxpy/session/selection.h"
+#include "dxpy/session/spares.h"
 #include "dxpy/session/durations.h"
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/session/execute.h"
@@ -260,7 +261,8 @@ int run_tests(const RunOptions& given) {
   // Listing node ids (-q, -qq) needs no more than the index's test table (a shard needs files).
   bool ids_only = given.collect_only && given.verbosity < 0 && !given.shard;
   auto selection = select_tests({given.paths, given.inifile, given.rootdir, given.keyword, given.markexpr, true,
-                                  ids_only, given.config, given.last_failed, given.affected_by, given.changed_ref});
+                                  ids_only, given.config, given.last_failed, given.affected_by, given.changed_ref,
+                                  given.graph});
   if (!selection) {
     std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
     return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError
@@ -486,6 +488,7 @@ int run_tests(const RunOptions& given) {
   if (opts.verbosity > 0)
     events.on_note = [](const std::string& n) { std::fprintf(stderr, "dx-py: %s\n", n.c_str()); };
 
+  eo.spares = opts.spares;
   ExecOutcome outcome = execute(selected.tests, eo, events);
   if (!outcome.fatal.empty()) {
     std::fflush(stdout);
@@ -494,6 +497,7 @@ int run_tests(const RunOptions& given) {
   }
   start_session("");  // nothing ran: the header still comes
   if (outcome.interrupted) {
+    if (opts.interrupted_by) *opts.interrupted_by = outcome.signal;
     summary.interrupted = true;
     summary.interrupted_tests = outcome.in_flight.size();
     console->on_interrupted(outcome.signal == SIGTERM ? "SIGTERM" : "KeyboardInterrupt");
@@ -515,6 +519,7 @@ int run_tests(const RunOptions& given) {
     }
   }
   console->on_session_end(summary);
+  if (opts.spares && !outcome.interrupted) refill_spares(*opts.spares, eo);  // for the next round
   save_last_failed_changes(outcome.unfinished);
   if (junit_failed) return kInternalError;
   if (!fresh.empty()) {

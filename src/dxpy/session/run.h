@@ -9,7 +9,13 @@
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/session/run_control.h"
 
+namespace dxpy::graph {
+class ImportGraph;
+}
+
 namespace dxpy::session {
+
+struct SpareWorkers;  // spares.h
 
 /// pytest's exit codes.
 enum ExitCode : int {
@@ -55,6 +61,9 @@ struct RunOptions {
   /// The configuration for `paths`, `inifile` and `rootdir` when the caller has loaded it
   /// already (the CLI does, for addopts); else it is loaded here.
   std::optional<config::Config> config;
+  graph::ImportGraph* graph = nullptr;   // watch mode's graph (SelectionRequest::graph)
+  int* interrupted_by = nullptr;         // set to SIGINT/SIGTERM when a signal ended the run
+  SpareWorkers* spares = nullptr;        // watch mode's warm workers: used, then refilled
 };
 
 int run_tests(const RunOptions& opts);

@@ -179,6 +179,41 @@ Expected<std::vector<std::string>> git_changes(const std::string& rootdir, const
   return out;
 }
 
+}  // namespace
+
+graph::ImportGraph load_synced_graph(const config::Config& cfg, const std::string& cache, std::vector<std::string>& notes) {
+  graph::GraphOptions gopts;
+  gopts.rootdir = cfg.rootdir;
+  gopts.pythonpath = cfg.pythonpath;
+  gopts.python_files = cfg.python_files;
+  gopts.norecursedirs = cfg.norecursedirs;
+  std::string path = cache.empty() ? std::string() : join_path(cache, "graph.dxig");
+  std::optional<graph::ImportGraph> g;
+  if (!path.empty()) {
+    auto loaded = graph::load_graph(path, gopts);
+    if (loaded) {
+      g.emplace(std::move(*loaded));
+    } else if (loaded.error().code != Errc::kNotFound) {
+      notes.push_back(path + ": " + loaded.error().message + ": rebuilt");
+    }
+  }
+  if (!g) g.emplace(gopts);
+  graph::SyncStats stats = graph::sync_graph(*g);
+  notes.push_back("import graph: " + std::to_string(g->size()) + " files, " + std::to_string(stats.scanned) +
+                  " scanned, " + std::to_string(stats.removed) + " removed");
+  if (stats.changed() && !path.empty()) {
+    // Another run writing it: that run's graph will do; this one is used as it is.
+    auto lock = index::FileLock::try_acquire(index::lock_path_for(path), index::FileLock::Mode::kExclusive);
+    if (lock && *lock) {
+      auto saved = graph::save_graph(path, *g);
+      if (!saved) notes.push_back(path + ": not written: " + saved.error().message);
+    }
+  }
+  return std::move(*g);
+}
+
+namespace {
+
 /// --affected-by / --changed: keeps the tests of the files the changed paths can affect through
 /// the import graph (kept in the cache folder, brought up to date here), and the last
 /// failures; the rest are deselected. -v notes say why each test file was kept.
@@ -191,33 +226,9 @@ Expected<void> keep_affected(const SelectionRequest& req, const config::Config& 
     DXPY_TRY(auto git, git_changes(rootdir, *req.changed_ref));
     changed.insert(changed.end(), git.begin(), git.end());
   }
-  graph::GraphOptions gopts;
-  gopts.rootdir = rootdir;
-  gopts.pythonpath = cfg.pythonpath;
-  gopts.python_files = cfg.python_files;
-  gopts.norecursedirs = cfg.norecursedirs;
-  std::string path = cache.empty() ? std::string() : join_path(cache, "graph.dxig");
-  std::optional<graph::ImportGraph> g;
-  if (!path.empty()) {
-    auto loaded = graph::load_graph(path, gopts);
-    if (loaded) {
-      g.emplace(std::move(*loaded));
-    } else if (loaded.error().code != Errc::kNotFound) {
-      out.notes.push_back(path + ": " + loaded.error().message + ": rebuilt");
-    }
-  }
-  if (!g) g.emplace(gopts);
-  graph::SyncStats stats = graph::sync_graph(*g);
-  out.notes.push_back("import graph: " + std::to_string(g->size()) + " files, " + std::to_string(stats.scanned) +
-                      " scanned, " + std::to_string(stats.removed) + " removed");
-  if (stats.changed() && !path.empty()) {
-    // Another run writing it: that run's graph will do; this one is used as it is.
-    auto lock = index::FileLock::try_acquire(index::lock_path_for(path), index::FileLock::Mode::kExclusive);
-    if (lock && *lock) {
-      auto saved = graph::save_graph(path, *g);
-      if (!saved) out.notes.push_back(path + ": not written: " + saved.error().message);
-    }
-  }
+  std::optional<graph::ImportGraph> owned;
+  graph::ImportGraph* g = req.graph;  // watch mode's, kept up to date per changed path
+  if (!g) g = &owned.emplace(load_synced_graph(cfg, cache, out.notes));
   std::vector<std::string> relative;
   for (const auto& c : changed)
     if (auto gp = g->graph_path(c)) relative.push_back(*gp);

@@ -16,6 +16,10 @@
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/util/expected.h"
 
+namespace dxpy::graph {
+class ImportGraph;
+}
+
 namespace dxpy::session {
 
 struct SelectionRequest {
@@ -38,6 +42,9 @@ struct SelectionRequest {
   /// (graph/), plus the last failures; the others are deselected. Unset: no such filter.
   std::optional<std::vector<std::string>> affected_by;
   std::optional<std::string> changed_ref;
+  /// Watch mode's import graph, kept up to date path by path: used as it is by
+  /// --affected-by instead of loading and walking (null: load_synced_graph).
+  graph::ImportGraph* graph = nullptr;
 };
 
 struct Selection {
@@ -63,6 +70,11 @@ struct Selection {
   std::string last_failed_status;
   size_t failed_first = 0;
 };
+
+/// The import graph for `cfg`: the cached one (`cache`/graph.dxig, `cache` empty: none)
+/// brought up to date with the files on disk and saved back when it changed; notes for -v.
+graph::ImportGraph load_synced_graph(const config::Config& cfg, const std::string& cache,
+                                     std::vector<std::string>& notes);
 
 /// kUsage for what pytest calls a usage error: a bad config file, a missing path, a bad
 /// -k or -m expression.
