@@ -217,10 +217,10 @@ def test_keys_all_failed_patterns_rerun_and_quit(watch):
     r = w.round()
     assert "dx-py watch: all tests" in r
     assert "test_other.py::test_other PASSED" in r and "test_helper.py::test_value FAILED" in r
-    # u: no snapshot support in this build yet: said, and the round runs.
+    # u: the round again, writing new and changed snapshots (-u).
     w.keys("u")
     r = w.round()
-    assert "snapshots are not available yet" in r
+    assert "dx-py watch: again, updating snapshots" in r and "test_helper.py::test_value FAILED" in r
     w.keys("h")
     assert "keys: a all tests" in w.expect("keys: .*q quit")
     w.keys("q")

@@ -33,6 +33,9 @@ constexpr unsigned kStartAttempts = 3;   // workers that die before saying hello
 constexpr int kResultTickMs = 2;
 constexpr uint32_t kShutdownGraceMs = 2000;
 constexpr auto kBrokenGrace = std::chrono::seconds(5);
+// A test's timeout counts from its worker's hello: Python's start-up (and --preload) is not
+// the test's time. Until the hello, the deadline also allows this much for starting.
+constexpr auto kStartGrace = std::chrono::seconds(20);
 
 /// Reads the wake-up bytes waiting on `fd`; true when the other end is closed.
 bool drain_bell(int fd) {
@@ -225,7 +228,9 @@ class Executor {
     if (s.sent.empty()) return;
     if (ev_.on_started) ev_.on_started(s.sent.front());
     double t = timeouts_[s.sent.front()];
-    if (t > 0) s.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(t));
+    if (t > 0)
+      s.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(t)) +
+                   (s.hello ? Clock::duration::zero() : std::chrono::duration_cast<Clock::duration>(kStartGrace));
   }
 
   void deliver(uint32_t t, TestResult&& r) {
@@ -253,6 +258,7 @@ class Executor {
         if (!hello) break;
         s.hello = true;
         failed_starts_ = 0;
+        if (!s.sent.empty()) arm_deadline(s);  // its first test starts now
         if (!ready_) {
           ready_ = true;
           if (ev_.on_ready) ev_.on_ready(hello->python_version);
