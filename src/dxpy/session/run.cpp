@@ -284,8 +284,8 @@ int run_tests(const RunOptions& opts) {
 
   // Run: a pool of workers (execute.h), results reported as they come.
   // Durations live beside the index, in the cache folder that selection made (if it could).
-  std::string cache = join_path(rootdir, ".dx-py");
-  std::string durations_path = ::access(cache.c_str(), W_OK) == 0 ? join_path(cache, "durations") : "";
+  std::string durations_path =
+      selected.last_failed_path.empty() ? "" : join_path(dirname(selected.last_failed_path), "durations");
   ExecOptions eo;
   eo.python = opts.python.empty() ? default_python() : opts.python;
   eo.rootdir = rootdir;
