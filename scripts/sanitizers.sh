@@ -41,7 +41,7 @@ for kind in "${@:-asan tsan}"; do
     if [ "$k" = tsan ]; then
       targets="$(echo "$tsan_tests" | tr -d '^()$' | tr '|' ' ') dx-py"
     else
-      targets="$(ninja -C "$build" -t targets all 2>/dev/null | grep -oE '^[a-z_]+_test:' | tr -d ':' | sort -u | tr '\n' ' ') dx-py"
+      targets="$(ninja -C "$build" -t targets all 2>/dev/null | grep -oE '^[a-z_]+_test:' | grep -v '^cmake_' | tr -d ':' | sort -u | tr '\n' ' ') dx-py"
     fi
     # shellcheck disable=SC2086
     if ! "${nice_cmd[@]}" cmake --build "$build" -j "$jobs" --target $targets >"$log/$k.build" 2>&1; then

@@ -261,7 +261,7 @@ def test_read_only_project_runs_without_caches_with_a_warning(small_fs):
     assert pcode == 1 and "1 failed, 1 passed" in pout, pout
 
 
-def test_read_only_cache_folder_of_an_earlier_run_is_used_for_reading_only(small_fs):
+def test_read_only_cache_folder_of_an_earlier_run_means_no_cache(small_fs):
     proj = small_fs / "proj"
     proj.mkdir()
     (proj / "test_a.py").write_text("def test_a():\n    pass\n")
@@ -319,7 +319,8 @@ def test_two_test_runs_at_once_both_complete_and_the_caches_stay_valid(project):
     assert listing.code == 0 and "80 tests collected" in listing.out, describe(listing)
     assert "40 files from the index" in listing.err + listing.out, describe(listing)
     lf = project.run("--lf", "-q")
-    assert lf.code == 1 and closing_counts(lf.out) == {"failed": len(fails), "deselected": 80 - len(fails)}, describe(lf)
+    assert lf.code == 1 and closing_counts(lf.out).get("failed") == len(fails), describe(lf)
+    assert "passed" not in closing_counts(lf.out), describe(lf)
 
 
 # --- what a test does to its worker ------------------------------------------------------------
@@ -338,12 +339,12 @@ def test_a_test_that_closes_fds_0_to_2(project, watched):
     """}))
     w = watched("-v", "-n", "1")
     code, out, err = w.finish()
-    results = results_once(out)
-    assert code in (0, 1), w.run.describe()
-    assert results["test_fds.py::test_close_std_fds"] in ("PASSED", "CRASHED"), w.run.describe()
-    assert results["test_fds.py::test_prints_after"] == "PASSED", w.run.describe()
-    assert {k: results[k] for k in OTHER_IDS} == PASSED_OTHERS
+    # As in pytest: the test passes and so do the ones after it on the same worker.
+    expect(code, out, err, 0, {"test_fds.py::test_close_std_fds": "PASSED", "test_fds.py::test_prints_after": "PASSED",
+                               **PASSED_OTHERS}, {"passed": 5})
     w.assert_nothing_left()
+    pcode, pout = pytest_run(project.root, "-q")
+    assert pcode == 0 and "5 passed" in pout, pout
 
 
 def test_a_test_that_runs_out_of_memory_under_rlimit_as(project, watched):
@@ -435,10 +436,10 @@ def test_keyboard_interrupt_raised_by_a_test_stops_the_run_as_in_pytest(project,
     w = watched("-v", "-n", "1")
     code, out, err = w.finish()
     assert code == 2, w.run.describe()
-    results = results_once(out)
-    assert results.get("test_kbd.py::test_before") == "PASSED", w.run.describe()
-    assert "test_kbd.py::test_after" not in results or results["test_kbd.py::test_after"] != "PASSED", w.run.describe()
-    assert "KeyboardInterrupt" in out + err, w.run.describe()
+    assert results_once(out) == {"test_kbd.py::test_before": "PASSED"}, w.run.describe()
+    assert "!!! KeyboardInterrupt !!!" in out, w.run.describe()
+    assert "INTERRUPTED test_kbd.py::test_raises_kbd" in out, w.run.describe()
+    assert closing_counts(out) == {"passed": 1, "interrupted": 1}, w.run.describe()
     w.assert_nothing_left()
     pcode, pout = pytest_run(project.root, "-v")
     assert pcode == 2 and "KeyboardInterrupt" in pout and "test_before PASSED" in pout, pout

@@ -374,6 +374,8 @@ class Runner:
         except BaseException as e:  # noqa: BLE001 - a test may raise anything
             if os.getpid() != self.pid:
                 os._exit(0)
+            if isinstance(e, KeyboardInterrupt):
+                interrupt.stop_the_session()
             kind = outcomes.classify(e)
             if kind == outcomes.SKIPPED:
                 return S.skipped, outcomes.reason_of(e), "", 0
