@@ -392,9 +392,18 @@ def test_a_forked_child_that_keeps_running_is_not_left_behind(project, watched):
     expect(code, out, err, 0, {"test_fork.py::test_forks_a_sleeper": "PASSED", "test_fork.py::test_after": "PASSED",
                                **PASSED_OTHERS}, {"passed": 5})
     child = int(open(childfile).read())
-    w.seen[child] = 0
     w.assert_nothing_left()
-    assert not os.path.exists(f"/proc/{child}") or open(f"/proc/{child}/stat").read().split(") ")[1][0] == "Z"
+
+    def child_alive():
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                return f.read().rsplit(") ", 1)[1][0] != "Z"
+        except OSError:
+            return False
+    deadline = time.monotonic() + 5  # SIGKILLed with the worker's group; it may take a moment to go
+    while child_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not child_alive(), f"the test's child {child} outlived the run: {cmdline(child)}"
 
 
 def test_sys_exit_and_system_exit_fail_the_test_as_in_pytest(project, watched):
