@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# A short libFuzzer run of the protocol decoders (CI): builds only the fuzz target with clang
-# in build/fuzz and runs it for ${FUZZ_SECONDS:-20} s from the committed seed corpus.
-# New inputs go to a scratch folder, so the committed corpus stays as it is.
+# A short libFuzzer run of every fuzz target (CI): builds the targets with clang in
+# build/fuzz (every component with coverage and ASan/UBSan) and runs each for
+# ${FUZZ_SECONDS:-20} s from its committed seed corpus (the component's fuzz_corpus/).
+# New inputs go to a scratch folder, so the committed corpora stay as they are.
+#   scripts/fuzz_smoke.sh [target...]   (default: all)
+# A crash prints the reproducer's bytes (base64) and fails the step: add it to the
+# target's corpus and a regression test to the component's tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v clang++ >/dev/null; then
@@ -10,19 +14,45 @@ if ! command -v clang++ >/dev/null; then
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 build=build/fuzz
+# target, binary (under $build/src/dxpy), corpus, what it fuzzes
+targets=(
+  "protocol_fuzz_decoder protocol src/dxpy/protocol/fuzz_corpus protocol-decoders"
+  "index_fuzz_loader index src/dxpy/index/fuzz_corpus dxti-loader"
+  "graph_fuzz_loader graph src/dxpy/graph/fuzz_corpus graph-loader"
+  "discovery_fuzz_scanner discovery src/dxpy/discovery/fuzz_corpus source-scanner"
+  "config_fuzz_readers config src/dxpy/config/fuzz_corpus config-readers"
+)
+want=("$@")
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_C_COMPILER=clang -DDXPY_FUZZ=ON -DDXPY_BUILD_PYTHON=OFF -DPython_EXECUTABLE="$PWD/.venv/bin/python" >/dev/null
 fi
-cmake --build "$build" --target protocol_fuzz_decoder >/dev/null
+names=()
+for t in "${targets[@]}"; do
+  read -r name _ _ _ <<<"$t"
+  if [ ${#want[@]} -eq 0 ] || [[ " ${want[*]} " == *" $name "* ]]; then names+=("$name"); fi
+done
+nice -n "${FUZZ_NICE:-0}" cmake --build "$build" --target "${names[@]}" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-log="$work/log"
-if ! "$build/src/dxpy/protocol/protocol_fuzz_decoder" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=1 \
-      "$work" src/dxpy/protocol/fuzz_corpus >"$log" 2>&1; then
-  tail -40 "$log"
-  echo "fuzz: the protocol decoder fuzzer found a crash (above)"
-  exit 1
-fi
-execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo '?')
-echo "fuzz: protocol decoders, ${execs} inputs in ${FUZZ_SECONDS:-20} s, no crash"
+secs=${FUZZ_SECONDS:-20}
+failed=0
+for t in "${targets[@]}"; do
+  read -r name dir corpus what <<<"$t"
+  [[ " ${names[*]} " == *" $name "* ]] || continue
+  mkdir -p "$work/$name"
+  log="$work/$name.log"
+  if ! (cd "$work" && "$OLDPWD/$build/src/dxpy/$dir/$name" -max_total_time="$secs" -print_final_stats=1 \
+          -timeout=10 -rss_limit_mb=2048 "$work/$name" "$OLDPWD/$corpus") >"$log" 2>&1; then
+    tail -40 "$log"
+    for crash in "$work"/crash-* "$work"/timeout-* "$work"/oom-* "$work"/leak-*; do
+      [ -f "$crash" ] && { echo "reproducer $(basename "$crash") (base64):"; base64 -w0 "$crash"; echo; }
+    done
+    echo "fuzz: $what: the fuzzer found a crash (above)"
+    failed=1
+    continue
+  fi
+  execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo '?')
+  echo "fuzz: $what, ${execs} inputs in ${secs} s, no crash"
+done
+exit $failed

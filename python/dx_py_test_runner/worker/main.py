@@ -7,6 +7,7 @@ The orchestrator starts `python -m dx_py_test_runner.worker` with
     DXPY_CHANNEL_FDS    "3,4,5": the shared-memory channel (memory, inbound and outbound
                         wake-up sockets; src/dxpy/protocol/channel.h)
     DXPY_WORKER_ID      this worker's number, echoed in Hello
+    DXPY_ORCHESTRATOR_PID  the orchestrator's pid: a test's KeyboardInterrupt stops the run (interrupt.py)
     DXPY_ROOTDIR        the run's rootdir
     DXPY_PRELOAD        comma-separated modules to import before the first test
     DXPY_MAX_OUTPUT     bytes of output kept per stream per test (4 MiB)

@@ -1,7 +1,7 @@
 """Running one test: resolve it, set up its fixtures, call it, tear down, and turn what
 happened into TestResults. Failures, skips and errors are results, never exceptions out of
-here: not even KeyboardInterrupt or SystemExit raised by a test (pytest reports both as
-failures).
+here: not even SystemExit raised by a test (pytest reports it as a failure). A
+KeyboardInterrupt stops the whole run, as in pytest (interrupt.py).
 
 Runner.run(case) is the whole life of a test in the worker:
 
@@ -22,7 +22,7 @@ import sys
 import time
 
 from .. import _core
-from . import builtin_fixtures, marks, outcomes, reporting
+from . import builtin_fixtures, interrupt, marks, outcomes, reporting
 from .capture import make_capture
 from .collect import ModuleCache
 from .config import Parser, load as load_config
@@ -379,6 +379,8 @@ class Runner:
         except BaseException as e:  # noqa: BLE001 - a test may raise anything
             if os.getpid() != self.pid:
                 os._exit(0)
+            if isinstance(e, KeyboardInterrupt):
+                interrupt.stop_the_session()
             kind = outcomes.classify(e)
             if kind == outcomes.SKIPPED:
                 return S.skipped, outcomes.reason_of(e), "", 0
@@ -1029,6 +1031,9 @@ class Runner:
                 teardown_excs.extend(self.setupstate._pop_to(keep))
                 self.state.snapshot()
         duration = time.perf_counter_ns() - start
+        if (setup_exc is not None or call_exc is not None or teardown_excs) and \
+                interrupt.raised_keyboard_interrupt(setup_exc, call_exc, teardown_excs):
+            interrupt.stop_the_session()
         status, message, tb, failed = self._outcome(item, setup_exc, call_exc, xfailed)
         teardown = None
         if teardown_excs:

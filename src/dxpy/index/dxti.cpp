@@ -387,6 +387,26 @@ Expected<void> write_index(const std::string& path, std::string_view rootdir, co
 
 // --- reader ------------------------------------------------------------------------------
 
+namespace {
+
+// What the writer stores: a path relative to the rootdir, or an absolute one for a file
+// outside it, both normalised: no "." or ".." component, no empty one, no NUL. A hostile
+// index can then name nothing but what a walk of the project could have found.
+bool stored_path_ok(std::string_view p) {
+  if (p.empty() || p.find('\0') != std::string_view::npos) return false;
+  size_t start = p.front() == '/' ? 1 : 0;
+  while (start <= p.size()) {
+    size_t slash = p.find('/', start);
+    if (slash == std::string_view::npos) slash = p.size();
+    std::string_view part = p.substr(start, slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = slash + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 Expected<IndexReader> IndexReader::open(const std::string& path, std::string_view rootdir) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -461,6 +481,7 @@ Expected<void> IndexReader::validate(std::string_view rootdir) {
     if (!in_pool(path_offset, path_len) || !in_pool(record_offset, record_len))
       return corrupt("file " + std::to_string(i) + " points outside the string pool");
     std::string_view path = pool_slice(path_offset, path_len);
+    if (!stored_path_ok(path)) return corrupt("file " + std::to_string(i) + " has a path the writer never stores");
     if (i > 0 && !(prev_path < path)) return corrupt("file paths are not sorted and unique at file " + std::to_string(i));
     prev_path = path;
     auto first = load_le<uint32_t>(row + offsetof(FileRow, first_test));

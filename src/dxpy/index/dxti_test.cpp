@@ -319,6 +319,25 @@ TEST_F(DxtiBadTables, ResealedGoodIndexOpens) {
   EXPECT_EQ(bytes, good_);
 }
 
+// A hostile (or corrupt) index cannot name a file outside what a walk could find: the
+// loader refuses paths with "..", "." or empty components, and NUL.
+TEST_F(Dxti, PathsThatEscapeTheProjectAreRefused) {
+  for (const char* bad : {"../outside/test_x.py", "tests/../../test_x.py", "a/./test_x.py", "a//test_x.py",
+                          "tests/", "/abs/../etc/test_x.py"}) {
+    auto bytes = encode_index(kRoot, {sample_record("conftest.py", 0), sample_record(bad, 1)});
+    ASSERT_TRUE(bytes) << bad;
+    expect_error(*bytes, Errc::kCorrupt);
+  }
+  auto nul = encode_index(kRoot, {sample_record(std::string("a\0b.py", 6), 1)});
+  ASSERT_TRUE(nul);
+  expect_error(*nul, Errc::kCorrupt);
+  // What the writer does store: relative paths, and absolute ones for files outside the rootdir.
+  ASSERT_TRUE(write_index(index_path(), kRoot, {sample_record("tests/test_a.py", 1), sample_record("/elsewhere/test_b.py", 1)}));
+  auto ok = IndexReader::open(index_path(), kRoot);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->file_count(), 2u);
+}
+
 TEST_F(DxtiBadTables, TablesLargerThanBody) {
   auto bytes = good_;
   put<uint32_t>(bytes, offsetof(Header, test_count), 0xffffffffu);

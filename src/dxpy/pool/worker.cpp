@@ -120,6 +120,7 @@ Expected<std::unique_ptr<Worker>> Worker::spawn(const SpawnOptions& opts) {
   std::vector<std::string> added = opts.extra_env;
   added.push_back("DXPY_CHANNEL_FDS=3,4,5");
   added.push_back("DXPY_WORKER_ID=" + std::to_string(opts.worker_id));
+  added.push_back("DXPY_ORCHESTRATOR_PID=" + std::to_string(::getpid()));  // worker/interrupt.py
   std::vector<std::string> env_s;
   for (char** e = environ; *e; ++e) {
     std::string entry(*e), key = key_of(entry);

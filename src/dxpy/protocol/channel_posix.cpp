@@ -112,6 +112,9 @@ Expected<ChannelEnds> Channel::create(const ChannelOptions& options) {
     close_fds(worker);
     return e;
   };
+  // A memfd is made 0777; only /proc/PID/fd (ptrace rules: the same user) reaches it, but
+  // the owner-only mode holds even where those rules are relaxed.
+  if (::fchmod(worker.memory, 0600) != 0) return fail("fchmod");
   if (::ftruncate(worker.memory, static_cast<off_t>(size)) != 0) return fail("ftruncate");
   if (::fcntl(worker.memory, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) return fail("F_ADD_SEALS");
   void* map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, worker.memory, 0);

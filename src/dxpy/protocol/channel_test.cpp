@@ -1,9 +1,11 @@
 #include "dxpy/protocol/channel.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -11,6 +13,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <string>
 #include <thread>
 
 namespace dxpy::protocol {
@@ -181,6 +184,29 @@ TEST(Channel, DescriptorsFormatAndParse) {
   EXPECT_EQ(format_fds(fds), "5,6,7");
   EXPECT_EQ(parse_fds("5,6,7").value(), fds);
   for (const char* bad : {"", "5,6", "5,6,7,8", "a,b,c", "5,-6,7", "5;6;7"}) EXPECT_FALSE(parse_fds(bad)) << bad;
+}
+
+// Security (docs/security.md): the shared memory has no name another process could open
+// (a memfd, not a /dev/shm file), has an owner-only mode, cannot be
+// resized by the worker (sealed), and no descriptor of it leaks into an exec'd program.
+TEST(Channel, MemoryIsAnUnnamedSealedMemfdPrivateToTheUser) {
+  auto ends = Channel::create();
+  ASSERT_TRUE(ends) << ends.error().message;
+  const int fd = ends->worker.memory;
+  char target[256] = {};
+  ASSERT_GT(::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), target, sizeof target - 1), 0);
+  EXPECT_EQ(std::string(target).rfind("/memfd:", 0), 0u) << target;
+  struct stat st {};
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  EXPECT_EQ(st.st_uid, ::geteuid());
+  EXPECT_EQ(st.st_mode & 077, 0u) << std::oct << st.st_mode;
+  const int seals = ::fcntl(fd, F_GET_SEALS);
+  EXPECT_TRUE(seals & F_SEAL_SHRINK) << seals;
+  EXPECT_TRUE(seals & F_SEAL_GROW) << seals;
+  EXPECT_NE(::ftruncate(fd, 1 << 20), 0);
+  for (int d : {ends->worker.memory, ends->worker.inbound, ends->worker.outbound})
+    EXPECT_TRUE(::fcntl(d, F_GETFD) & FD_CLOEXEC) << d;
+  close_fds(ends->worker);
 }
 
 TEST(Channel, AttachChecksTheMapping) {

@@ -8,6 +8,7 @@ namespace dxpy::protocol {
 namespace {
 
 void copy_in(char* data, uint32_t capacity, uint64_t pos, std::string_view src) {
+  if (src.empty()) return;  // an empty view's data() may be null: memcpy's UB (UBSan)
   const size_t off = static_cast<size_t>(pos & (capacity - 1));
   const size_t first = std::min(src.size(), capacity - off);
   std::memcpy(data + off, src.data(), first);

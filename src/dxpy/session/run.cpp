@@ -280,9 +280,9 @@ int run_tests(const RunOptions& given) {
     return kUsageError;
   }
   // Durations live beside the index, in the cache folder that selection made (if it could).
-  std::string cache = join_path(rootdir, ".dx-py");
-  std::string durations_path =
-      ::access(cache.c_str(), W_OK) == 0 ? join_path(cache, std::string(kDurationsFile)) : "";
+  std::string durations_path = selected.last_failed_path.empty()
+                                  ? ""
+                                  : join_path(dirname(selected.last_failed_path), std::string(kDurationsFile));
   Durations known;
   if (opts.shard) {
     if (!durations_path.empty()) known = load_durations(durations_path);

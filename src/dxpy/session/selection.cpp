@@ -22,6 +22,7 @@
 #include "dxpy/select/expression.h"
 #include "dxpy/select/filter.h"
 #include "dxpy/select/matchers.h"
+#include "dxpy/session/cache_dir.h"
 #include "dxpy/session/collect.h"
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/util/fnmatch.h"
@@ -31,24 +32,6 @@
 namespace dxpy::session {
 
 namespace {
-
-// The cache folder, created private to the user; empty when it cannot be made.
-std::string cache_dir(const std::string& rootdir, std::vector<std::string>& notes) {
-  std::string dir = join_path(rootdir, ".dx-py");
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    notes.push_back("no cache: cannot create " + dir + ": " + std::strerror(errno));
-    return "";
-  }
-  if (auto st = stat_path(dir); !st || !st->is_dir) {
-    notes.push_back("no cache: " + dir + " is not a folder");
-    return "";
-  }
-  if (::access(dir.c_str(), W_OK) != 0) {
-    notes.push_back("no cache: " + dir + " is not writable");
-    return "";
-  }
-  return dir;
-}
 
 bool has_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
@@ -315,7 +298,7 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
     if (seen.insert(file).second) copts.files.push_back(file);
   std::string cache_folder;
   if (req.use_cache) {
-    std::string cache = cache_dir(rootdir, out.notes);
+    std::string cache = open_cache_dir(rootdir, out.notes);
     cache_folder = cache;
     if (!cache.empty()) {
       copts.index_path = join_path(cache, "index.dxti");

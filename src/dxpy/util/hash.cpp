@@ -29,6 +29,15 @@ Hash256 blake3(std::string_view data) {
 
 namespace {
 
+// BLAKE3's C code detects the CPU's features on first use and caches them in a plain global
+// (blake3_dispatch.c: g_cpu_features), which two threads hashing at once both write: a data
+// race (ThreadSanitizer, scripts/sanitizers.sh). One hash while the program starts, before
+// any thread, sets it; later uses only read it.
+const bool g_blake3_ready = [] {
+  (void)blake3(std::string_view("dx-py", 5));
+  return true;
+}();
+
 constexpr size_t kChunk = BLAKE3_CHUNK_LEN;  // 1024
 constexpr size_t kBlock = BLAKE3_BLOCK_LEN;  // 64
 constexpr uint32_t kIv[8] = {0x6A09E667UL, 0xBB67AE85UL, 0x3C6EF372UL, 0xA54FF53AUL,
