@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "dxpy/config/ini.h"
+#include "dxpy/config/toml_guard.h"
 #include "dxpy/util/text.h"
 #include "dxpy/util/fs.h"
 
@@ -185,6 +186,9 @@ IniMap table_values(const toml::table& t, bool native, bool skip_ini_options = f
 
 Expected<toml::table> parse_toml(const std::string& path) {
   DXPY_TRY(std::string text, read_file(path));
+  if (auto bad = check_toml_for_toml_plus_plus(text))
+    return make_error(Errc::kParse, path + ": " + bad->message + " (at line " + std::to_string(bad->line) +
+                                        ", column " + std::to_string(bad->column) + ")");
   try {
     return toml::parse(text, path);
   } catch (const toml::parse_error& e) {

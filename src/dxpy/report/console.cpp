@@ -272,7 +272,7 @@ class Console final : public ReportSink {
       line(paint(kCyan, paint(kBold, sep('=', "short test summary info", o_.width))));
       for (const auto& e : collect_errors_) line(paint(kRed, "ERROR") + " " + e.path + " - " + e.message);
       for (const auto& b : bad_) {
-        std::string msg = b.message.substr(0, b.message.find('\n'));
+        std::string msg = o_.full_messages ? b.message : b.message.substr(0, b.message.find('\n'));
         if (b.teardown && msg.size() >= kTeardownErrorPrefix.size() + 2 && msg.back() == '"')  // the reason alone
           msg = msg.substr(kTeardownErrorPrefix.size() + 1, msg.size() - kTeardownErrorPrefix.size() - 2);
         std::string w = b.subtest.empty() ? word(b.status) : std::string(kSubtestMarker) + b.subtest;

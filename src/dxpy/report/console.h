@@ -24,6 +24,9 @@ struct ConsoleOptions {
   std::vector<std::string> collection_lines;
   /// --tb: auto, long, short, native (the worker formats those), line or no.
   std::string tbstyle = "auto";
+  /// The short summary's messages whole, not their first line: pytest does so on CI ($CI or
+  /// $BUILD_NUMBER set) and with -vv.
+  bool full_messages = false;
   /// Sections other plugins add before the short summary (pytest_terminal_summary), as
   /// {title, line...}: --durations.
   std::function<std::vector<std::string>()> terminal_summary;

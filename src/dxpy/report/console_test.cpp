@@ -12,12 +12,13 @@ namespace {
 // Each result is its own collected test unless `cases` names the test each came from (a
 // test expanded at run time gives several results).
 std::string run(int verbosity, const std::vector<TestResult>& results, std::vector<TestCase> cases = {},
-                bool color = false, bool live = false) {
+                bool color = false, bool live = false, bool full_messages = false) {
   char* buf = nullptr;
   size_t len = 0;
   std::FILE* f = open_memstream(&buf, &len);
   ConsoleOptions o{verbosity, color, 80, f};
   o.live = live;
+  o.full_messages = full_messages;
   auto sink = make_console_reporter(o);
   sink->on_session_start({"/root", "3.11.7", "0.1.0", {}});
   uint64_t collected = results.size();
@@ -79,6 +80,16 @@ TEST(Console, PytestLayout) {
     }
     start = end + 1;
   }
+}
+
+// pytest's short summary keeps a message's first line, but all of it on CI and with -vv.
+TEST(Console, ShortSummaryMessagesAreWholeOnlyWhenAskedFor) {
+  std::vector<TestResult> rs{result("test_a.py::test_1", TestStatus::kFailed, "AssertionError: bad\nassert 2 == 3")};
+  auto first = run(0, rs);
+  EXPECT_NE(first.find("FAILED test_a.py::test_1 - AssertionError: bad\n"), std::string::npos) << first;
+  EXPECT_EQ(first.find("- AssertionError: bad\nassert 2 == 3"), std::string::npos) << first;
+  auto whole = run(0, rs, {}, false, false, true);
+  EXPECT_NE(whole.find("FAILED test_a.py::test_1 - AssertionError: bad\nassert 2 == 3\n"), std::string::npos) << whole;
 }
 
 TEST(Console, QuietHasNoHeaderAndABareSummary) {

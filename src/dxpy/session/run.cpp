@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <thread>
@@ -185,6 +186,9 @@ report::ConsoleOptions console_options(const RunOptions& o, bool parallel, std::
   report::ConsoleOptions c{o.verbosity, o.color, o.width, stdout, parallel, std::move(lines)};
   c.live = live && o.live_progress;
   c.utf8 = o.utf8;
+  // pytest's running_on_ci(): $CI or $BUILD_NUMBER set and not empty.
+  auto set = [](const char* name) { const char* v = std::getenv(name); return v && *v; };
+  c.full_messages = set("CI") || set("BUILD_NUMBER") || o.verbosity >= 2;
   return c;
 }
 
