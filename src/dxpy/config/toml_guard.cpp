@@ -13,6 +13,10 @@ bool starts(std::string_view text, size_t i, std::string_view what) { return tex
 std::optional<TomlGuardError> check_toml_for_toml_plus_plus(std::string_view text) {
   State state = State::kCode;
   size_t line = 1, line_start = 0;
+  // The last character in code other than a space or tab ('\n' at a line's start): a quote
+  // opens a string only where TOML puts a key or a value. Elsewhere toml++ reads on through
+  // what looks like a string, asking about whitespace at every character.
+  char last = '\n';
   auto fail = [&](size_t i, const char* why) {
     return TomlGuardError{line, i - line_start + 1, why};
   };
@@ -22,11 +26,15 @@ std::optional<TomlGuardError> check_toml_for_toml_plus_plus(std::string_view tex
       ++line;
       line_start = i + 1;
       if (state == State::kComment || state == State::kBasic || state == State::kLiteral) state = State::kCode;
+      if (state == State::kCode) last = '\n';
       continue;
     }
     switch (state) {
-      case State::kCode:
+      case State::kCode: {
         if (c >= 0x80) return fail(i, "a non-ASCII character outside a string or comment (TOML allows none there)");
+        bool opens = last == '\n' || last == '=' || last == '[' || last == ',' || last == '{' || last == '.';
+        if (c != ' ' && c != '\t' && c != '\r') last = static_cast<char>(c);
+        if ((c == '"' || c == '\'') && !opens) break;
         if (c == '#') {
           state = State::kComment;
         } else if (starts(text, i, "\"\"\"")) {
@@ -41,14 +49,16 @@ std::optional<TomlGuardError> check_toml_for_toml_plus_plus(std::string_view tex
           state = State::kLiteral;
         }
         break;
+      }
       case State::kComment:
         break;
       case State::kLiteral:
-        if (c == '\'') state = State::kCode;
+        if (c == '\'') state = State::kCode, last = '\'';
         break;
       case State::kMultiLiteral:
         if (starts(text, i, "'''")) {
           state = State::kCode;
+          last = '\'';
           i += 2;
         }
         break;
@@ -90,6 +100,7 @@ std::optional<TomlGuardError> check_toml_for_toml_plus_plus(std::string_view tex
             i = j - 1;
           }
           state = State::kCode;
+          last = '"';
         }
         break;
       }
