@@ -13,24 +13,15 @@
 #include "dxpy/core/types.h"
 #include "dxpy/index/dxti.h"
 #include "dxpy/util/hash.h"
+#include "dxpy/util/test_temp_dir.h"
 
 namespace dxpy::index::testing {
 
-inline std::string make_temp_dir(const char* prefix) {
-  std::string tmpl = ::testing::TempDir() + prefix + "XXXXXX";
-  const char* dir = mkdtemp(tmpl.data());
-  EXPECT_NE(dir, nullptr);
-  return tmpl;
-}
+using dxpy::testing::make_temp_dir;
 
-class TempDirTest : public ::testing::Test {
+class TempDirTest : public dxpy::testing::TempDirTest {
  protected:
-  void SetUp() override { dir_ = make_temp_dir("dxpy_index_"); }
-  void TearDown() override {
-    if (!HasFailure()) std::filesystem::remove_all(dir_);  // kept for a look when a test fails
-  }
-  std::string path(std::string_view name) const { return dir_ + "/" + std::string(name); }
-  std::string dir_;
+  TempDirTest() : dxpy::testing::TempDirTest("dxpy_index_") {}
 };
 
 /// A plain, non-atomic write: tests use it to lay down truncated or corrupt files.

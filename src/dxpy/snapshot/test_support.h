@@ -1,27 +1,14 @@
 #pragma once
-// A scoped temp folder for the snapshot tests, kept when a test fails.
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
-#include <string>
+// A scoped temp folder for the snapshot tests, kept when a test fails (util/test_temp_dir.h).
+#include "dxpy/util/test_temp_dir.h"
 
 namespace dxpy::snapshot::testing {
 
-inline std::string make_temp_dir(const char* prefix) {
-  std::string tmpl = ::testing::TempDir() + prefix + "XXXXXX";
-  const char* dir = mkdtemp(tmpl.data());
-  EXPECT_NE(dir, nullptr);
-  return tmpl;
-}
+using dxpy::testing::make_temp_dir;
 
-class TempDirTest : public ::testing::Test {
+class TempDirTest : public dxpy::testing::TempDirTest {
  protected:
-  void SetUp() override { dir_ = make_temp_dir("dxpy_snapshot_"); }
-  void TearDown() override {
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
-  }
-  std::string dir_;
+  TempDirTest() : dxpy::testing::TempDirTest("dxpy_snapshot_") {}
 };
 
 }  // namespace dxpy::snapshot::testing
