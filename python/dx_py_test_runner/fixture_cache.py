@@ -270,13 +270,17 @@ _caches = {}
 
 
 def cache_for(request):
-    """The FixtureCache of the run's rootdir (pytest's and dx-py's config.rootpath);
-    $DXPY_FIXTURE_CACHE_DIR overrides the folder."""
+    """The FixtureCache of the run: `fixtures` in dx-py's cache folder ([tool.dx-py] cache_dir,
+    as the orchestrator passes it), else in the rootdir's `.dx-py` (pytest's and dx-py's
+    config.rootpath); $DXPY_FIXTURE_CACHE_DIR overrides the folder."""
     directory = os.environ.get("DXPY_FIXTURE_CACHE_DIR")
     if not directory:
         config = request.config
-        root = getattr(config, "rootpath", None) or getattr(config, "rootdir", None) or os.getcwd()
-        directory = os.path.join(os.fspath(root), ".dx-py", "fixtures")
+        folder = (getattr(config, "_data", None) or {}).get("cache_dir")
+        if not folder:
+            root = getattr(config, "rootpath", None) or getattr(config, "rootdir", None) or os.getcwd()
+            folder = os.path.join(os.fspath(root), ".dx-py")
+        directory = os.path.join(folder, "fixtures")
     cache = _caches.get(directory)
     if cache is None:
         cache = _caches[directory] = FixtureCache(directory)

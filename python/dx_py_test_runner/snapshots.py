@@ -242,10 +242,12 @@ class _Session:
         self.runner = runner
         data = getattr(runner.config, "_data", None) or {}
         options = data.get("options") or {}
-        self.update = bool(options.get("update_snapshots", False))
         self.ci = bool(options.get("ci", False))
+        # --ci never writes (the command line refuses -u with --ci; this keeps it so for any caller)
+        self.update = bool(options.get("update_snapshots", False)) and not self.ci
         self.records_dir = (data.get("snapshots") or {}).get("records") or ""
-        self.store = _core.SnapshotStore(str(runner.rootdir_str))
+        self.snapshot_dir = (data.get("snapshots") or {}).get("dir") or ""  # rootdir-relative; "": beside the tests
+        self.store = _core.SnapshotStore(str(runner.rootdir_str), data.get("cache_dir") or "")
         self.files = {}  # snap path -> {(test, name): hash}
         self.records = []  # (kind, snap, test, name)
         self.token = None  # the test (item or case) the fields below are for
@@ -298,7 +300,7 @@ def _current():
         session.token = token
         session.counter = 0
         session.nodeid = item.nodeid if item is not None else case.id.node_id
-        session.snap = _core.snapshot_path_for(case.id.path)
+        session.snap = _core.snapshot_path_for(case.id.path, session.snapshot_dir)
     return session
 
 

@@ -278,3 +278,65 @@ def test_tool_dx_py_timeout_applies_and_the_flag_overrides(project):
     r = project.run("-n", "1", "--timeout", "10")
     assert r.code == 0, r.out + r.err
     assert "1 passed" in r.out
+
+
+CACHE_PROJECT = {
+    "pyproject.toml": "[tool.dx-py]\ncache_dir = 'build/dx-cache'\n",
+    "conftest.py": "import dx_py_test_runner as dx\n\n"
+                   "@dx.fixture(cache=True)\ndef data():\n    return list(range(10))\n",
+    "tests/test_c.py": "import os\nimport dx_py_test_runner as dx\n\n"
+                       "def test_cached(data):\n    assert data[-1] == 9\n\n"
+                       "def test_snap():\n    dx.snapshot({'k': 1})\n\n"
+                       "def test_flips():\n    assert not os.environ.get('FAIL_ONCE')\n",
+}
+
+
+def test_tool_dx_py_cache_dir_holds_every_cache(project):
+    project.write(CACHE_PROJECT)
+    env = _env(NO_COLOR="1", FAIL_ONCE="1")
+    r = subprocess.run([DX_PY, "test", "-q", "-n", "1"], cwd=project.root, capture_output=True, text=True,
+                       timeout=60, env=env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    cache = project.root / "build" / "dx-cache"
+    names = sorted(p.name for p in cache.iterdir())
+    for name in ("index.dxti", "lastfailed", "snapshots.idx", "fixtures"):
+        assert name in names, names
+    assert (cache.stat().st_mode & 0o777) == 0o700
+    assert list((cache / "fixtures").glob("data-*.dxfc"))
+    assert not (project.root / ".dx-py").exists()
+    # --lf reads the last failures from there.
+    lf = project.run("--lf", "-q")
+    assert lf.code == 0 and re.search(r"^1 passed in", lf.out, re.M), lf.out + lf.err
+    # --clear-cache clears the fixture cache of that folder.
+    c = project.run("--clear-cache", "-v")
+    assert c.code == 0 and "1 fixture cache entries removed" in c.err, c.err
+    assert not (project.root / ".dx-py").exists()
+    # The snapshot written there is matched against on the next run: nothing written again.
+    again = project.run("-q")
+    assert again.code == 0 and "written" not in again.out.strip().splitlines()[-1], again.out
+
+
+def test_tool_dx_py_snapshot_dir_holds_the_snap_files(project):
+    project.write({
+        "pyproject.toml": "[tool.dx-py]\nsnapshot_dir = 'snaps'\n",
+        "test_top.py": "import dx_py_test_runner as dx\n\ndef test_t():\n    dx.snapshot('top')\n",
+        "tests/test_m.py": "import dx_py_test_runner as dx\n\ndef test_m():\n    dx.snapshot(1)\n\n"
+                           "def test_gone():\n    dx.snapshot(2)\n",
+    })
+    r = project.run("-q")
+    assert r.code == 0 and "3 snapshots written" in r.out, r.out + r.err
+    assert "'top'" in (project.root / "snaps" / "test_top.snap").read_text()
+    assert "test_gone" in (project.root / "snaps" / "tests" / "test_m.snap").read_text()
+    assert not list(project.root.rglob("__snapshots__"))
+    again = project.run("-q")
+    assert again.code == 0 and "written" not in again.out, again.out
+    # Unused entries are found there too.
+    project.write({"tests/test_m.py": "import dx_py_test_runner as dx\n\ndef test_m():\n    dx.snapshot(1)\n"})
+    u = project.run("-q")
+    assert "snaps/tests/test_m.snap: tests/test_m.py::test_gone | 1" in u.out, u.out
+    assert project.run("-q", "-u").code == 0
+    assert "test_gone" not in (project.root / "snaps" / "tests" / "test_m.snap").read_text()
+    # A folder outside the rootdir is refused.
+    project.write({"pyproject.toml": "[tool.dx-py]\nsnapshot_dir = '../elsewhere'\n"})
+    bad = project.run("-q")
+    assert bad.code == 4 and "snapshot_dir must be a folder inside the rootdir" in bad.err, bad.err

@@ -121,6 +121,31 @@ def test_ci_refuses_to_write_a_missing_snapshot(project):
     assert ok.code == 0, ok.out
 
 
+def test_ci_fails_a_full_run_with_unused_snapshots_and_never_deletes_them(project):
+    project.write({"pytest.ini": "[pytest]\n", "tests/test_m.py": TESTS})
+    assert project.run("-q").code == 0
+    project.write({"tests/test_m.py": TESTS.split("def test_two")[0]})  # test_two's two entries unused
+    before = snap_text(project)
+    r = project.run("-q", "--ci")
+    assert r.code == 1, r.out
+    assert "unused snapshots (--ci fails on them" in r.out, r.out
+    assert "tests/__snapshots__/test_m.snap: tests/test_m.py::test_two | named" in r.out
+    assert re.search(r"1 passed, 2 snapshots unused in", closing(r.out)), r.out
+    assert snap_text(project) == before  # reported, never deleted
+    # A partial run cannot tell unused entries: it passes.
+    part = project.run("-q", "--ci", "-k", "one")
+    assert part.code == 0 and "unused" not in part.out, part.out
+    # Without --ci unused entries are only reported.
+    assert project.run("-q").code == 0
+    # -u cannot be combined with --ci: a usage error, as pytest's, and nothing written.
+    u = project.run("-q", "--ci", "-u")
+    assert u.code == 4 and "cannot be combined with --ci" in u.err, u.out + u.err
+    assert snap_text(project) == before
+    assert project.run("-q", "-u").code == 0
+    ok = project.run("-q", "--ci")
+    assert ok.code == 0 and "unused" not in ok.out, ok.out
+
+
 def test_a_hand_edited_snap_file_is_read_again(project):
     project.write({"pytest.ini": "[pytest]\n", "test_h.py": "import dx_py_test_runner as dx\n"
                                                              "def test_h():\n    dx.snapshot('v1')\n"})

@@ -71,7 +71,7 @@ class ProjectGraph {
         o.pythonpath = cfg->pythonpath;
         o.python_files = cfg->python_files;
         o.norecursedirs = cfg->norecursedirs;
-        auto loaded = graph::load_graph(join_path(join_path(cfg->rootdir, ".dx-py"), "graph.dxig"), o);
+        auto loaded = graph::load_graph(join_path(cfg->cache_folder(), "graph.dxig"), o);
         if (loaded) g.emplace(std::move(*loaded));
         else g.emplace(o);
         graph::sync_graph(*g);

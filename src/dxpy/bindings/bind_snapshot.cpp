@@ -50,7 +50,7 @@ void bind_snapshot(nb::module_& m) {
   nb::exception<SnapshotError>(m, "SnapshotError", PyExc_ValueError);
 
   nb::class_<snapshot::Store>(m, "SnapshotStore")
-      .def(nb::init<std::string>(), nb::arg("rootdir"))
+      .def(nb::init<std::string, std::string>(), nb::arg("rootdir"), nb::arg("cache_dir") = "")
       .def_prop_ro("index_path", &snapshot::Store::index_path)
       .def_prop_ro("last_read_file", &snapshot::Store::last_read_file)
       .def(
@@ -93,7 +93,7 @@ void bind_snapshot(nb::module_& m) {
           "sets and removes entries under the lock, file and index; returns the hashes after");
 
   m.def("blake3", [](nb::bytes data) { return hash_bytes(blake3(std::string_view(data.c_str(), data.size()))); });
-  m.def("snapshot_path_for", &snapshot::snap_path_for, nb::arg("test_path"));
+  m.def("snapshot_path_for", &snapshot::snap_path_for, nb::arg("test_path"), nb::arg("snapshot_dir") = "");
   m.def(
       "render_snapshot_file",
       [](const std::vector<std::tuple<std::string, std::string, std::string>>& items) {

@@ -273,10 +273,10 @@ int run_test(const TestArgs& a, const CLI::App& app) {
     std::fprintf(stderr, "dx-py: warning: -p %s: dx-py does not load pytest plugins; ignored\n", p.c_str());
   }
   if (a.clear_cache) {
-    std::string root = absolute_path(".");
-    if (const config::Config* c = loaded_config(a)) root = c->rootdir;
-    else if (auto cfg = config::load_config(a.paths, root, a.inifile, a.rootdir)) root = cfg->rootdir;
-    auto removed = fixture::clear_cache(fixture::cache_dir_for(root));
+    std::string folder = join_path(absolute_path("."), ".dx-py");
+    if (const config::Config* c = loaded_config(a)) folder = c->cache_folder();
+    else if (auto cfg = config::load_config(a.paths, absolute_path("."), a.inifile, a.rootdir)) folder = cfg->cache_folder();
+    auto removed = fixture::clear_cache(fixture::cache_dir_for(folder));
     if (!removed) std::fprintf(stderr, "dx-py: warning: --clear-cache: %s\n", removed.error().message.c_str());
     else if (a.verbose > a.quiet) std::fprintf(stderr, "dx-py: --clear-cache: %zu fixture cache entries removed\n", *removed);
   }
@@ -323,6 +323,11 @@ int run_test(const TestArgs& a, const CLI::App& app) {
   o.live_progress = report::use_live_progress(a.ci, facts);
   o.utf8 = report::utf8_terminal(facts);
   o.width = report::terminal_width(facts);
+  if (a.ci && a.update_snapshots) {
+    std::fprintf(stderr, "ERROR: %s\ndx-py: error: --update-snapshots cannot be combined with --ci: "
+                         "in CI snapshots are never written\n", kUsageLine);
+    return session::kUsageError;
+  }
   if (a.watch) {
     if (a.collect_only) {
       std::fprintf(stderr, "ERROR: usage: dx-py test [options] [file_or_dir] [file_or_dir] [...]\n"
@@ -401,7 +406,8 @@ Command test_command() {
                          "run the tests, then on every change to the project's files the tests it can "
                          "affect and the last failures; keys: a f p t u Enter q");
             app.add_flag("--ci", a->ci, "CI mode: no colour, no live progress, nothing interactive "
-                                        "(and snapshots are never written)");
+                                        "(snapshots are never written, and a missing or, on a full run, an "
+                                        "unused snapshot fails the run)");
             app.footer("Configuration: [tool.pytest.ini_options] (or pytest.ini, tox.ini, setup.cfg) as pytest "
                        "reads it, and [tool.dx-py] in pyproject.toml: workers, preload, timeout, retries, "
                        "snapshot_dir, cache_dir. Environment: PYTEST_ADDOPTS, NO_COLOR, FORCE_COLOR, PY_COLORS, "

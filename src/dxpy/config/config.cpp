@@ -195,6 +195,8 @@ Expected<void> resolve_options(Config& c) {
 
 }  // namespace
 
+std::string Config::cache_folder() const { return dx.cache_dir.empty() ? join_path(rootdir, ".dx-py") : dx.cache_dir; }
+
 Expected<Config> load_config(const std::vector<std::string>& args, std::string_view cwd,
                              std::string_view explicit_inifile, std::string_view explicit_rootdir) {
   DXPY_TRY(Setup setup, determine_setup(args, cwd, explicit_inifile, explicit_rootdir));

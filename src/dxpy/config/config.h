@@ -91,6 +91,10 @@ struct Config {
   Expected<std::vector<std::string>> get_paths(std::string_view key) const;
   Expected<std::optional<bool>> get_bool(std::string_view key) const;
   Expected<std::optional<std::string>> get_string(std::string_view key) const;
+
+  /// dx-py's cache folder (index, graph, last failures, durations, snapshot index, fixture
+  /// cache): [tool.dx-py] cache_dir, else `<rootdir>/.dx-py`.
+  std::string cache_folder() const;
 };
 
 /// Determines rootdir and inifile and reads the options.

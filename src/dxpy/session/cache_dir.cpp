@@ -22,8 +22,15 @@ bool is_temp_name(std::string_view name) {
 
 }  // namespace
 
-std::string open_cache_dir(const std::string& rootdir, std::vector<std::string>& notes) {
-  std::string dir = join_path(rootdir, ".dx-py");
+std::string open_cache_dir(const std::string& dir, std::vector<std::string>& notes) {
+  // The parents of a configured folder (`cache_dir = "build/dx-cache"`), one level at a time.
+  for (size_t at = dir.find('/', 1); at != std::string::npos; at = dir.find('/', at + 1)) {
+    std::string parent = dir.substr(0, at);
+    if (::mkdir(parent.c_str(), 0777) != 0 && errno != EEXIST) {
+      notes.push_back("no cache: cannot create " + parent + ": " + std::strerror(errno));
+      return "";
+    }
+  }
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     notes.push_back("no cache: cannot create " + dir + ": " + std::strerror(errno));
     return "";

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "dxpy/util/fs.h"
+
 namespace dxpy::session {
 namespace {
 
@@ -41,7 +43,7 @@ bool has_note(const std::vector<std::string>& notes, const std::string& part) {
 TEST(CacheDir, IsCreatedPrivateToTheUser) {
   TempDir root;
   std::vector<std::string> notes;
-  std::string dir = open_cache_dir(root.path, notes);
+  std::string dir = open_cache_dir(root.path + "/.dx-py", notes);
   ASSERT_EQ(dir, root.path + "/.dx-py");
   EXPECT_TRUE(notes.empty());
   struct stat st {};
@@ -50,20 +52,39 @@ TEST(CacheDir, IsCreatedPrivateToTheUser) {
   EXPECT_EQ(st.st_uid, ::geteuid());
 }
 
+TEST(CacheDir, AConfiguredFolderIsMadeWithItsParents) {
+  TempDir root;
+  std::vector<std::string> notes;
+  const std::string dir = root.path + "/build/cache/dx-py";
+  EXPECT_EQ(open_cache_dir(dir, notes), dir);
+  EXPECT_TRUE(notes.empty());
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((root.path + "/build").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  // A parent that is a file: no cache, and a note that says which.
+  ASSERT_TRUE(write_file_atomic(root.path + "/file", "x"));
+  notes.clear();
+  EXPECT_EQ(open_cache_dir(root.path + "/file/dx-py", notes), "");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_TRUE(has_note(notes, "no cache")) << notes.front();
+}
+
 TEST(CacheDir, AFolderOthersCanWriteIsNotUsed) {
   TempDir root;
   const std::string dir = root.path + "/.dx-py";
   ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
   ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
   std::vector<std::string> notes;
-  EXPECT_EQ(open_cache_dir(root.path, notes), "");
+  EXPECT_EQ(open_cache_dir(root.path + "/.dx-py", notes), "");
   EXPECT_TRUE(has_note(notes, "can be written by other users")) << notes.front();
   ASSERT_EQ(::chmod(dir.c_str(), 0770), 0);
   notes.clear();
-  EXPECT_EQ(open_cache_dir(root.path, notes), "");
+  EXPECT_EQ(open_cache_dir(root.path + "/.dx-py", notes), "");
   ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
   notes.clear();
-  EXPECT_EQ(open_cache_dir(root.path, notes), dir);
+  EXPECT_EQ(open_cache_dir(root.path + "/.dx-py", notes), dir);
 }
 
 TEST(CacheDir, AFolderOfAnotherUserIsNotUsed) {
@@ -73,7 +94,7 @@ TEST(CacheDir, AFolderOfAnotherUserIsNotUsed) {
   ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
   ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
   std::vector<std::string> notes;
-  EXPECT_EQ(open_cache_dir(root.path, notes), "");
+  EXPECT_EQ(open_cache_dir(root.path + "/.dx-py", notes), "");
   EXPECT_TRUE(has_note(notes, "belongs to another user"));
 }
 
@@ -81,7 +102,7 @@ TEST(CacheDir, ASymlinkIsNotFollowed) {
   TempDir root, elsewhere;
   ASSERT_EQ(::symlink(elsewhere.path.c_str(), (root.path + "/.dx-py").c_str()), 0);
   std::vector<std::string> notes;
-  EXPECT_EQ(open_cache_dir(root.path, notes), "");
+  EXPECT_EQ(open_cache_dir(root.path + "/.dx-py", notes), "");
   EXPECT_TRUE(has_note(notes, "not a folder"));
   EXPECT_TRUE(fs::is_empty(elsewhere.path));
 }
@@ -90,7 +111,7 @@ TEST(CacheDir, AFileInItsPlaceMeansNoCache) {
   TempDir root;
   std::ofstream(root.path + "/.dx-py") << "not a folder";
   std::vector<std::string> notes;
-  EXPECT_EQ(open_cache_dir(root.path, notes), "");
+  EXPECT_EQ(open_cache_dir(root.path + "/.dx-py", notes), "");
   EXPECT_TRUE(has_note(notes, "not a folder"));
 }
 
@@ -111,9 +132,9 @@ TEST(CacheDir, OnlyOldTempFilesOfAtomicWritesAreRemoved) {
 TEST(CacheDir, OpeningRemovesStaleTempFiles) {
   TempDir root;
   std::vector<std::string> notes;
-  const std::string dir = open_cache_dir(root.path, notes);
+  const std::string dir = open_cache_dir(root.path + "/.dx-py", notes);
   touch(dir + "/graph.dxig.tmp.q1w2e3", ::time(nullptr) - 3600);
-  EXPECT_EQ(open_cache_dir(root.path, notes), dir);
+  EXPECT_EQ(open_cache_dir(root.path + "/.dx-py", notes), dir);
   EXPECT_FALSE(fs::exists(dir + "/graph.dxig.tmp.q1w2e3"));
 }
 

@@ -72,7 +72,8 @@ void json_list(std::string& out, const std::vector<std::string>& items) {
 /// rules found, the typed options, every ini key as written (for request.config.getini) and
 /// the command-line options (for getoption).
 std::string worker_config_json(const config::Config& c, const RunOptions& o, int retries,
-                               const std::string& snapshot_records) {
+                               const std::string& snapshot_records, const std::string& cache_dir,
+                               const std::string& snapshot_dir) {
   std::string j = "{";
   auto key = [&](const char* k) {
     if (j.size() > 1) j += ',';
@@ -81,6 +82,7 @@ std::string worker_config_json(const config::Config& c, const RunOptions& o, int
   };
   key("rootdir"), json_string(j, c.rootdir);
   key("inifile"), json_string(j, c.inifile);
+  key("cache_dir"), json_string(j, cache_dir.empty() ? c.cache_folder() : cache_dir);
   key("invocation_dir"), json_string(j, c.invocation_dir);
   key("confcutdir"), json_string(j, c.confcutdir);
   key("xfail_strict"), j += c.xfail_strict ? "true" : "false";
@@ -128,7 +130,8 @@ std::string worker_config_json(const config::Config& c, const RunOptions& o, int
   j += std::string(",\"update_snapshots\":") + (o.update_snapshots ? "true" : "false");
   j += std::string(",\"ci\":") + (o.ci ? "true" : "false");
   j += '}';
-  key("snapshots"), j += "{\"records\":", json_string(j, snapshot_records), j += '}';
+  key("snapshots"), j += "{\"records\":", json_string(j, snapshot_records);
+  j += ",\"dir\":", json_string(j, snapshot_dir), j += '}';
   key("args"), json_list(j, o.paths);
   key("extra_args"), json_list(j, o.command_line);
   j += '}';
@@ -216,7 +219,8 @@ bool is_full_run(const RunOptions& o, const Selection& s) {
 }
 
 /// The snapshot report above the closing line (session/snapshots.h) and its words in it.
-void report_snapshots(SnapshotRun& snapshots, const Selection& selected, const RunOptions& opts,
+/// Returns whether it fails the run: under --ci, unused snapshots do.
+bool report_snapshots(SnapshotRun& snapshots, const Selection& selected, const RunOptions& opts,
                       const ExecOutcome& outcome, report::Summary& summary) {
   bool reliable = !outcome.interrupted && selected.errors.empty() &&
                   !summary.counts[static_cast<int>(TestStatus::kCrashed)] &&
@@ -225,11 +229,15 @@ void report_snapshots(SnapshotRun& snapshots, const Selection& selected, const R
   for (const auto& e : rep.errors) std::fprintf(stderr, "dx-py: snapshots: %s\n", e.c_str());
   if (!rep.unused.empty()) {
     std::fflush(stderr);
-    std::printf("\n%s:\n", rep.deleted ? "deleted unused snapshots" : "unused snapshots (delete them with "
-                                                                         "--update-snapshots on a full run)");
+    const char* title = rep.deleted ? "deleted unused snapshots"
+                        : opts.ci   ? "unused snapshots (--ci fails on them: delete them with a full run of "
+                                      "dx-py test --update-snapshots, without --ci, and commit the .snap files)"
+                                    : "unused snapshots (delete them with --update-snapshots on a full run)";
+    std::printf("\n%s:\n", title);
     for (const auto& u : rep.unused) std::printf("  %s\n", u.c_str());
   }
   summary.extra = rep.words();
+  return opts.ci && !rep.deleted && !rep.unused.empty();
 }
 
 /// Durations below this are not stored (.dx-py/durations.json): ordering such tests gains nothing.
@@ -381,8 +389,19 @@ int run_tests(const RunOptions& given) {
   eo.workers = opts.workers > 0 ? static_cast<unsigned>(opts.workers)
                                 : usable_cores();
   eo.timeout_seconds = opts.timeout_seconds;
-  SnapshotRun snapshots(rootdir);
-  eo.worker_config = worker_config_json(selected.config, opts, *retries, snapshots.records_dir());
+  // [tool.dx-py] snapshot_dir: inside the rootdir, since .snap paths are rootdir-relative.
+  std::string snapshot_dir;
+  if (const std::string& dir = selected.config.dx.snapshot_dir; !dir.empty()) {
+    snapshot_dir = relative_to(dir, rootdir);
+    if (dir == rootdir || snapshot_dir == dir) {
+      std::fprintf(stderr, "ERROR: %s: [tool.dx-py] snapshot_dir must be a folder inside the rootdir %s, got %s\n",
+                   selected.config.dx.file.c_str(), rootdir.c_str(), dir.c_str());
+      return kUsageError;
+    }
+  }
+  SnapshotRun snapshots(rootdir, selected.cache_dir, snapshot_dir);
+  eo.worker_config =
+      worker_config_json(selected.config, opts, *retries, snapshots.records_dir(), selected.cache_dir, snapshot_dir);
   eo.inherit_output = opts.control.capture != "fd";
   eo.preload = selected.config.dx.preload;
   if (!durations_path.empty()) {
@@ -512,7 +531,7 @@ int run_tests(const RunOptions& given) {
   }
   if (maxfail && failures >= maxfail && !outcome.interrupted)
     summary.stop_reason = "stopping after " + std::to_string(failures) + " failures";
-  report_snapshots(snapshots, selected, opts, outcome, summary);
+  const bool unused_snapshots_fail = report_snapshots(snapshots, selected, opts, outcome, summary);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   bool junit_failed = false;
   if (junit) {
@@ -536,7 +555,7 @@ int run_tests(const RunOptions& given) {
   auto bad = summary.counts[static_cast<int>(TestStatus::kFailed)] + summary.counts[static_cast<int>(TestStatus::kError)] +
              summary.counts[static_cast<int>(TestStatus::kCrashed)] +
              summary.counts[static_cast<int>(TestStatus::kTimeout)] + summary.collection_errors;
-  return bad || (summary.flaky && opts.control.fail_on_flaky) ? kTestsFailed : kOk;
+  return bad || (summary.flaky && opts.control.fail_on_flaky) || unused_snapshots_fail ? kTestsFailed : kOk;
 }
 
 }  // namespace dxpy::session

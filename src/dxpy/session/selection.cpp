@@ -298,8 +298,9 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
     if (seen.insert(file).second) copts.files.push_back(file);
   std::string cache_folder;
   if (req.use_cache) {
-    std::string cache = open_cache_dir(rootdir, out.notes);
+    std::string cache = open_cache_dir(cfg.cache_folder(), out.notes);
     cache_folder = cache;
+    out.cache_dir = cache;
     if (!cache.empty()) {
       copts.index_path = join_path(cache, "index.dxti");
       out.last_failed_path = last_failed_path(cache);

@@ -63,6 +63,8 @@ struct Selection {
   /// with --lf/--ff, pytest's "run-last-failure" status and, with --ff, how many tests at
   /// the front of `tests` failed last time.
   std::string last_failed_path;
+  /// The cache folder as open_cache_dir() opened it; empty when there is none usable.
+  std::string cache_dir;
   LastFailed last_failed;
   LastFailedChanges last_failed_changes;
   RuntimeIds last_failed_runtime;

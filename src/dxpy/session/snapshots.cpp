@@ -14,9 +14,11 @@
 
 namespace dxpy::session {
 
-SnapshotRun::SnapshotRun(std::string rootdir) : rootdir_(std::move(rootdir)) {
-  std::string runs = join_path(join_path(rootdir_, ".dx-py"), "snapshot-runs");
-  ::mkdir(runs.c_str(), 0777);  // .dx-py itself is made by selection, when it can be
+SnapshotRun::SnapshotRun(std::string rootdir, std::string cache_dir, std::string snapshot_dir)
+    : rootdir_(std::move(rootdir)), cache_dir_(std::move(cache_dir)), snapshot_dir_(std::move(snapshot_dir)) {
+  if (cache_dir_.empty()) return;
+  std::string runs = join_path(cache_dir_, "snapshot-runs");
+  ::mkdir(runs.c_str(), 0777);  // the cache folder itself is made by selection, when it can be
   std::string dir = join_path(runs, std::to_string(::getpid()));
   if (::mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) records_dir_ = dir;
 }
@@ -68,16 +70,17 @@ SnapshotRun::Report SnapshotRun::finish(const std::vector<TestCase>& tests, bool
   report.updated = updated.size();
   if (!full_run || !reliable) return report;
 
-  // The .snap files beside the run's modules: __snapshots__ in each folder that holds one.
+  // The .snap files of the run's modules: __snapshots__ in each folder that holds one, or
+  // that folder's place under the snapshot folder.
   std::unordered_map<std::string, size_t> by_id;  // node id -> test index
   std::set<std::string> dirs;
   for (size_t i = 0; i < tests.size(); ++i) {
     by_id.emplace(tests[i].id.node_id(), i);
     dirs.insert(std::string(dirname(tests[i].id.path)));
   }
-  snapshot::Store store(rootdir_);
+  snapshot::Store store(rootdir_, cache_dir_);
   for (const auto& dir : dirs) {
-    std::string snap_dir = join_path(dir, "__snapshots__");
+    std::string snap_dir = snapshot_dir_.empty() ? join_path(dir, "__snapshots__") : join_path(snapshot_dir_, dir);
     std::vector<std::string> names = list_dir(join_path(rootdir_, snap_dir));
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {

@@ -2,7 +2,7 @@
 /// The orchestrator's part of snapshot testing (docs/snapshots.md). Workers check and write
 /// entries themselves (python/dx_py_test_runner/snapshots.py, through snapshot::Store); each
 /// leaves a record of what it matched, wrote and updated in the run's folder
-/// `.dx-py/snapshot-runs/<pid>/`. After the run the records give the closing line's counts
+/// `<cache folder>/snapshot-runs/<pid>/`. After the run the records give the closing line's counts
 /// ("2 snapshots written") and, on a full run, the entries nothing used: reported, and
 /// deleted with --update-snapshots. A partial run never reports nor deletes unused entries.
 
@@ -16,9 +16,12 @@ namespace dxpy::session {
 
 class SnapshotRun {
  public:
-  /// Makes the records folder under `rootdir/.dx-py` (none when it cannot: then nothing is
-  /// reported).
-  explicit SnapshotRun(std::string rootdir);
+  /// Makes the records folder under the cache folder `cache_dir` (none when it is empty or
+  /// the folder cannot be made: then nothing is reported).
+  /// `snapshot_dir`: [tool.dx-py] snapshot_dir, rootdir-relative (empty: `__snapshots__`
+  /// beside each test module).
+  SnapshotRun(std::string rootdir, std::string cache_dir, std::string snapshot_dir = {});
+  const std::string& snapshot_dir() const { return snapshot_dir_; }
   ~SnapshotRun();
   SnapshotRun(const SnapshotRun&) = delete;
   SnapshotRun& operator=(const SnapshotRun&) = delete;
@@ -46,6 +49,8 @@ class SnapshotRun {
 
  private:
   std::string rootdir_;
+  std::string cache_dir_;
+  std::string snapshot_dir_;
   std::string records_dir_;
   std::vector<uint8_t> outcome_;  // per test: 0 no result, 1 passed, 2 another outcome
 };

@@ -158,11 +158,18 @@ class WatchLoop {
 
   void load_graph() {
     std::vector<std::string> notes;
-    std::string cache = join_path(rootdir_, ".dx-py");
+    std::string cache = base_.config->cache_folder();
     if (::access(cache.c_str(), W_OK) != 0) cache.clear();
     graph_.emplace(load_synced_graph(*base_.config, cache, notes));
     if (base_.verbosity > 0)
       for (const auto& n : notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
+  }
+
+  /// The runs' own writes to a cache folder configured inside the project
+  /// ([tool.dx-py] cache_dir) start no round.
+  bool inside_cache_folder(const std::string& path) const {
+    const std::string folder = base_.config->cache_folder();
+    return path.size() > folder.size() && path.compare(0, folder.size(), folder) == 0 && path[folder.size()] == '/';
   }
 
   std::string filters() const {
@@ -269,7 +276,8 @@ class WatchLoop {
           }
           case kInotify:
             for (auto& path : watcher_->read_events())
-              if (starts_round(path) && !watch::ignored(relative_to(path, rootdir_))) {
+              if (starts_round(path) && !watch::ignored(relative_to(path, rootdir_)) &&
+                  !inside_cache_folder(path)) {
                 if (timing_ && !debouncer.pending())
                   std::fprintf(stderr, "dx-py watch timing: event %s\n", path.c_str());
                 debouncer.add(std::move(path), now_ms());

@@ -87,6 +87,8 @@ TEST(Index, RoundTripsAndRejectsDamage) {
 TEST(SnapPath, SitsBesideTheTestModule) {
   EXPECT_EQ(snap_path_for("tests/test_x.py"), "tests/__snapshots__/test_x.snap");
   EXPECT_EQ(snap_path_for("test_y.py"), "__snapshots__/test_y.snap");
+  EXPECT_EQ(snap_path_for("tests/test_x.py", "snaps"), "snaps/tests/test_x.snap");
+  EXPECT_EQ(snap_path_for("test_y.py", "snaps"), "snaps/test_y.snap");
 }
 
 class StoreTest : public TempDirTest {};

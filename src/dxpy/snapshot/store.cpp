@@ -89,16 +89,21 @@ std::vector<std::string_view> split_fields(std::string_view s) {
 
 }  // namespace
 
-std::string snap_path_for(std::string_view test_path) {
+std::string snap_path_for(std::string_view test_path, std::string_view snapshot_dir) {
   std::string_view base = basename(test_path);
   if (base.size() > 3 && base.substr(base.size() - 3) == ".py") base.remove_suffix(3);
-  return join_path(join_path(dirname(test_path), "__snapshots__"), std::string(base) + ".snap");
+  std::string folder = snapshot_dir.empty() ? join_path(dirname(test_path), "__snapshots__")
+                                            : join_path(snapshot_dir, dirname(test_path));
+  return join_path(folder, std::string(base) + ".snap");
 }
 
-Store::Store(std::string rootdir) : rootdir_(std::move(rootdir)), root_hash_(blake3_u64(rootdir_)) {}
+Store::Store(std::string rootdir, std::string cache_dir)
+    : rootdir_(std::move(rootdir)),
+      cache_dir_(cache_dir.empty() ? join_path(rootdir_, ".dx-py") : std::move(cache_dir)),
+      root_hash_(blake3_u64(rootdir_)) {}
 
-std::string Store::index_path() const { return join_path(join_path(rootdir_, ".dx-py"), "snapshots.idx"); }
-std::string Store::lock_path() const { return join_path(join_path(rootdir_, ".dx-py"), "snapshots.lock"); }
+std::string Store::index_path() const { return join_path(cache_dir_, "snapshots.idx"); }
+std::string Store::lock_path() const { return join_path(cache_dir_, "snapshots.lock"); }
 
 const Index& Store::load_index() {
   std::string path = index_path();
@@ -145,7 +150,7 @@ Expected<IndexedFile> Store::row_from_file(const std::string& snap, bool& missin
 
 void Store::save_row(const std::string& snap, const IndexedFile* row) {
   // Best effort (see the header): a failure leaves a stale row that the next reader rebuilds.
-  if (!make_dirs(join_path(rootdir_, ".dx-py"))) return;
+  if (!make_dirs(cache_dir_)) return;
   auto lock = ExclusiveLock::acquire(lock_path());
   if (!lock) return;
   cached_mtime_ = -1;  // read again under the lock: another process may have written it
@@ -199,7 +204,7 @@ Expected<std::vector<Entry>> Store::read(const std::string& snap) {
 
 Expected<std::vector<IndexedEntry>> Store::update(const std::string& snap, std::vector<Entry> put,
                                                   const std::vector<Key>& remove) {
-  DXPY_TRY_VOID(make_dirs(join_path(rootdir_, ".dx-py")));
+  DXPY_TRY_VOID(make_dirs(cache_dir_));
   DXPY_TRY(ExclusiveLock lock, ExclusiveLock::acquire(lock_path()));
   DXPY_TRY(std::vector<Entry> entries, read(snap));
   if (!remove.empty()) {

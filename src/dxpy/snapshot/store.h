@@ -19,15 +19,18 @@
 
 namespace dxpy::snapshot {
 
-/// `tests/test_x.py` -> `tests/__snapshots__/test_x.snap`.
-std::string snap_path_for(std::string_view test_path);
+/// `tests/test_x.py` -> `tests/__snapshots__/test_x.snap`; with a snapshot folder
+/// (`snapshot_dir`, rootdir-relative: [tool.dx-py] snapshot_dir) the module's path under it:
+/// `snaps/tests/test_x.snap`.
+std::string snap_path_for(std::string_view test_path, std::string_view snapshot_dir = {});
 
 using Key = std::pair<std::string, std::string>;  // (test, name)
 
 class Store {
  public:
-  /// `rootdir` absolute; the index and its lock live in `rootdir/.dx-py/`.
-  explicit Store(std::string rootdir);
+  /// `rootdir` absolute; the index and its lock live in the cache folder `cache_dir`
+  /// ([tool.dx-py] cache_dir; empty: `rootdir/.dx-py/`).
+  explicit Store(std::string rootdir, std::string cache_dir = {});
 
   std::string index_path() const;
   std::string lock_path() const;
@@ -56,6 +59,7 @@ class Store {
   Expected<IndexedFile> row_from_file(const std::string& snap, bool& missing);
 
   std::string rootdir_;
+  std::string cache_dir_;
   uint64_t root_hash_;
   Index cached_;
   uint64_t cached_size_ = 0;
