@@ -11,16 +11,16 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from conftest import DX_PY
+
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
 
 
 def run_pytest(project, *args):
     env = dict(os.environ, NO_COLOR="1")
     env.pop("PYTEST_ADDOPTS", None)
-    # On CI ($CI, $BUILD_NUMBER) pytest's short summary keeps whole multi-line messages; dx-py's
-    # worker sends a message's first line only, so the comparison is made as off CI.
-    env.pop("CI", None)
-    env.pop("BUILD_NUMBER", None)
+    # On CI ($CI, $BUILD_NUMBER) pytest's short summary keeps whole multi-line messages, and so
+    # does dx-py's: both see the same environment (test_short_summary_messages_on_and_off_ci).
     p = subprocess.run([*PYTEST, *args], cwd=project.root, capture_output=True, text=True, timeout=120, env=env)
     return p.returncode, p.stdout
 
@@ -70,7 +70,9 @@ def test_stop_after_failures_as_pytest(project, args, failed):
     assert "test_after_" not in r.out
     # pytest's order: short summary, then the stop line, then the counts.
     tail = r.out.rstrip().splitlines()
-    assert tail[-2] == pytest_stop_line and tail[-3].startswith("FAILED ")
+    last_failed = max(i for i, line in enumerate(tail) if line.startswith("FAILED "))
+    assert tail[-2] == pytest_stop_line  # (on CI a message's further lines follow its FAILED line)
+    assert last_failed < len(tail) - 2 and not any(line.startswith("=") for line in tail[last_failed:-2])
 
 
 def test_stop_kills_busy_workers_and_leaves_nothing_running(project):
@@ -183,6 +185,36 @@ def test_tb_style_sections_as_pytest(project, style, showlocals):
     assert titled(section(r.out, "FAILURES")) == titled(section(out, "FAILURES"))
     assert titled(section(r.out, "ERRORS")) == titled(section(out, "ERRORS"))
     assert section(r.out, "short test summary info") == section(out, "short test summary info")
+
+
+MULTILINE_PROJECT = {"test_m.py": """
+def f():
+    return 1
+
+def test_rewritten():
+    assert f() == 2
+
+def test_raised():
+    raise ValueError("line one\\nline two")
+
+def test_failed():
+    import pytest
+    pytest.fail("first\\nsecond", pytrace=False)
+"""}
+
+
+@pytest.mark.parametrize("on_ci,verbose", [(False, ()), (True, ()), (False, ("-vv",))])
+def test_short_summary_messages_on_and_off_ci(project, on_ci, verbose):
+    """pytest prints a failure's whole message in the short summary on CI and with -vv, its
+    first line otherwise."""
+    project.write(MULTILINE_PROJECT)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "BUILD_NUMBER", "PYTEST_ADDOPTS")}
+    env.update(NO_COLOR="1", **({"CI": "true"} if on_ci else {}))
+    ran = [subprocess.run(cmd + [*verbose], cwd=project.root, capture_output=True, text=True, timeout=120,
+                          env=env) for cmd in (PYTEST, [DX_PY, "test", "-n", "1"])]
+    want, got = (section(p.stdout, "short test summary info") for p in ran)
+    assert got == want, ran[1].stdout
+    assert ("line two" in want) == (on_ci or bool(verbose))
 
 
 def titled(lines):

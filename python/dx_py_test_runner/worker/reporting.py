@@ -62,11 +62,8 @@ def exconly(exc, tryshort=False):
 
 
 def short_message(exc):
-    """The message of the short test summary: one line."""
-    if getattr(exc, "pytrace", True) is False and hasattr(exc, "msg"):
-        # pytest.fail(..., pytrace=False): the report is the message.
-        text = str(exc.msg) if exc.msg is not None else ""
-        return _first_line(text)
+    """pytest's reprcrash message, whole: the short test summary shows its first line, or all
+    of it on CI and with -vv (the console decides); JUnit's message attribute has all of it."""
     if isinstance(exc, AssertionError) and not exc.args:
         tb = exc.__traceback__
         if tb is not None:
@@ -76,14 +73,7 @@ def short_message(exc):
             if line.startswith("assert"):
                 return line
         return "AssertionError"
-    return _first_line(exconly(exc, tryshort=True))
-
-
-def _first_line(text):
-    for line in text.splitlines():
-        if line.strip():
-            return line
-    return text.strip()
+    return exconly(exc, tryshort=True).rstrip("\n")
 
 
 def _entries(tb):
