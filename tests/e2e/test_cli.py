@@ -1,5 +1,7 @@
 """Command-line behaviour a pytest user relies on: addopts, -p, flags given twice."""
 import os
+import subprocess
+import sys
 
 
 def _project(project, ini):
@@ -48,3 +50,16 @@ def test_p_no_plugin_is_accepted_and_other_plugins_warn(project):
     assert "3 passed" in r.out
     assert "-p xdist: dx-py does not load pytest plugins" in r.err
     assert "cacheprovider" not in r.err
+
+
+def test_co_is_collect_only_as_pytest(project):
+    _project(project, "[pytest]\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    pytest_ids = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--co", "-q"],
+                                cwd=project.root, capture_output=True, text=True, timeout=120, env=env)
+    want = [line for line in pytest_ids.stdout.splitlines() if "::" in line]
+    short = project.run("--co", "-q")
+    long = project.run("--collect-only", "-q")
+    assert short.code == long.code == pytest_ids.returncode == 0, short.out + short.err
+    assert short.out == long.out
+    assert [line for line in short.out.splitlines() if "::" in line] == want
