@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "dxpy/config/locate.h"
+#include "dxpy/util/test_temp_dir.h"
 
 namespace dxpy::config {
 namespace {
@@ -17,8 +18,7 @@ using V = std::vector<std::string>;
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "dxpy_config_XXXXXX";
-    root_ = std::filesystem::canonical(mkdtemp(tmpl.data())).string();
+    root_ = std::filesystem::canonical(dxpy::testing::make_temp_dir("dxpy_config_")).string();
   }
   void TearDown() override {
     if (!HasFailure()) std::filesystem::remove_all(root_);

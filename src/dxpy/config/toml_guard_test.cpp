@@ -9,6 +9,7 @@
 
 #include "dxpy/config/config.h"
 #include "dxpy/util/fs.h"
+#include "dxpy/util/test_temp_dir.h"
 
 namespace dxpy::config {
 namespace {
@@ -38,8 +39,7 @@ TEST(TomlGuard, TheFuzzersInputIsAParseError) {
   const std::string input(raw, sizeof raw - 1);
   ASSERT_EQ(input.size(), 62u);
   EXPECT_TRUE(check_toml_for_toml_plus_plus(input));
-  std::string tmpl = ::testing::TempDir() + "dxpy_toml_guard_XXXXXX";
-  std::string dir = std::filesystem::canonical(mkdtemp(tmpl.data())).string();
+  std::string dir = std::filesystem::canonical(dxpy::testing::make_temp_dir("dxpy_toml_guard_")).string();
   ASSERT_TRUE(write_file_atomic(join_path(dir, "pyproject.toml"), input));
   auto cfg = load_config({}, dir, "", "");
   ASSERT_FALSE(cfg);

@@ -13,18 +13,16 @@
 #include <vector>
 
 #include "dxpy/util/fs.h"
+#include "dxpy/util/test_temp_dir.h"
 
 namespace dxpy::session {
 namespace {
 
 namespace fs = std::filesystem;
 
+// Several per test (a root and an elsewhere), so not the TempDirTest fixture.
 struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/dxpy_cache_dir_test.XXXXXX";
-    path = ::mkdtemp(t);
-  }
+  std::string path = dxpy::testing::make_temp_dir("dxpy_cache_dir_");
   ~TempDir() { fs::remove_all(path); }
 };
 
