@@ -158,26 +158,13 @@ class SysCapture(Capture):
             sys.stdout, sys.stderr = saved
         return super().end()
 
-    _fd_saved = None
-
     def redirect(self):
         """A capsys/capfd fixture: fds 1 and 2 also go to the capture files until the end of
         the test, so that capfd sees what is written below Python too."""
-        if self._fd_saved is not None:
-            return
-        _flush()
-        self._fd_saved = (os.dup(1), os.dup(2))
-        os.dup2(self.out_fd, 1)
-        os.dup2(self.err_fd, 2)
+        _redirect_fds(self, lambda: (self.out_fd, self.err_fd))
 
     def release(self):
-        saved, self._fd_saved = self._fd_saved, None
-        if saved is None:
-            return
-        _flush()
-        for fd, original in zip((1, 2), saved):
-            os.dup2(original, fd)
-            os.close(original)
+        _release_fds(self)
 
 
 class PassThrough:
@@ -187,7 +174,6 @@ class PassThrough:
 
     def __init__(self):
         self.out_fd, self.err_fd = 1, 2
-        self._saved = None
 
     def begin(self):
         _flush()
@@ -198,20 +184,31 @@ class PassThrough:
         return "", "", False
 
     def redirect(self):
-        if self._saved is not None:
-            return
-        _flush()
-        self._saved = (os.dup(1), os.dup(2))
-        for fd in (1, 2):
-            m = os.memfd_create("dxpy-capture", os.MFD_CLOEXEC)
-            os.dup2(m, fd)
-            os.close(m)
+        _redirect_fds(self, lambda: [os.memfd_create("dxpy-capture", os.MFD_CLOEXEC) for _ in (1, 2)], close=True)
 
     def release(self):
-        saved, self._saved = self._saved, None
-        if saved is None:
-            return
-        _flush()
-        for fd, original in zip((1, 2), saved):
-            os.dup2(original, fd)
-            os.close(original)
+        _release_fds(self)
+
+
+def _redirect_fds(owner, targets, close=False):
+    """Points fds 1 and 2 at `targets()` (two fds; closed after when `close`) until
+    _release_fds(owner); the originals are kept on `owner`. Once per test."""
+    if getattr(owner, "_fd_saved", None) is not None:
+        return
+    _flush()
+    owner._fd_saved = (os.dup(1), os.dup(2))
+    for fd, target in zip((1, 2), targets()):
+        os.dup2(target, fd)
+        if close:
+            os.close(target)
+
+
+def _release_fds(owner):
+    """Puts back the fds 1 and 2 that _redirect_fds(owner, ...) replaced."""
+    saved, owner._fd_saved = getattr(owner, "_fd_saved", None), None
+    if saved is None:
+        return
+    _flush()
+    for fd, original in zip((1, 2), saved):
+        os.dup2(original, fd)
+        os.close(original)
