@@ -49,7 +49,13 @@ def test_p_no_plugin_is_accepted_and_other_plugins_warn(project):
     assert r.code == 0, r.out + r.err
     assert "3 passed" in r.out
     assert "-p xdist: dx-py does not load pytest plugins" in r.err
-    assert "cacheprovider" not in r.err
+    assert "note: -p no:cacheprovider: dx-py loads no pytest plugins, so there is nothing to disable; ignored" in r.err
+    # From addopts, where it is common, the note needs -v.
+    project.write({"pytest.ini": "[pytest]\naddopts = -p no:cacheprovider\n"})
+    quiet = project.run("-n", "1")
+    assert quiet.code == 0 and "cacheprovider" not in quiet.err, quiet.err
+    loud = project.run("-n", "1", "-v")
+    assert "note: -p no:cacheprovider" in loud.err, loud.err
 
 
 def test_co_is_collect_only_as_pytest(project):

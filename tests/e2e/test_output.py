@@ -85,11 +85,12 @@ def test_a_conftests_option_is_not_unknown(project):
     assert "3 passed" in r.out
 
 
-def test_p_no_plugin_is_ignored_with_a_note_under_v(project):
+def test_p_no_plugin_is_ignored_with_a_note(project):
     project.write({"test_a.py": TESTS["test_a.py"]})
     r = project.run("-n", "1", "-p", "no:randomly", "-v")
     assert r.code == 0, r.out + r.err
-    assert "dx-py: -p no:randomly: dx-py loads no pytest plugins; ignored" in r.err
+    assert "dx-py: note: -p no:randomly: dx-py loads no pytest plugins, so there is nothing to disable; ignored" \
+        in r.err
     project.write({"test_b.py": TESTS["test_b.py"]})
     r = project.run("-n", "1", "-p", "no:randomly", "-p", "no:cacheprovider", "test_a.py")
     assert r.code == 0, r.out + r.err  # -p takes one name: test_a.py stays a path

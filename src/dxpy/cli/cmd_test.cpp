@@ -234,6 +234,15 @@ int parse_and_run(const std::vector<std::string>& args) {
   return action();
 }
 
+/// Whether the invocation itself (not addopts) gave `flag` with `value` ("-p no:x", "-pno:x").
+bool given_on_command_line(const std::string& flag, const std::string& value) {
+  for (size_t i = 0; i < g_invocation.size(); ++i) {
+    const std::string& w = g_invocation[i];
+    if (w == flag + value || (w == flag && i + 1 < g_invocation.size() && g_invocation[i + 1] == value)) return true;
+  }
+  return false;
+}
+
 /// `app`: the parsed command, whose options tell which addopts words dx-py knows.
 int run_test(const TestArgs& a, const CLI::App& app) {
   if (!g_addopts_applied) {
@@ -267,7 +276,11 @@ int run_test(const TestArgs& a, const CLI::App& app) {
     for (const auto& n : g_addopts_notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
   for (const auto& p : a.plugins) {
     if (p.rfind("no:", 0) == 0) {  // disabling a plugin: there are none to disable
-      if (a.verbose > a.quiet) std::fprintf(stderr, "dx-py: -p %s: dx-py loads no pytest plugins; ignored\n", p.c_str());
+      // A note when typed on the command line; from addopts (where `-p no:cacheprovider` is
+      // common) only with -v, so that it does not repeat on every run.
+      if (a.verbose > a.quiet || given_on_command_line("-p", p))
+        std::fprintf(stderr, "dx-py: note: -p %s: dx-py loads no pytest plugins, so there is nothing to disable; "
+                             "ignored\n", p.c_str());
       continue;
     }
     std::fprintf(stderr, "dx-py: warning: -p %s: dx-py does not load pytest plugins; ignored\n", p.c_str());
