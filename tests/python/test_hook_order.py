@@ -34,7 +34,8 @@ REORDERS = {
     "imported": "from myplugin import pytest_collection_modifyitems\n",
     "assigned": "pytest_collection_modifyitems = make_hook()\n",
     "method": "class Plugin:\n    def pytest_collection_modifyitems(self, items):\n        pass\n",
-    "specname": "import pytest\n\n@pytest.hookimpl(specname='pytest_collection_modifyitems')\ndef f(items):\n    pass\n",
+    "specname": "import pytest\n\n@pytest.hookimpl(specname='pytest_collection_modifyitems')\n"
+                "def f(items):\n    pass\n",
     "annotated_params": hook("items.reverse()\n", params="session, config, items: list"),
 }
 

@@ -128,7 +128,8 @@ class Executor {
       exec::Task t;
       t.module = it->second;
       // In a given order, each run of one module's tests is a chunk of its own.
-      if (o_.keep_order) t.module = static_cast<uint32_t>(i && tests_[i].id.path == tests_[i - 1].id.path ? tasks.back().module : i);
+      if (o_.keep_order)
+        t.module = i && tests_[i].id.path == tests_[i - 1].id.path ? tasks.back().module : static_cast<uint32_t>(i);
       if (i < o_.expected_seconds.size()) t.expected_seconds = o_.expected_seconds[i];
       tasks.push_back(t);
     }

@@ -93,7 +93,8 @@ Expected<std::optional<HookOrder>> parse_hook_order(std::string_view answer, siz
     }
     uint32_t v = 0;
     auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), v);
-    if (ec != std::errc() || p != l.data() + l.size() || l.empty()) return error("not a test's index: " + std::string(l));
+    if (ec != std::errc() || p != l.data() + l.size() || l.empty())
+      return error("not a test's index: " + std::string(l));
     if (v >= n) return error("a test's index out of range: " + std::string(l));
     if (named[v]) return error("a test named twice: " + std::string(l));
     named[v] = true;

@@ -102,7 +102,9 @@ RC_GTEST_PROP(HookOrderProp, ResultIsTheKeptAndUnnamedTestsOnceEach, ()) {
   std::vector<int> rank(n, -1);
   for (size_t i = 0; i < order.kept.size(); ++i) rank[order.kept[i]] = static_cast<int>(i);
   for (uint32_t d : order.deselected) RC_ASSERT(std::find(got.begin(), got.end(), d) == got.end());
-  auto key = [&](uint32_t t) { return std::pair{t >= failed_before, rank[t] < 0 ? -1 - static_cast<int>(n) + static_cast<int>(t) : rank[t]}; };
+  auto key = [&](uint32_t t) {  // unnamed tests first (ascending), then the hooks' order
+    return std::pair{t >= failed_before, rank[t] < 0 ? static_cast<int>(t) - static_cast<int>(n) - 1 : rank[t]};
+  };
   for (size_t i = 1; i < got.size(); ++i) RC_ASSERT(key(got[i - 1]) < key(got[i]));
 }
 
