@@ -79,6 +79,14 @@ MODULES = {
 
             def test_drop_this(self):
                 pass
+
+        # Expanded by the worker, not by static discovery: its items still go where the hooks put them.
+        @pytest.fixture(params=["x", "a"])
+        def letter(request):
+            return request.param
+
+        def test_letters(letter):
+            pass
     """,
     "sub/test_c.py": """
         import pytest
@@ -271,7 +279,7 @@ def test_a_hook_that_only_marks_keeps_static_order_and_costs_no_collection(tmp_p
     # The order is dx-py's own then (longest module first), as for a suite without the hook.
     assert sorted(got.log) == sorted(ref.log)
     assert sorted(got.cases) == sorted(ref.cases)
-    assert got.summary() == ref.summary() == "2 failed, 7 passed, 2 skipped"
+    assert got.summary() == ref.summary() == "2 failed, 9 passed, 2 skipped"
     assert "pytest_collection_modifyitems in 1 conftest does not reorder" in got.out
 
 
@@ -309,7 +317,7 @@ def test_with_two_workers_every_test_runs_once(tmp_path):
     p = subprocess.run([DX_PY, "test", "-n", "2"], cwd=root, env=env, capture_output=True, text=True,
                        timeout=TIMEOUT)
     ids = [line for line in log.read_text().splitlines() if "::" in line]
-    assert len(ids) == len(set(ids)) == 10, p.stdout
+    assert len(ids) == len(set(ids)) == 12, p.stdout
     assert not any("drop" in i for i in ids)
     assert "1 deselected" in p.stdout
 

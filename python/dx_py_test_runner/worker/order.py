@@ -16,7 +16,10 @@ order of its `items` (only reads them, marks them, skips them), the answer is `k
 nothing is imported. Else the session is collected once, as pytest does: every test module
 imported, every item made (parametrize, generated tests), the hooks called once with all of
 them, and the answer is `order` and the tests' indices in the order of the items that are
-left (a test whose items all went: `deselected` and its index). Tests without an item (a
+left, then `deselected` and those of the tests whose items all went. A test the worker
+expands at run time (parametrized fixtures, ids static discovery cannot know) is named once
+per item, `INDEX<TAB>ID` with the item's parametrize id in hex (UTF-8): the orchestrator
+then runs each item as a test of its own, where the hooks put it. Tests without an item (a
 module that cannot be imported: its collection error) are not named: the orchestrator runs
 them first, as pytest reports collection errors before the run. Anything that goes wrong
 here is `error MESSAGE`: the run keeps the order of static collection and says so.
@@ -173,8 +176,9 @@ def decode_cases(data):
 
 
 def session_order(cases):
-    """(kept, deselected): the indices of `cases` in the order the hooks left their items,
-    and those of cases whose items the hooks all took away."""
+    """(kept, deselected): (index in `cases`, item id or None) in the order the hooks left
+    the items, and those the hooks took away. The item id is there for a test expanded here
+    (its case has no parametrize id); else None, one entry for the case."""
     from . import config as _config
     from . import main as _main
     from . import runner as _runner
@@ -192,17 +196,22 @@ def session_order(cases):
         if defn.error is not None or not isinstance(defn, _runner.Definition):
             continue
         for item in runner._items(case, defn, modify=False):
-            owner[id(item)] = index
+            # A test expanded here (parametrized fixtures, ids static discovery cannot
+            # know) is named with each item's id: the orchestrator runs each on its own.
+            callspec = getattr(item, "callspec", None)
+            param = callspec.id if case.id.param is None and callspec is not None and callspec._idlist else None
+            owner[id(item)] = (index, param)
             items.append(item)
-    with_items = set(owner.values())
+    every = list(dict.fromkeys(owner.values()))
     runner.hooks.call(_HOOK, session=runner.session, config=runner.config, items=items)
-    kept, seen = [], set()
-    for item in items:
-        index = owner.get(id(item))
-        if index is not None and index not in seen:
-            seen.add(index)
-            kept.append(index)
-    return kept, sorted(with_items - seen)
+    kept = list(dict.fromkeys(owner[id(item)] for item in items if id(item) in owner))
+    left = set(kept)
+    return kept, [key for key in every if key not in left]
+
+
+def _line(key):
+    index, param = key
+    return f"{index}\n" if param is None else f"{index}\t{param.encode('utf-8', 'surrogatepass').hex()}\n"
 
 
 def main(argv):
@@ -216,9 +225,9 @@ def main(argv):
             out.write("keep\n")
         else:
             kept, deselected = session_order(decode_cases(data))
-            out.write("order\n" + "".join(f"{i}\n" for i in kept))
+            out.write("order\n" + "".join(map(_line, kept)))
             if deselected:
-                out.write("deselected\n" + "".join(f"{i}\n" for i in deselected))
+                out.write("deselected\n" + "".join(map(_line, deselected)))
     except BaseException as e:  # noqa: BLE001 - the run goes on in the order of static collection
         text = f"{type(e).__name__}: {e}".replace("\n", " ")
         out.write(f"error {text}\n")

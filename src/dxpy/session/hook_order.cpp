@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <unordered_set>
 
 #include "dxpy/core/codec.h"
@@ -83,22 +84,42 @@ Expected<std::optional<HookOrder>> parse_hook_order(std::string_view answer, siz
   if (lines[0] == "keep" && lines.size() == 1) return std::optional<HookOrder>{};
   if (lines[0] != "order") return error("an answer that is not understood: " + std::string(lines[0].substr(0, 200)));
   HookOrder order;
-  std::vector<bool> named(n, false);
-  std::vector<uint32_t>* into = &order.kept;
+  enum : uint8_t { kNone, kWhole, kItems };
+  std::vector<uint8_t> named(n, kNone);
+  std::set<std::pair<uint32_t, std::string>> items;
+  std::vector<HookOrder::Entry>* into = &order.kept;
   for (size_t i = 1; i < lines.size(); ++i) {
     std::string_view l = lines[i];
     if (l == "deselected" && into == &order.kept) {
       into = &order.deselected;
       continue;
     }
+    size_t tab = l.find('\t');
+    std::string_view index = l.substr(0, tab);
     uint32_t v = 0;
-    auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), v);
-    if (ec != std::errc() || p != l.data() + l.size() || l.empty())
+    auto [p, ec] = std::from_chars(index.data(), index.data() + index.size(), v);
+    if (ec != std::errc() || p != index.data() + index.size() || index.empty())
       return error("not a test's index: " + std::string(l));
     if (v >= n) return error("a test's index out of range: " + std::string(l));
-    if (named[v]) return error("a test named twice: " + std::string(l));
-    named[v] = true;
-    into->push_back(v);
+    HookOrder::Entry e{v, std::nullopt};
+    if (tab != std::string_view::npos) {
+      std::string_view hex = l.substr(tab + 1);
+      std::string param;
+      for (size_t k = 0; k + 1 < hex.size(); k += 2) {
+        unsigned byte = 0;
+        auto [q, bec] = std::from_chars(hex.data() + k, hex.data() + k + 2, byte, 16);
+        if (bec != std::errc() || q != hex.data() + k + 2) return error("not a hex id: " + std::string(l));
+        param += static_cast<char>(byte);
+      }
+      if (hex.size() % 2) return error("not a hex id: " + std::string(l));
+      if (named[v] == kWhole || !items.emplace(v, param).second) return error("a test named twice: " + std::string(l));
+      named[v] = kItems;
+      e.param = std::move(param);
+    } else {
+      if (named[v] != kNone) return error("a test named twice: " + std::string(l));
+      named[v] = kWhole;
+    }
+    into->push_back(std::move(e));
   }
   return std::optional<HookOrder>{std::move(order)};
 }
@@ -106,23 +127,31 @@ Expected<std::optional<HookOrder>> parse_hook_order(std::string_view answer, siz
 size_t apply_hook_order(std::vector<TestCase>& tests, size_t& failed_first, const HookOrder& order) {
   const size_t n = tests.size();
   std::vector<bool> placed(n, false);
-  std::vector<uint32_t> sequence;
-  sequence.reserve(n);
-  for (uint32_t i : order.kept) placed[i] = true;
-  for (uint32_t i : order.deselected) placed[i] = true;
+  std::vector<HookOrder::Entry> sequence;
+  sequence.reserve(n + order.kept.size());
+  for (const auto& e : order.kept) placed[e.test] = true;
+  for (const auto& e : order.deselected) placed[e.test] = true;
   for (uint32_t i = 0; i < n; ++i)
-    if (!placed[i]) sequence.push_back(i);  // no item: a collection error, reported first
+    if (!placed[i]) sequence.push_back({i, std::nullopt});  // no item: a collection error, reported first
   sequence.insert(sequence.end(), order.kept.begin(), order.kept.end());
   // --ff: last time's failures ahead of the rest, each group in the hooks' order.
-  std::stable_partition(sequence.begin(), sequence.end(), [&](uint32_t i) { return i < failed_first; });
-  size_t failures = static_cast<size_t>(
-      std::count_if(sequence.begin(), sequence.end(), [&](uint32_t i) { return i < failed_first; }));
+  auto failed = [&](const HookOrder::Entry& e) { return e.test < failed_first; };
+  std::stable_partition(sequence.begin(), sequence.end(), failed);
+  size_t failures = static_cast<size_t>(std::count_if(sequence.begin(), sequence.end(), failed));
   std::vector<TestCase> out;
   out.reserve(sequence.size());
-  for (uint32_t i : sequence) out.push_back(std::move(tests[i]));
+  for (const auto& e : sequence) {
+    if (!e.param) {
+      out.push_back(std::move(tests[e.test]));  // named whole: once
+      continue;
+    }
+    TestCase& item = out.emplace_back(tests[e.test]);
+    item.id.param = e.param;
+    item.expand_at_runtime = false;
+  }
   tests = std::move(out);
   failed_first = failures;
-  return n - sequence.size();
+  return order.deselected.size();
 }
 
 Expected<std::optional<HookOrder>> ask_hook_order(const std::string& python, const std::string& rootdir,

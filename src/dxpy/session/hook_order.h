@@ -27,8 +27,14 @@ namespace dxpy::session {
 struct Selection;  // selection.h
 
 struct HookOrder {
-  std::vector<uint32_t> kept;        // indices of the tests, in the order the hooks left their items
-  std::vector<uint32_t> deselected;  // tests whose items the hooks all took away
+  /// A test, or one item of a test the worker expands at run time (its parametrize id).
+  struct Entry {
+    uint32_t test = 0;
+    std::optional<std::string> param;
+    bool operator==(const Entry&) const = default;
+  };
+  std::vector<Entry> kept;        // in the order the hooks left the items
+  std::vector<Entry> deselected;  // the tests (and items) the hooks took away
 };
 
 /// The conftest.py files that apply to `tests` (each test's folder and those above it, inside
@@ -37,16 +43,19 @@ struct HookOrder {
 std::vector<std::string> modifyitems_conftests(const std::vector<TestCase>& tests, const std::string& rootdir,
                                                const std::string& confcutdir);
 
-/// The answer of worker/order.py for `n` tests: nullopt for `keep`, the order for `order`;
-/// an error for `error MESSAGE` or an answer that is not well formed (an index out of
-/// range or named twice).
+/// The answer of worker/order.py for `n` tests: nullopt for `keep`, the order for `order`
+/// (lines `INDEX`, or `INDEX<TAB>HEX` for an item of an expanded test, its id's UTF-8 in
+/// hex); an error for `error MESSAGE` or an answer that is not well formed (an index out
+/// of range, an entry named twice, a test named both whole and by item).
 Expected<std::optional<HookOrder>> parse_hook_order(std::string_view answer, size_t n);
 
 /// Puts `tests` in the hooks' order: tests the answer does not name first (they have no
 /// item: their module's collection error, reported first as in pytest), in the order they
-/// had, then the kept ones; the deselected are removed. The first `failed_first` tests (--ff)
-/// stay ahead of the others, each group in the hooks' order, as pytest's cacheprovider
-/// reorders after the conftests' hooks. Returns how many were deselected.
+/// had, then the kept ones; the deselected are removed. An expanded test named by item
+/// becomes one test per kept item, its id's param set to the item's id (the worker then
+/// runs that item alone). The first `failed_first` tests (--ff) stay ahead of the others,
+/// each group in the hooks' order, as pytest's cacheprovider reorders after the conftests'
+/// hooks. Returns how many entries were deselected (pytest's items).
 size_t apply_hook_order(std::vector<TestCase>& tests, size_t& failed_first, const HookOrder& order);
 
 /// Asks `python -m dx_py_test_runner.worker.order` (with the workers' DXPY_ROOTDIR and

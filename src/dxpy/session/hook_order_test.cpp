@@ -21,6 +21,15 @@ TestCase test(std::string path, std::string name) {
   return tc;
 }
 
+using Entry = HookOrder::Entry;
+Entry E(uint32_t t) { return Entry{t, std::nullopt}; }
+Entry E(uint32_t t, std::string param) { return Entry{t, std::move(param)}; }
+std::vector<Entry> whole(std::vector<uint32_t> ts) {
+  std::vector<Entry> out;
+  for (uint32_t t : ts) out.push_back(E(t));
+  return out;
+}
+
 std::vector<std::string> names(const std::vector<TestCase>& tests) {
   std::vector<std::string> out;
   for (const auto& t : tests) out.push_back(t.id.name);
@@ -34,8 +43,13 @@ TEST(HookOrder, ParsesKeepOrderAndDeselected) {
   auto order = parse_hook_order("order\n2\n0\ndeselected\n1\n", 3);
   ASSERT_TRUE(order.has_value());
   ASSERT_TRUE(order->has_value());
-  EXPECT_EQ((*order)->kept, (std::vector<uint32_t>{2, 0}));
-  EXPECT_EQ((*order)->deselected, (std::vector<uint32_t>{1}));
+  EXPECT_EQ((*order)->kept, whole({2, 0}));
+  EXPECT_EQ((*order)->deselected, whole({1}));
+  // Items of a test expanded at run time, by their id in hex.
+  auto items = parse_hook_order("order\n1\t61\n0\n1\t5b625d\ndeselected\n1\t\n", 3);
+  ASSERT_TRUE(items.has_value() && items->has_value());
+  EXPECT_EQ((*items)->kept, (std::vector<Entry>{E(1, "a"), E(0), E(1, "[b]")}));
+  EXPECT_EQ((*items)->deselected, (std::vector<Entry>{E(1, "")}));
   auto empty = parse_hook_order("order\n", 3);
   ASSERT_TRUE(empty.has_value() && empty->has_value());
   EXPECT_TRUE((*empty)->kept.empty());
@@ -53,26 +67,44 @@ TEST(HookOrder, RefusesAnswersThatAreNotWellFormed) {
   EXPECT_FALSE(parse_hook_order("order\n1\ndeselected\n1\n", 3).has_value());
   EXPECT_FALSE(parse_hook_order("order\n-1\n", 3).has_value());
   EXPECT_FALSE(parse_hook_order("order\n1x\n", 3).has_value());
+  EXPECT_FALSE(parse_hook_order("order\n1\t61\n1\t61\n", 3).has_value());  // an item twice
+  EXPECT_FALSE(parse_hook_order("order\n1\n1\t61\n", 3).has_value());      // whole and by item
+  EXPECT_FALSE(parse_hook_order("order\n1\t61\n1\n", 3).has_value());
+  EXPECT_FALSE(parse_hook_order("order\n1\tzz\n", 3).has_value());
+  EXPECT_FALSE(parse_hook_order("order\n1\t612\n", 3).has_value());
   EXPECT_FALSE(parse_hook_order("order\n\n", 3).has_value());
 }
 
 TEST(HookOrder, AppliesTheOrderWithUnnamedTestsFirstAndDeselectedOut) {
   std::vector<TestCase> tests = {test("a.py", "a"), test("a.py", "b"), test("b.py", "c"), test("b.py", "d")};
   size_t failed_first = 0;
-  HookOrder order{{3, 0, 2}, {}};  // "b" is not named: its module did not collect
+  HookOrder order{whole({3, 0, 2}), {}};  // "b" is not named: its module did not collect
   EXPECT_EQ(apply_hook_order(tests, failed_first, order), 0u);
   EXPECT_EQ(names(tests), (std::vector<std::string>{"b", "d", "a", "c"}));
 
   std::vector<TestCase> more = {test("a.py", "a"), test("a.py", "b"), test("b.py", "c")};
-  EXPECT_EQ(apply_hook_order(more, failed_first, HookOrder{{2, 0}, {1}}), 1u);
+  EXPECT_EQ(apply_hook_order(more, failed_first, HookOrder{whole({2, 0}), whole({1})}), 1u);
   EXPECT_EQ(names(more), (std::vector<std::string>{"c", "a"}));
+}
+
+TEST(HookOrder, AnExpandedTestBecomesOneTestPerKeptItem) {
+  std::vector<TestCase> tests = {test("a.py", "f"), test("a.py", "g")};
+  tests[0].expand_at_runtime = true;
+  size_t failed_first = 0;
+  HookOrder order{{E(0, "2"), E(1), E(0, "1")}, {E(0, "3")}};
+  EXPECT_EQ(apply_hook_order(tests, failed_first, order), 1u);
+  ASSERT_EQ(tests.size(), 3u);
+  EXPECT_EQ(tests[0].id.node_id(), "a.py::f[2]");
+  EXPECT_EQ(tests[1].id.node_id(), "a.py::g");
+  EXPECT_EQ(tests[2].id.node_id(), "a.py::f[1]");
+  EXPECT_FALSE(tests[0].expand_at_runtime);
 }
 
 TEST(HookOrder, LastFailuresStayFirstInTheHooksOrder) {
   // --ff: tests 0 and 1 failed last time; the hooks reverse everything.
   std::vector<TestCase> tests = {test("a.py", "f1"), test("a.py", "f2"), test("a.py", "p1"), test("a.py", "p2")};
   size_t failed_first = 2;
-  EXPECT_EQ(apply_hook_order(tests, failed_first, HookOrder{{3, 2, 1}, {0}}), 1u);
+  EXPECT_EQ(apply_hook_order(tests, failed_first, HookOrder{whole({3, 2, 1}), whole({0})}), 1u);
   EXPECT_EQ(names(tests), (std::vector<std::string>{"f2", "p2", "p1"}));
   EXPECT_EQ(failed_first, 1u);
 }
@@ -85,9 +117,8 @@ RC_GTEST_PROP(HookOrderProp, ResultIsTheKeptAndUnnamedTestsOnceEach, ()) {
   const size_t kept_n = *rc::gen::inRange<size_t>(0, n + 1);
   const size_t desel_n = *rc::gen::inRange<size_t>(0, n - kept_n + 1);
   HookOrder order;
-  order.kept.assign(perm.begin(), perm.begin() + static_cast<ptrdiff_t>(kept_n));
-  order.deselected.assign(perm.begin() + static_cast<ptrdiff_t>(kept_n),
-                          perm.begin() + static_cast<ptrdiff_t>(kept_n + desel_n));
+  for (size_t i = 0; i < kept_n; ++i) order.kept.push_back(E(perm[i]));
+  for (size_t i = kept_n; i < kept_n + desel_n; ++i) order.deselected.push_back(E(perm[i]));
   size_t failed_first = *rc::gen::inRange<size_t>(0, n + 1);
   const size_t failed_before = failed_first;
   std::vector<TestCase> tests;
@@ -100,8 +131,8 @@ RC_GTEST_PROP(HookOrderProp, ResultIsTheKeptAndUnnamedTestsOnceEach, ()) {
   // Failures first; within each group, unnamed tests (ascending) then the kept in the hooks' order.
   for (size_t i = 0; i < got.size(); ++i) RC_ASSERT((i < failed_first) == (got[i] < failed_before));
   std::vector<int> rank(n, -1);
-  for (size_t i = 0; i < order.kept.size(); ++i) rank[order.kept[i]] = static_cast<int>(i);
-  for (uint32_t d : order.deselected) RC_ASSERT(std::find(got.begin(), got.end(), d) == got.end());
+  for (size_t i = 0; i < order.kept.size(); ++i) rank[order.kept[i].test] = static_cast<int>(i);
+  for (const auto& d : order.deselected) RC_ASSERT(std::find(got.begin(), got.end(), d.test) == got.end());
   auto key = [&](uint32_t t) {  // unnamed tests first (ascending), then the hooks' order
     return std::pair{t >= failed_before, rank[t] < 0 ? static_cast<int>(t) - static_cast<int>(n) - 1 : rank[t]};
   };
