@@ -43,9 +43,6 @@ def project(tmp_path):
 # Semantics dx-py does not have yet. Each is a strict xfail: the day one starts to pass, the
 # run fails until it is taken off this list. The reasons are the gaps, stated plainly.
 KNOWN_GAPS = {
-    "test_semantics.py::test_semantic[hooks-pytest_collection_modifyitems]":
-        "the order pytest_collection_modifyitems gives the items is not followed: tests run in the "
-        "order of static collection (its deselection is followed)",
 }
 
 

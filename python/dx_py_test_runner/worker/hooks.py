@@ -16,8 +16,9 @@ only the arguments an implementation names:
     pytest_assertrepr_compare (for the assertion rewriter)
 
 pytest_collection_modifyitems is called with the items of one test at a time (the worker
-never holds a whole session's items): marking or skipping items works; reordering across
-tests does not. Any other hook, and hook wrappers, are named in a warning on the worker's
+never holds a whole session's items): marking, skipping and deselecting items work here; the
+order it gives across tests is taken before the run from one call with the whole session's
+items (order.py). Any other hook, and hook wrappers, are named in a warning on the worker's
 stderr once: they are not run.
 """
 import importlib
@@ -137,10 +138,6 @@ class HookManager:
                 self._warn_once(("hook", name, hookname),
                                 f"{name}: hook {hookname} is not supported by the dx-py worker; not run")
                 continue
-            if hookname == "pytest_collection_modifyitems":
-                self._warn_once(("modifyitems", name),
-                                f"{name}: pytest_collection_modifyitems is applied to the items of one test "
-                                "at a time (reordering or deselecting across tests has no effect)")
             self._impls.setdefault(hookname, []).append(impl)
         for other in _listify(getattr(plugin, "pytest_plugins", None)):
             self.import_plugin(other)

@@ -744,7 +744,7 @@ class Runner:
 
     # --- items ---------------------------------------------------------------------------------
 
-    def _items(self, case, defn):
+    def _items(self, case, defn, modify=True):
         callspecs = defn.callspecs
         parent = defn.parent_node
         items = []
@@ -768,7 +768,7 @@ class Runner:
         if self.hooks.has("pytest_itemcollected"):
             for item in items:
                 self.hooks.call("pytest_itemcollected", item=item)
-        if items and self.hooks.has("pytest_collection_modifyitems"):
+        if modify and items and self.hooks.has("pytest_collection_modifyitems"):
             kept = list(items)
             self.hooks.call("pytest_collection_modifyitems", path=defn.minfo.path, session=self.session,
                             config=self.config, items=kept)

@@ -54,8 +54,9 @@ Scheduler::Scheduler(std::vector<Task> tasks, unsigned workers, Options options)
     c.expected += info.expected;
     queued_expected_ += info.expected;
   }
-  std::stable_sort(chunks.begin(), chunks.end(),
-                   [](const Chunk& a, const Chunk& b) { return a.expected > b.expected; });
+  if (!options_.keep_order)
+    std::stable_sort(chunks.begin(), chunks.end(),
+                     [](const Chunk& a, const Chunk& b) { return a.expected > b.expected; });
   injector_.assign(std::make_move_iterator(chunks.begin()), std::make_move_iterator(chunks.end()));
   injector_tests_ = tasks.size();
   queued_ = tasks.size();

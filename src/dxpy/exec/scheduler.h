@@ -54,6 +54,9 @@ struct Options {
   /// batch; a test blamed more than this many times is taken as the crash, so that a
   /// module that kills its worker on import cannot requeue forever.
   uint32_t blameless_losses = 2;
+  /// Modules wait in the injector in the order given, not longest first: the order a
+  /// conftest's pytest_collection_modifyitems gave (session/hook_order.h).
+  bool keep_order = false;
 };
 
 enum class SlotState : uint8_t {

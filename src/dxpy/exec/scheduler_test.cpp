@@ -75,6 +75,23 @@ TEST(Exec, LongestModuleFirst) {
   EXPECT_EQ(order, (Tests{1, 2, 2, 2, 0, 0}));
 }
 
+TEST(Exec, KeepOrderHandsModulesOutInTheOrderGiven) {
+  // The same tasks as above: with keep_order (a pytest_collection_modifyitems order) the
+  // modules go in the order given, whatever their durations, on one slot and on two.
+  std::vector<Task> tasks = {{0, 1.0}, {0, 1.0}, {1, 5.0}, {2, 1.0}, {2, 1.0}, {2, 1.0}};
+  Scheduler s = started(tasks, 1, Options{.max_batch = 32, .batch_divisor = 1, .keep_order = true});
+  std::vector<uint32_t> order;
+  while (!s.done()) {
+    const auto batch = s.next_for(0);
+    order.insert(order.end(), batch.begin(), batch.end());
+    pass(s, 0, batch);
+  }
+  EXPECT_EQ(order, (Tests{0, 1, 2, 3, 4, 5}));
+  Scheduler two = started(tasks, 2, Options{.max_batch = 32, .batch_divisor = 1, .keep_order = true});
+  EXPECT_EQ(two.next_for(0), (Tests{0, 1}));
+  EXPECT_EQ(two.next_for(1), (Tests{2}));
+}
+
 TEST(Exec, UnknownDurationsCountAsTheMedianKnown) {
   // Known: 3.5, 1, 2, 2, 0.5 (median 2). Module 1 has two unknown tests: 4 s, more than
   // module 0's 3.5 s and less than module 2's 5.5 s.

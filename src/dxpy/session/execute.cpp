@@ -78,7 +78,7 @@ std::optional<double> parse_seconds(const std::string& s) {
 class Executor {
  public:
   Executor(const std::vector<TestCase>& tests, const ExecOptions& o, const ExecEvents& ev)
-      : tests_(tests), o_(o), ev_(ev), sched_(make_tasks(), o.workers, {o.max_batch, 3, 0, 2}) {
+      : tests_(tests), o_(o), ev_(ev), sched_(make_tasks(), o.workers, {o.max_batch, 3, 0, 2, o.keep_order}) {
     slots_.resize(o.workers);
     timeouts_.reserve(tests.size());
     for (const auto& tc : tests) timeouts_.push_back(test_timeout(tc, o.timeout_seconds));
@@ -127,6 +127,9 @@ class Executor {
       auto [it, fresh] = modules.try_emplace(tests_[i].id.path, static_cast<uint32_t>(modules.size()));
       exec::Task t;
       t.module = it->second;
+      // In a given order, each run of one module's tests is a chunk of its own.
+      if (o_.keep_order)
+        t.module = i && tests_[i].id.path == tests_[i - 1].id.path ? tasks.back().module : static_cast<uint32_t>(i);
       if (i < o_.expected_seconds.size()) t.expected_seconds = o_.expected_seconds[i];
       tasks.push_back(t);
     }

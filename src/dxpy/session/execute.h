@@ -32,6 +32,9 @@ struct ExecOptions {
   /// Expected duration of each test (same order as the tests), from an earlier run.
   std::vector<std::optional<double>> expected_seconds;
   uint32_t max_batch = 32;
+  /// Run the tests in the order given (a conftest's pytest_collection_modifyitems ordered
+  /// them, hook_order.h): a module's tests are a batch only where they are next to each other.
+  bool keep_order = false;
   /// Handed to each worker in DXPY_CONFIG: the run's configuration as JSON (run.cpp).
   std::string worker_config;
   /// -s, --capture=no|sys|tee-sys: the workers' fds 1 and 2 are ours (the terminal), not

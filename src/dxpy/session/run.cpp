@@ -23,6 +23,7 @@
 #include "dxpy/session/durations.h"
 #include "dxpy/session/lastfailed.h"
 #include "dxpy/session/execute.h"
+#include "dxpy/session/hook_order.h"
 #include "dxpy/session/junit_ini.h"
 #include "dxpy/session/run_control.h"
 #include "dxpy/session/shard.h"
@@ -404,6 +405,8 @@ int run_tests(const RunOptions& given) {
       worker_config_json(selected.config, opts, *retries, snapshots.records_dir(), selected.cache_dir, snapshot_dir);
   eo.inherit_output = opts.control.capture != "fd";
   eo.preload = selected.config.dx.preload;
+  // A conftest's pytest_collection_modifyitems may order the session (hook_order.h).
+  eo.keep_order = follow_hook_order(selected, eo.python, eo.worker_config, opts.verbosity);
   if (!durations_path.empty()) {
     if (!opts.shard) known = load_durations(durations_path);
     eo.expected_seconds.reserve(selected.tests.size());
