@@ -247,16 +247,25 @@ class _Session:
         self.ci = bool(options.get("ci", False))
         self.records_dir = (data.get("snapshots") or {}).get("records") or ""
         self.checker = _core.SnapshotChecker(str(runner.rootdir_str))
+        # Written entries are held and written per .snap file (module) in one locked write,
+        # when the checks move to another file and at the worker's end.
+        self.checker.set_deferred(True)
         self.store = self.checker.store
         self.token = None  # the test (item or case) the fields below are for
         self.counter = 0
         self.nodeid = self.snap = ""
-        if self.records_dir:
-            import atexit
+        import atexit
 
-            atexit.register(self.write_records)
+        atexit.register(self.finish)
 
-    def write_records(self):
+    def finish(self):
+        """At the worker's end: the held entries written, then the run record."""
+        try:
+            self.checker.flush()
+        except (OSError, ValueError) as e:
+            import sys
+
+            print(f"dx-py: snapshots could not be written: {e}", file=sys.stderr)
         if self.records_dir:
             self.checker.write_records(os.path.join(self.records_dir, f"{os.getpid()}.rec"))
 
@@ -297,7 +306,10 @@ def _check(value, name, retry=True):
         name = str(session.counter)
     else:
         name = str(name)
-    text = serialize(value)
+    if type(value) is str and not _serializers and "\n" not in value:
+        text = repr(value)  # serialize()'s rule for a one-line str, without its calls
+    else:
+        text = serialize(value)
     # One call: the hash from the index, compared in C++, a match recorded as a use.
     outcome = session.checker.check(snap, nodeid, name, text)
     if outcome < 0:  # lone surrogates: kept visible, and storable
@@ -318,7 +330,7 @@ def _check(value, name, retry=True):
         session.checker.write(snap, nodeid, name, text, updated=True)
         return None
     session.checker.record_used(snap, nodeid, name)  # used, though different: not unused
-    old = session.store.read(snap).get((nodeid, name))
+    old = session.checker.stored_value(snap, nodeid, name)
     if old is None and retry:  # the file changed under us since its hashes were read
         session.checker.forget(snap)
         return _check(value, name, retry=False)

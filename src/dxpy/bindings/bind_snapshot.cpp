@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/string_view.h>
@@ -198,6 +199,32 @@ void bind_snapshot(nb::module_& m) {
           },
           "records a use without a match (a mismatch)")
       .def("forget", [](snapshot::Checker& c, const std::string& snap) { c.forget(snap); })
+      .def("set_deferred", &snapshot::Checker::set_deferred, nb::arg("deferred"),
+           "hold written entries until flush() (or a check of another .snap file)")
+      .def_prop_ro("pending", &snapshot::Checker::pending)
+      .def(
+          "flush",
+          [](snapshot::Checker& c) {
+            Expected<void> r;
+            {
+              nb::gil_scoped_release unlocked;
+              r = c.flush();
+            }
+            if (!r) raise(r.error());
+          },
+          "writes the held entries (locked, file then index)")
+      .def(
+          "stored_value",
+          [](snapshot::Checker& c, const std::string& snap, const std::string& test,
+             const std::string& name) -> std::optional<std::string> {
+            Expected<std::optional<std::string>> r = std::optional<std::string>();
+            {
+              nb::gil_scoped_release unlocked;
+              r = c.stored_value(snap, test, name);
+            }
+            return value_or_raise(std::move(r));
+          },
+          nb::arg("snap"), nb::arg("test"), nb::arg("name"), "the stored (or held) value of (test, name), or None")
       .def(
           "write_records",
           [](snapshot::Checker& c, const std::string& path) {

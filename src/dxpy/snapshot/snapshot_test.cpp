@@ -248,6 +248,47 @@ TEST_F(CheckerTest, AHandEditedFileIsReadAgainAndWritesAreSeenAtOnce) {
   EXPECT_EQ(recs[3].use, Use::kUpdated);
 }
 
+TEST_F(CheckerTest, DeferredWritesAreHeldPerFileAndWrittenTogetherWithoutLosingOthers) {
+  Checker a(dir_), b(dir_);  // two workers writing into one file
+  a.set_deferred(true);
+  b.set_deferred(true);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(a.write("__snapshots__/t.snap", "t.py::a" + std::to_string(i), "1", "va", Use::kWritten));
+    ASSERT_TRUE(b.write("__snapshots__/t.snap", "t.py::b" + std::to_string(i), "1", "vb", Use::kWritten));
+  }
+  EXPECT_FALSE(stat_path(dir_ + "/__snapshots__/t.snap"));  // nothing written yet
+  EXPECT_EQ(a.pending(), 5u);
+  // Held entries count for checks and for the value a mismatch shows.
+  EXPECT_EQ(*a.check("__snapshots__/t.snap", "t.py::a3", "1", "va"), Checker::Outcome::kMatched);
+  EXPECT_EQ(*a.check("__snapshots__/t.snap", "t.py::a3", "1", "other"), Checker::Outcome::kDiffers);
+  EXPECT_EQ(**a.stored_value("__snapshots__/t.snap", "t.py::a3", "1"), "va");
+  EXPECT_TRUE(parse_records(a.records().bytes()).size() == 1u);  // the match; writes come with the flush
+  ASSERT_TRUE(a.write("__snapshots__/t.snap", "t.py::a0", "1", "va2", Use::kUpdated));
+  // A check of another file writes the held ones first.
+  EXPECT_EQ(*a.check("__snapshots__/u.snap", "u.py::x", "1", "v"), Checker::Outcome::kMissing);
+  EXPECT_EQ(a.pending(), 0u);
+  ASSERT_TRUE(b.flush());
+  auto entries = Store(dir_).read("__snapshots__/t.snap");
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 10u);
+  EXPECT_EQ((*entries)[0], (Entry{"t.py::a0", "1", "va2"}));
+  EXPECT_EQ((*entries)[5], (Entry{"t.py::b0", "1", "vb"}));
+  auto h = Store(dir_).hashes("__snapshots__/t.snap");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->size(), 10u);
+  size_t written = 0, updated = 0;
+  for (const auto& r : parse_records(a.records().bytes())) {
+    written += r.use == Use::kWritten;
+    updated += r.use == Use::kUpdated;
+  }
+  EXPECT_EQ(written, 5u);
+  EXPECT_EQ(updated, 1u);
+  // A new checker sees both workers' entries from the index.
+  Checker c(dir_);
+  EXPECT_EQ(*c.check("__snapshots__/t.snap", "t.py::b4", "1", "vb"), Checker::Outcome::kMatched);
+  EXPECT_FALSE(c.store().last_read_file());
+}
+
 TEST_F(CheckerTest, AnUnparsableSnapFileIsAnError) {
   ASSERT_TRUE(make_dirs_for_test(dir_ + "/__snapshots__"));
   write_plain(dir_ + "/__snapshots__/t.snap", "not a snap file\n");
