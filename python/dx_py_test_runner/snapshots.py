@@ -5,14 +5,14 @@ A value is serialized to text (`serialize`: a stable, indented repr: dicts and s
 dataclasses, namedtuples, enums, bytes, nested containers; `register_serializer` for other
 types) and compared with the entry (test node id, name) of the test module's
 `__snapshots__/<module>.snap` file. The comparison is decided from the BLAKE3 hash kept in
-`.dx-py/snapshots.idx` (src/dxpy/snapshot, through `_core.SnapshotStore`): the .snap file is
-read only on a mismatch, to show the diff, or when the index is stale. Each worker loads a
-.snap file's hashes once.
+`.dx-py/snapshots.idx` (src/dxpy/snapshot/checker.h, through `_core.SnapshotChecker`, one
+call per snapshot): the hash is looked up in place in the index, and the .snap file is read
+only on a mismatch, to show the diff, or when the index is stale.
 
 What the run asked for comes from DXPY_CONFIG: `options.update_snapshots` (-u) writes changed
 entries, `options.ci` (--ci) fails on a missing one instead of writing it; `snapshots.records`
-is the folder where each worker leaves what it matched, wrote and updated (one file per
-process, written at exit) for the orchestrator's report of written and unused snapshots.
+is the folder where each worker leaves what it matched, wrote and updated (one binary file
+per process, written at exit from the checker's buffer) for the orchestrator's report of written and unused snapshots.
 """
 import enum
 import os
@@ -236,7 +236,8 @@ def diff(old, new, name="snapshot"):
 
 
 class _Session:
-    """One worker's snapshot state: the store, each .snap file's hashes, what it did."""
+    """One worker's snapshot state: the checker (each .snap file's hashes, what it did) and
+    the test the fields below are for."""
 
     def __init__(self, runner):
         self.runner = runner
@@ -247,34 +248,28 @@ class _Session:
         self.update = bool(options.get("update_snapshots", False)) and not self.ci
         self.records_dir = (data.get("snapshots") or {}).get("records") or ""
         self.snapshot_dir = (data.get("snapshots") or {}).get("dir") or ""  # rootdir-relative; "": beside the tests
-        self.store = _core.SnapshotStore(str(runner.rootdir_str), data.get("cache_dir") or "")
-        self.files = {}  # snap path -> {(test, name): hash}
-        self.records = []  # (kind, snap, test, name)
+        self.checker = _core.SnapshotChecker(str(runner.rootdir_str), data.get("cache_dir") or "")
+        # Written entries are held and written per .snap file (module) in one locked write,
+        # when the checks move to another file and at the worker's end.
+        self.checker.set_deferred(True)
+        self.store = self.checker.store
         self.token = None  # the test (item or case) the fields below are for
         self.counter = 0
         self.nodeid = self.snap = ""
-        if self.records_dir:
-            import atexit
+        import atexit
 
-            atexit.register(self.write_records)
+        atexit.register(self.finish)
 
-    def write_records(self):
-        if not self.records or not self.records_dir:
-            return
-        text = _core.render_snapshot_records(self.records)
-        path = os.path.join(self.records_dir, f"{os.getpid()}.rec")
+    def finish(self):
+        """At the worker's end: the held entries written, then the run record."""
         try:
-            with open(path, "a", encoding="utf-8", errors="surrogateescape") as f:
-                f.write(text)
-        except OSError:
-            pass  # the run's folder is gone: nobody reads the record
-        self.records = []
+            self.checker.flush()
+        except (OSError, ValueError) as e:
+            import sys
 
-    def hashes(self, snap):
-        hashes = self.files.get(snap)
-        if hashes is None:
-            hashes = self.files[snap] = self.store.hashes(snap)
-        return hashes
+            print(f"dx-py: snapshots could not be written: {e}", file=sys.stderr)
+        if self.records_dir:
+            self.checker.write_records(os.path.join(self.records_dir, f"{os.getpid()}.rec"))
 
 
 _session = None
@@ -313,32 +308,33 @@ def _check(value, name, retry=True):
         name = str(session.counter)
     else:
         name = str(name)
-    text = serialize(value)
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: kept visible, and storable
+    if type(value) is str and not _serializers and "\n" not in value:
+        text = repr(value)  # serialize()'s rule for a one-line str, without its calls
+    else:
+        text = serialize(value)
+    # One call: the hash from the index, compared in C++, a match recorded as a use.
+    outcome = session.checker.check(snap, nodeid, name, text)
+    if outcome < 0:  # lone surrogates: kept visible, and storable
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-        data = text.encode("utf-8")
-    stored = session.hashes(snap).get((nodeid, name))
-    if stored is not None and stored == _core.blake3(data):
-        session.records.append(("U", snap, nodeid, name))
+        outcome = session.checker.check(snap, nodeid, name, text)
+        if outcome < 0:
+            raise ValueError(f"snapshot {name!r} of {nodeid}: the name has no UTF-8 form")
+    if outcome == 0:
         return None
-    if stored is None:
+    if outcome == 1:
         if session.ci:
             return [f"snapshot {name!r} of {nodeid} does not exist in {snap}",
                     "(--ci never writes snapshots: run dx-py test without --ci, or with "
                     "--update-snapshots, and commit the .snap file)"]
-        session.files[snap] = session.store.update(snap, [(nodeid, name, text)])
-        session.records.append(("W", snap, nodeid, name))
+        session.checker.write(snap, nodeid, name, text)
         return None
     if session.update:
-        session.files[snap] = session.store.update(snap, [(nodeid, name, text)])
-        session.records.append(("C", snap, nodeid, name))
+        session.checker.write(snap, nodeid, name, text, updated=True)
         return None
-    session.records.append(("U", snap, nodeid, name))  # used, though different: not unused
-    old = session.store.read(snap).get((nodeid, name))
+    session.checker.record_used(snap, nodeid, name)  # used, though different: not unused
+    old = session.checker.stored_value(snap, nodeid, name)
     if old is None and retry:  # the file changed under us since its hashes were read
-        session.files.pop(snap, None)
+        session.checker.forget(snap)
         return _check(value, name, retry=False)
     if old is None:
         old = ""

@@ -182,3 +182,24 @@ def test_two_runs_at_once_write_into_one_snap_file(project):
     text = snap_text(project, "__snapshots__/test_many.snap")
     assert text.count("\n== ") == 40
     assert "40 passed in" in closing(project.run("-q").out)
+
+
+def test_entries_written_in_a_run_are_held_per_module_and_all_land(project):
+    # Workers hold the entries they write into one .snap file and write them together when
+    # their checks move on to the next module and at their end: every entry of every module
+    # lands, and a second check of a name written moments before compares with that value.
+    modules = {f"tests/test_w{m}.py": "import dx_py_test_runner as dx\n" + "".join(
+        f"def test_{i}():\n    dx.snapshot({{'m': {m}, 'i': {i}}})\n" for i in range(15)) for m in range(4)}
+    modules["tests/test_twice.py"] = ("import dx_py_test_runner as dx\n"
+                                      "def test_twice():\n    dx.snapshot('first', name='x')\n"
+                                      "    dx.snapshot('second', name='x')\n")
+    project.write({"pytest.ini": "[pytest]\n", **modules})
+    r = project.run("-q", "-n", "2")
+    assert r.code == 1, r.out
+    assert "60 passed" in closing(r.out) and "1 failed" in closing(r.out) and "61 snapshots written" in closing(r.out), r.out
+    assert "-'first'" in r.out and "+'second'" in r.out, r.out
+    for m in range(4):
+        text = snap_text(project, f"tests/__snapshots__/test_w{m}.snap")
+        assert text.count("\n== ") == 15 and f"'m': {m}," in text, text
+    again = project.run("-q", "-n", "2", "-k", "not test_twice")
+    assert again.code == 0 and re.search(r"^60 passed, 1 deselected in", closing(again.out)), again.out

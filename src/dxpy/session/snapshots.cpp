@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "dxpy/snapshot/store.h"
 #include "dxpy/util/fs.h"
@@ -49,20 +50,51 @@ std::vector<std::string> SnapshotRun::Report::words() const {
   return out;
 }
 
+namespace {
+
+/// (snap, test, name) as views into the records' buffers.
+struct UseKey {
+  std::string_view snap, test, name;
+  bool operator==(const UseKey&) const = default;
+};
+struct UseKeyHash {
+  size_t operator()(const UseKey& k) const {
+    std::hash<std::string_view> h;
+    size_t x = h(k.test);
+    x ^= h(k.name) + 0x9e3779b97f4a7c15ULL + (x << 6) + (x >> 2);
+    x ^= h(k.snap) + 0x9e3779b97f4a7c15ULL + (x << 6) + (x >> 2);
+    return x;
+  }
+};
+using UseSet = std::unordered_set<UseKey, UseKeyHash>;
+
+}  // namespace
+
 SnapshotRun::Report SnapshotRun::finish(const std::vector<TestCase>& tests, bool full_run, bool reliable,
                                         bool update) {
   Report report;
   if (records_dir_.empty()) return report;
-  using Used = std::tuple<std::string, std::string, std::string>;  // snap, test, name
-  std::set<Used> used, written, updated;
+  // The workers' binary records (snapshot/store.h), kept whole: the sets hold views into them.
+  std::vector<std::string> buffers;
+  std::vector<std::vector<snapshot::UseRecord>> parsed;
+  size_t total = 0;
   for (const auto& name : list_dir(records_dir_)) {
-    auto text = read_file(join_path(records_dir_, name));
-    if (!text) continue;
-    for (auto& r : snapshot::parse_records(*text)) {
-      Used key{r.snap, r.test, r.name};
+    auto bytes = read_file(join_path(records_dir_, name));
+    if (!bytes) continue;
+    buffers.push_back(std::move(*bytes));
+  }
+  for (const auto& b : buffers) {
+    parsed.push_back(snapshot::parse_records(b));
+    total += parsed.back().size();
+  }
+  UseSet used, written, updated;
+  used.reserve(total);
+  for (const auto& records : parsed) {
+    for (const auto& r : records) {
+      UseKey key{r.snap, r.test, r.name};
       if (r.use == snapshot::Use::kWritten) written.insert(key);
       if (r.use == snapshot::Use::kUpdated) updated.insert(key);
-      used.insert(std::move(key));
+      used.insert(key);
     }
   }
   for (const auto& k : updated) written.erase(k);  // written, then changed again in the run
@@ -71,14 +103,21 @@ SnapshotRun::Report SnapshotRun::finish(const std::vector<TestCase>& tests, bool
   if (!full_run || !reliable) return report;
 
   // The .snap files of the run's modules: __snapshots__ in each folder that holds one, or
-  // that folder's place under the snapshot folder.
-  std::unordered_map<std::string, size_t> by_id;  // node id -> test index
+  // that folder's place under the snapshot folder. Their keys come from the index rows in
+  // place (the files are not read) while fresh.
+  std::unordered_map<std::string_view, size_t> by_id;  // node id -> test index
+  std::vector<std::string> ids(tests.size());
   std::set<std::string> dirs;
+  by_id.reserve(tests.size());
   for (size_t i = 0; i < tests.size(); ++i) {
-    by_id.emplace(tests[i].id.node_id(), i);
-    dirs.insert(std::string(dirname(tests[i].id.path)));
+    ids[i] = tests[i].id.node_id();
+    by_id.emplace(ids[i], i);
+    std::string_view dir = dirname(tests[i].id.path);
+    if (dirs.empty() || *dirs.rbegin() != dir) dirs.emplace(dir);
   }
   snapshot::Store store(rootdir_, cache_dir_);
+  std::vector<std::pair<std::string_view, std::string_view>> keys;
+  std::vector<snapshot::IndexedEntry> owned;
   for (const auto& dir : dirs) {
     std::string snap_dir = snapshot_dir_.empty() ? join_path(dir, "__snapshots__") : join_path(snapshot_dir_, dir);
     std::vector<std::string> names = list_dir(join_path(rootdir_, snap_dir));
@@ -86,19 +125,31 @@ SnapshotRun::Report SnapshotRun::finish(const std::vector<TestCase>& tests, bool
     for (const auto& name : names) {
       if (name.size() < 6 || name.substr(name.size() - 5) != ".snap") continue;
       std::string snap = join_path(snap_dir, name);
-      auto entries = store.read(snap);
-      if (!entries) {
-        report.errors.push_back(entries.error().message);
-        continue;
+      keys.clear();
+      owned.clear();
+      auto row = store.fresh_row(snap);
+      if (row) {
+        for (uint32_t k = row->file.first; k < row->file.first + row->file.count; ++k) {
+          auto key = row->view->key(k);
+          keys.emplace_back(key.test, key.name);
+        }
+      } else {
+        auto entries = store.hashes(snap);  // a stale row: the file is read and the row rebuilt
+        if (!entries) {
+          report.errors.push_back(entries.error().message);
+          continue;
+        }
+        owned = std::move(*entries);
+        for (const auto& e : owned) keys.emplace_back(e.test, e.name);
       }
       std::vector<snapshot::Key> gone;
-      for (const auto& e : *entries) {
-        auto it = by_id.find(e.test);
+      for (const auto& [test, entry_name] : keys) {
+        auto it = by_id.find(test);
         if (it == by_id.end()) {
           // A test expanded at run time: its entries carry "[param]" that the index lacks.
-          size_t bracket = e.test.find('[');
-          if (bracket != std::string::npos) {
-            auto base = by_id.find(e.test.substr(0, bracket));
+          size_t bracket = test.find('[');
+          if (bracket != std::string_view::npos) {
+            auto base = by_id.find(test.substr(0, bracket));
             if (base != by_id.end() && tests[base->second].expand_at_runtime) it = base;
           }
         }
@@ -107,11 +158,11 @@ SnapshotRun::Report SnapshotRun::finish(const std::vector<TestCase>& tests, bool
           keep = false;  // no such test any more
         } else {
           uint8_t outcome = it->second < outcome_.size() ? outcome_[it->second] : 0;
-          keep = outcome != 1 || used.count({snap, e.test, e.name}) > 0;
+          keep = outcome != 1 || used.count(UseKey{snap, test, entry_name}) > 0;
         }
         if (keep) continue;
-        report.unused.push_back(snap + ": " + e.test + " | " + e.name);
-        gone.emplace_back(e.test, e.name);
+        report.unused.push_back(snap + ": " + std::string(test) + " | " + std::string(entry_name));
+        gone.emplace_back(std::string(test), std::string(entry_name));
       }
       if (update && !gone.empty()) {
         if (auto r = store.update(snap, {}, gone); r)

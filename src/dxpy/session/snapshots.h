@@ -4,7 +4,9 @@
 /// leaves a record of what it matched, wrote and updated in the run's folder
 /// `<cache folder>/snapshot-runs/<pid>/`. After the run the records give the closing line's counts
 /// ("2 snapshots written") and, on a full run, the entries nothing used: reported, and
-/// deleted with --update-snapshots. A partial run never reports nor deletes unused entries.
+/// deleted with --update-snapshots. The records are binary (snapshot/store.h) and looked up
+/// as views into the files' bytes; a .snap file's keys come from its fresh index row
+/// (Store::fresh_row), so the files are not read again. A partial run never reports nor deletes unused entries.
 
 #include <cstdint>
 #include <string>

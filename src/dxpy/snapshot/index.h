@@ -22,6 +22,7 @@
 /// or, when those changed, the same content hash.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,44 @@ struct Index {
   /// Replaces (or inserts) the row of `file.path`, keeping the order.
   void put(IndexedFile file);
   void erase(std::string_view path);
+};
+
+/// The index read once into one buffer and validated (the same checks as decode_index),
+/// its rows read in place: a lookup decodes nothing and copies nothing. Shared, so that a
+/// row stays readable after the file on disk was replaced.
+class IndexView {
+ public:
+  struct File {
+    std::string_view path;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    const uint8_t* content_hash = nullptr;  // 32 bytes
+    uint32_t first = 0;                     // first entry row
+    uint32_t count = 0;                     // entry rows
+  };
+  struct Key {
+    std::string_view test;
+    std::string_view name;
+  };
+
+  /// kTruncated, kCorrupt, kVersion as decode_index.
+  static Expected<std::shared_ptr<const IndexView>> parse(std::string bytes, uint64_t root_hash);
+
+  size_t file_count() const { return files_; }
+  File file(size_t i) const;
+  /// The row of `path`, or none.
+  const File* find(std::string_view path, File& out) const;
+  Key key(uint32_t entry) const;
+  const uint8_t* value_hash(uint32_t entry) const;  // 32 bytes
+  /// The value hash of (test, name) among `file`'s entries (binary search), or null.
+  const uint8_t* find_entry(const File& file, std::string_view test, std::string_view name) const;
+
+ private:
+  IndexView() = default;
+  std::string bytes_;
+  std::string_view body_, pool_;
+  size_t files_ = 0;
+  size_t entries_ = 0;
 };
 
 std::string encode_index(const Index& index, uint64_t root_hash);

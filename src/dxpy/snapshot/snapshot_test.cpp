@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <set>
 
+#include "dxpy/snapshot/checker.h"
 #include "dxpy/snapshot/index.h"
 #include "dxpy/snapshot/snap_file.h"
 #include "dxpy/snapshot/store.h"
@@ -15,6 +17,8 @@ namespace dxpy::snapshot {
 namespace {
 
 using testing::TempDirTest;
+
+bool make_dirs_for_test(const std::string& dir) { return ::mkdir(dir.c_str(), 0777) == 0; }
 
 void write_plain(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
@@ -185,13 +189,115 @@ TEST_F(StoreTest, ProcessesWritingTheSameFileLoseNoEntry) {
   EXPECT_FALSE(reader.last_read_file());
 }
 
-TEST(Records, RoundTripAndSkipACutLine) {
+TEST(Records, RoundTripAndStopAtACutRecord) {
   std::vector<UseRecord> records = {{Use::kMatched, "a/__snapshots__/t.snap", "a/t.py::x[1 | 2]", "1"},
-                                    {Use::kWritten, "s", "t", "name\nwith newline"},
-                                    {Use::kUpdated, "s", "t", "2"}};
-  std::string text = render_records(records);
-  EXPECT_EQ(parse_records(text), records);
-  EXPECT_EQ(parse_records(text + "U cut | sh"), records);
+                                    {Use::kWritten, "s", "t", std::string_view("name\nwith\0nul", 13)},
+                                    {Use::kUpdated, "s", "t", "2"},
+                                    {Use::kMatched, "a/__snapshots__/t.snap", "", ""}};
+  RecordWriter w;
+  for (const auto& r : records) w.add(r.use, r.snap, r.test, r.name);
+  std::string bytes = w.bytes();
+  EXPECT_EQ(parse_records(bytes), records);
+  // A path is written once for the records after it on the same file: S + 4 + path, then
+  // K + 8 + test + name each: 27 + 26, 6 + 23 + 11, 27 + 9.
+  EXPECT_EQ(bytes.size(), 129u);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    auto some = parse_records(std::string_view(bytes).substr(0, cut));
+    ASSERT_LE(some.size(), records.size());
+    EXPECT_TRUE(std::equal(some.begin(), some.end(), records.begin())) << cut;
+  }
+  EXPECT_TRUE(parse_records("X garbage").empty());
+}
+
+class CheckerTest : public TempDirTest {};
+
+TEST_F(CheckerTest, AMatchIsDecidedFromTheIndexAndRecorded) {
+  ASSERT_TRUE(Store(dir_).update("__snapshots__/t.snap", {{"t.py::a", "1", "one"}, {"t.py::b", "x", "two"}}));
+  Checker c(dir_);
+  auto r = c.check("__snapshots__/t.snap", "t.py::a", "1", "one");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, Checker::Outcome::kMatched);
+  EXPECT_FALSE(c.store().last_read_file());
+  // The .snap file is not needed for a match: a fresh row is read in place from the index.
+  EXPECT_EQ(*c.check("__snapshots__/t.snap", "t.py::b", "x", "two"), Checker::Outcome::kMatched);
+  EXPECT_EQ(*c.check("__snapshots__/t.snap", "t.py::b", "x", "TWO"), Checker::Outcome::kDiffers);
+  EXPECT_EQ(*c.check("__snapshots__/t.snap", "t.py::c", "1", "one"), Checker::Outcome::kMissing);
+  EXPECT_EQ(*c.check("__snapshots__/none.snap", "t.py::a", "1", "one"), Checker::Outcome::kMissing);
+  auto recs = parse_records(c.records().bytes());
+  ASSERT_EQ(recs.size(), 2u);  // only the matches
+  EXPECT_EQ(recs[0], (UseRecord{Use::kMatched, "__snapshots__/t.snap", "t.py::a", "1"}));
+  EXPECT_EQ(recs[1], (UseRecord{Use::kMatched, "__snapshots__/t.snap", "t.py::b", "x"}));
+}
+
+TEST_F(CheckerTest, AHandEditedFileIsReadAgainAndWritesAreSeenAtOnce) {
+  Store store(dir_);
+  ASSERT_TRUE(store.update("__snapshots__/t.snap", {{"t.py::a", "1", "one"}}));
+  write_plain(dir_ + "/__snapshots__/t.snap", render({{"t.py::a", "1", "edited by hand"}}));
+  Checker c(dir_);
+  EXPECT_EQ(*c.check("__snapshots__/t.snap", "t.py::a", "1", "one"), Checker::Outcome::kDiffers);
+  EXPECT_TRUE(c.store().last_read_file());
+  EXPECT_EQ(*c.check("__snapshots__/t.snap", "t.py::a", "1", "edited by hand"), Checker::Outcome::kMatched);
+  ASSERT_TRUE(c.write("__snapshots__/t.snap", "t.py::b", "1", "new", Use::kWritten));
+  EXPECT_EQ(*c.check("__snapshots__/t.snap", "t.py::b", "1", "new"), Checker::Outcome::kMatched);
+  ASSERT_TRUE(c.write("__snapshots__/t.snap", "t.py::b", "1", "newer", Use::kUpdated));
+  EXPECT_EQ(*c.check("__snapshots__/t.snap", "t.py::b", "1", "newer"), Checker::Outcome::kMatched);
+  auto entries = store.read("__snapshots__/t.snap");
+  ASSERT_TRUE(entries);
+  EXPECT_EQ(*entries, (std::vector<Entry>{{"t.py::a", "1", "edited by hand"}, {"t.py::b", "1", "newer"}}));
+  auto recs = parse_records(c.records().bytes());
+  ASSERT_EQ(recs.size(), 5u);
+  EXPECT_EQ(recs[1].use, Use::kWritten);
+  EXPECT_EQ(recs[3].use, Use::kUpdated);
+}
+
+TEST_F(CheckerTest, DeferredWritesAreHeldPerFileAndWrittenTogetherWithoutLosingOthers) {
+  Checker a(dir_), b(dir_);  // two workers writing into one file
+  a.set_deferred(true);
+  b.set_deferred(true);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(a.write("__snapshots__/t.snap", "t.py::a" + std::to_string(i), "1", "va", Use::kWritten));
+    ASSERT_TRUE(b.write("__snapshots__/t.snap", "t.py::b" + std::to_string(i), "1", "vb", Use::kWritten));
+  }
+  EXPECT_FALSE(stat_path(dir_ + "/__snapshots__/t.snap"));  // nothing written yet
+  EXPECT_EQ(a.pending(), 5u);
+  // Held entries count for checks and for the value a mismatch shows.
+  EXPECT_EQ(*a.check("__snapshots__/t.snap", "t.py::a3", "1", "va"), Checker::Outcome::kMatched);
+  EXPECT_EQ(*a.check("__snapshots__/t.snap", "t.py::a3", "1", "other"), Checker::Outcome::kDiffers);
+  EXPECT_EQ(**a.stored_value("__snapshots__/t.snap", "t.py::a3", "1"), "va");
+  EXPECT_TRUE(parse_records(a.records().bytes()).size() == 1u);  // the match; writes come with the flush
+  ASSERT_TRUE(a.write("__snapshots__/t.snap", "t.py::a0", "1", "va2", Use::kUpdated));
+  // A check of another file writes the held ones first.
+  EXPECT_EQ(*a.check("__snapshots__/u.snap", "u.py::x", "1", "v"), Checker::Outcome::kMissing);
+  EXPECT_EQ(a.pending(), 0u);
+  ASSERT_TRUE(b.flush());
+  auto entries = Store(dir_).read("__snapshots__/t.snap");
+  ASSERT_TRUE(entries);
+  ASSERT_EQ(entries->size(), 10u);
+  EXPECT_EQ((*entries)[0], (Entry{"t.py::a0", "1", "va2"}));
+  EXPECT_EQ((*entries)[5], (Entry{"t.py::b0", "1", "vb"}));
+  auto h = Store(dir_).hashes("__snapshots__/t.snap");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->size(), 10u);
+  size_t written = 0, updated = 0;
+  for (const auto& r : parse_records(a.records().bytes())) {
+    written += r.use == Use::kWritten;
+    updated += r.use == Use::kUpdated;
+  }
+  EXPECT_EQ(written, 5u);
+  EXPECT_EQ(updated, 1u);
+  // A new checker sees both workers' entries from the index.
+  Checker c(dir_);
+  EXPECT_EQ(*c.check("__snapshots__/t.snap", "t.py::b4", "1", "vb"), Checker::Outcome::kMatched);
+  EXPECT_FALSE(c.store().last_read_file());
+}
+
+TEST_F(CheckerTest, AnUnparsableSnapFileIsAnError) {
+  ASSERT_TRUE(make_dirs_for_test(dir_ + "/__snapshots__"));
+  write_plain(dir_ + "/__snapshots__/t.snap", "not a snap file\n");
+  Checker c(dir_);
+  auto r = c.check("__snapshots__/t.snap", "t.py::a", "1", "one");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kParse);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "dxpy/util/bytes.h"
 #include "dxpy/util/fs.h"
 
 namespace dxpy::snapshot {
@@ -70,23 +71,6 @@ std::vector<IndexedEntry> hash_entries(const std::vector<Entry>& entries) {
   return out;
 }
 
-// Splits "a | b | c" at unescaped bars with a space on each side.
-std::vector<std::string_view> split_fields(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\') {
-      ++i;
-    } else if (s[i] == '|' && i > start && s[i - 1] == ' ' && i + 1 < s.size() && s[i + 1] == ' ') {
-      out.push_back(s.substr(start, i - 1 - start));
-      start = i + 2;
-      ++i;
-    }
-  }
-  out.push_back(s.substr(start));
-  return out;
-}
-
 }  // namespace
 
 std::string snap_path_for(std::string_view test_path, std::string_view snapshot_dir) {
@@ -130,6 +114,39 @@ const Index& Store::load_index() {
   return cached_;
 }
 
+std::shared_ptr<const IndexView> Store::load_view() {
+  std::string path = index_path();
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    view_.reset();
+    view_mtime_ = -1;
+    return nullptr;
+  }
+  int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  if (view_mtime_ == mtime && view_size_ == static_cast<uint64_t>(st.st_size) &&
+      view_ino_ == static_cast<uint64_t>(st.st_ino))
+    return view_;
+  view_.reset();
+  if (auto bytes = read_file(path)) {
+    auto parsed = IndexView::parse(std::move(*bytes), root_hash_);
+    if (parsed) view_ = std::move(*parsed);  // else: no index; rows are rebuilt as needed
+  }
+  view_size_ = static_cast<uint64_t>(st.st_size);
+  view_mtime_ = mtime;
+  view_ino_ = static_cast<uint64_t>(st.st_ino);
+  return view_;
+}
+
+std::optional<Store::Row> Store::fresh_row(const std::string& snap) {
+  std::shared_ptr<const IndexView> view = load_view();
+  if (!view) return std::nullopt;
+  IndexView::File file;
+  if (!view->find(snap, file)) return std::nullopt;
+  auto st = stat_path(join_path(rootdir_, snap));
+  if (!st || st->size != file.size || st->mtime_ns != file.mtime_ns) return std::nullopt;
+  return Row{std::move(view), file};
+}
+
 Expected<IndexedFile> Store::row_from_file(const std::string& snap, bool& missing) {
   std::string text;
   FileStat st;
@@ -165,6 +182,16 @@ void Store::save_row(const std::string& snap, const IndexedFile* row) {
 
 Expected<std::vector<IndexedEntry>> Store::hashes(const std::string& snap) {
   last_read_file_ = false;
+  if (auto fresh = fresh_row(snap)) {  // the common case: only this file's row is copied
+    std::vector<IndexedEntry> out;
+    out.reserve(fresh->file.count);
+    for (uint32_t k = fresh->file.first; k < fresh->file.first + fresh->file.count; ++k) {
+      IndexView::Key key = fresh->view->key(k);
+      IndexedEntry& e = out.emplace_back(IndexedEntry{std::string(key.test), std::string(key.name), {}});
+      std::memcpy(e.value_hash.data(), fresh->view->value_hash(k), 32);
+    }
+    return out;
+  }
   const IndexedFile* row = load_index().find(snap);
   auto st = stat_path(join_path(rootdir_, snap));
   if (!st) {
@@ -234,37 +261,45 @@ Expected<std::vector<IndexedEntry>> Store::update(const std::string& snap, std::
   return row ? row->entries : std::vector<IndexedEntry>{};
 }
 
-std::string render_records(const std::vector<UseRecord>& records) {
-  std::string out;
-  for (const auto& r : records) {
-    out += static_cast<char>(r.use);
-    out += ' ';
-    out += escape_field(r.snap);
-    out += " | ";
-    out += escape_field(r.test);
-    out += " | ";
-    out += escape_field(r.name);
-    out += '\n';
+void RecordWriter::add(Use use, std::string_view snap, std::string_view test, std::string_view name) {
+  char n[8];
+  if (!has_snap_ || snap != snap_) {
+    out_ += 'S';
+    store_le<uint32_t>(n, static_cast<uint32_t>(snap.size()));
+    out_.append(n, 4);
+    out_ += snap;
+    snap_.assign(snap);
+    has_snap_ = true;
   }
-  return out;
+  out_ += static_cast<char>(use);
+  store_le<uint32_t>(n, static_cast<uint32_t>(test.size()));
+  store_le<uint32_t>(n + 4, static_cast<uint32_t>(name.size()));
+  out_.append(n, 8);
+  out_ += test;
+  out_ += name;
 }
 
-std::vector<UseRecord> parse_records(std::string_view text) {
+std::vector<UseRecord> parse_records(std::string_view bytes) {
   std::vector<UseRecord> out;
+  std::string_view snap;
+  bool has_snap = false;
   size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) break;  // a line cut short
-    std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.size() < 3 || line[1] != ' ' || (line[0] != 'U' && line[0] != 'W' && line[0] != 'C')) continue;
-    auto fields = split_fields(line.substr(2));
-    if (fields.size() != 3) continue;
-    auto snap = unescape_field(fields[0]);
-    auto test = unescape_field(fields[1]);
-    auto name = unescape_field(fields[2]);
-    if (!snap || !test || !name) continue;
-    out.push_back({static_cast<Use>(line[0]), std::move(*snap), std::move(*test), std::move(*name)});
+  while (pos < bytes.size()) {
+    char kind = bytes[pos];
+    if (kind == 'S') {
+      if (bytes.size() - pos < 5) break;
+      uint64_t len = load_le<uint32_t>(bytes.data() + pos + 1);
+      if (bytes.size() - pos - 5 < len) break;
+      snap = bytes.substr(pos + 5, len);
+      has_snap = true;
+      pos += 5 + len;
+      continue;
+    }
+    if ((kind != 'U' && kind != 'W' && kind != 'C') || !has_snap || bytes.size() - pos < 9) break;
+    uint64_t tlen = load_le<uint32_t>(bytes.data() + pos + 1), nlen = load_le<uint32_t>(bytes.data() + pos + 5);
+    if (bytes.size() - pos - 9 < tlen + nlen) break;
+    out.push_back({static_cast<Use>(kind), snap, bytes.substr(pos + 9, tlen), bytes.substr(pos + 9 + tlen, nlen)});
+    pos += 9 + tlen + nlen;
   }
   return out;
 }

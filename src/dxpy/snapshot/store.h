@@ -9,6 +9,8 @@
 /// write). Writing the index is best effort: a row that missed a change is stale (the
 /// .snap file's size, mtime or hash differ) and is rebuilt by the next reader.
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +50,16 @@ class Store {
   Expected<std::vector<IndexedEntry>> update(const std::string& snap, std::vector<Entry> put,
                                              const std::vector<Key>& remove = {});
 
+  /// The index row of `snap` when it is fresh (the .snap file's size and mtime are the
+  /// row's), read in place from the index without decoding or copying: what a match and
+  /// the orchestrator's unused check need. None when the row is missing or stale, or the
+  /// file is gone: then hashes() rebuilds it.
+  struct Row {
+    std::shared_ptr<const IndexView> view;
+    IndexView::File file;
+  };
+  std::optional<Row> fresh_row(const std::string& snap);
+
   /// Whether the last hashes() call read the .snap file (the index row was missing or
   /// stale), for tests and benchmarks.
   bool last_read_file() const { return last_read_file_; }
@@ -55,6 +67,8 @@ class Store {
  private:
   /// The index as on disk (cached while its stat is unchanged); empty when missing or invalid.
   const Index& load_index();
+  /// The same as a view (cached while its stat is unchanged); null when missing or invalid.
+  std::shared_ptr<const IndexView> load_view();
   void save_row(const std::string& snap, const IndexedFile* row);
   Expected<IndexedFile> row_from_file(const std::string& snap, bool& missing);
 
@@ -65,21 +79,42 @@ class Store {
   uint64_t cached_size_ = 0;
   int64_t cached_mtime_ = -1;
   uint64_t cached_ino_ = 0;
+  std::shared_ptr<const IndexView> view_;
+  uint64_t view_size_ = 0;
+  int64_t view_mtime_ = -1;
+  uint64_t view_ino_ = 0;
   bool last_read_file_ = false;
 };
 
 /// What one worker did with snapshots in a run, for the orchestrator (run records, one
-/// file per worker): each line "K SNAP | TEST | NAME", fields escaped as in .snap headers.
+/// file per worker), binary and append-only: a record `S u32 len PATH` names the .snap file
+/// of the records after it (written only when it changes), then one record per use:
+/// `K u32 test_len u32 name_len TEST NAME`, K = 'U' matched, 'W' written, 'C' updated
+/// (integers little-endian). A record cut short (a crash) ends the parse.
 enum class Use : char { kMatched = 'U', kWritten = 'W', kUpdated = 'C' };
 struct UseRecord {
   Use use = Use::kMatched;
-  std::string snap;
-  std::string test;
-  std::string name;
+  std::string_view snap;  // views into the parsed buffer
+  std::string_view test;
+  std::string_view name;
   bool operator==(const UseRecord&) const = default;
 };
-std::string render_records(const std::vector<UseRecord>& records);
-/// Lines that do not parse are skipped (a record cut short by a crash).
-std::vector<UseRecord> parse_records(std::string_view text);
+class RecordWriter {
+ public:
+  void add(Use use, std::string_view snap, std::string_view test, std::string_view name);
+  const std::string& bytes() const { return out_; }
+  bool empty() const { return out_.empty(); }
+  void clear() {
+    out_.clear();
+    snap_.clear();
+    has_snap_ = false;
+  }
+
+ private:
+  std::string out_;
+  std::string snap_;
+  bool has_snap_ = false;
+};
+std::vector<UseRecord> parse_records(std::string_view bytes);
 
 }  // namespace dxpy::snapshot
