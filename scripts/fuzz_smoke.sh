@@ -21,6 +21,9 @@ targets=(
   "graph_fuzz_loader graph src/dxpy/graph/fuzz_corpus graph-loader"
   "discovery_fuzz_scanner discovery src/dxpy/discovery/fuzz_corpus source-scanner"
   "config_fuzz_readers config src/dxpy/config/fuzz_corpus config-readers"
+  "snapshot_fuzz_index snapshot src/dxpy/snapshot/fuzz_corpus/index snapshot-index"
+  "snapshot_fuzz_snap snapshot src/dxpy/snapshot/fuzz_corpus/snap snap-file-parser"
+  "fixture_fuzz_entry fixture src/dxpy/fixture/fuzz_corpus fixture-cache-header"
 )
 want=("$@")
 if [ ! -f "$build/build.ninja" ]; then

@@ -16,6 +16,18 @@ bool entry_less(const IndexedEntry& a, const IndexedEntry& b) {
 
 }  // namespace
 
+bool snap_path_is_safe(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.find('\0') != std::string_view::npos) return false;
+  size_t start = 0;
+  while (true) {
+    size_t end = path.find('/', start);
+    std::string_view part = path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (end == std::string_view::npos) return true;
+    start = end + 1;
+  }
+}
+
 const IndexedFile* Index::find(std::string_view path) const {
   auto it = std::lower_bound(files.begin(), files.end(), path,
                              [](const IndexedFile& f, std::string_view p) { return f.path < p; });
@@ -117,6 +129,7 @@ Expected<Index> decode_index(std::string_view bytes, uint64_t root_hash) {
     if (first != next_entry || first + count > entries) return corrupt("entry grouping");
     next_entry = first + count;
     f.path.assign(pool.substr(off, len));
+    if (!snap_path_is_safe(f.path)) return corrupt("a path that is absolute or leaves the rootdir");
     if (!index.files.empty() && !(index.files.back().path < f.path)) return corrupt("paths out of order");
     f.entries.reserve(count);
     for (uint64_t k = first; k < first + count; ++k) {
