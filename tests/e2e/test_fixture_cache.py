@@ -221,17 +221,25 @@ def test_an_entry_owned_by_another_user_or_a_symlink_is_never_unpickled(project,
     [entry] = entries(project)
     os.chown(entry, 65534, 65534)  # nobody, with the private mode the writer gave it
     assert stat.S_IMODE(entry.stat().st_mode) & 0o022 == 0
-    r = passed(project.run())
+    passed(project.run())
     assert len(computations(project)) == 2  # not loaded: computed again
-    assert "is not owned by you" in r.out, r.out
     [entry] = entries(project)
     assert entry.stat().st_uid == os.geteuid()  # written back as the user's own
+    # The warning (dx-py prints no warnings summary): made an error, it names the entry.
+    os.chown(entry, 65534, 65534)
+    project.write({"pytest.ini": "[pytest]\nfilterwarnings =\n    error::dx_py_test_runner.FixtureCacheWarning\n"})
+    r = project.run()
+    assert r.code == 1 and "is not owned by you or is writable by others: ignored" in r.out, r.out
+    os.remove(project.root / "pytest.ini")
+    passed(project.run())
+    assert len(computations(project)) == 3
+    [entry] = entries(project)
     # A symlink to a valid entry elsewhere is not followed (O_NOFOLLOW) either.
     elsewhere = tmp_path / "entry.dxfc"
     os.rename(entry, elsewhere)
     os.symlink(elsewhere, entry)
     passed(project.run())
-    assert len(computations(project)) == 3
+    assert len(computations(project)) == 4
 
 
 def test_pytest_and_dx_py_share_the_cache(project):

@@ -195,19 +195,18 @@ def small_fs(tmp_path):
 
 
 def fill(fs):
-    """Fills the file system: writes until ENOSPC."""
-    with open(fs / "filler", "wb") as f:
+    """Fills the file system: writes until ENOSPC (unbuffered: a buffered file's close would
+    flush what the failed write left and raise ENOSPC again)."""
+    with open(fs / "filler", "wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
     try:  # the last bytes of a page
-        with open(fs / "filler2", "wb") as f:
+        with open(fs / "filler2", "wb", buffering=0) as f:
             while True:
                 f.write(b"\0")
-                f.flush()
     except OSError:
         pass
 
@@ -337,21 +336,31 @@ def test_disk_full_while_the_fixture_cache_writes_an_entry_keeps_the_old_entry(s
 
     # Another source: another key, so the run writes a new entry, into a full disk.
     (proj / "test_f.py").write_text(FIXTURE_TESTS.format(log=str(log), fill="y"))
+    ini = "[pytest]\nfilterwarnings =\n    error::dx_py_test_runner.FixtureCacheWarning\n"
+    (proj / "warnings.ini.off").write_text(ini)  # renamed into place on the full disk, below
     fill(small_fs)
     code, out, err = run_in(proj, "-v")
     assert code == 1, (out, err)
     assert results_once(out) == {"test_f.py::test_uses": "PASSED", "test_f.py::test_ok": "PASSED",
                                  "test_f.py::test_bad": "FAILED"}, (out, err)
-    assert "fixture cache: cannot write" in out and "No space left on device" in out, out
     assert sorted(folder.glob("*.dxfc")) == [entry] and entry.read_bytes() == old_entry
     assert not tmp_files(proj), tmp_files(proj)
     assert log.read_text().count("computed") == 2
+    # The FixtureCacheWarning that reports it (dx-py prints no warnings summary): made an
+    # error, it fails the fixture's setup and names the entry and the cause.
+    os.rename(proj / "warnings.ini.off", proj / "pytest.ini")
+    code, out, err = run_in(proj, "-v")
+    assert code == 1 and results_once(out)["test_f.py::test_uses"] == "ERROR", (out, err)
+    assert "fixture cache: cannot write" in out and "No space left on device" in out, out
+    assert sorted(folder.glob("*.dxfc")) == [entry] and entry.read_bytes() == old_entry
+    assert not tmp_files(proj), tmp_files(proj)
 
+    os.remove(proj / "pytest.ini")
     free(small_fs)  # the old source again: its entry is loaded, not computed
     (proj / "test_f.py").write_text(FIXTURE_TESTS.format(log=str(log), fill="x"))
     code, out, err = run_in(proj, "-v")
     assert code == 1 and results_once(out)["test_f.py::test_uses"] == "PASSED", (out, err)
-    assert log.read_text().count("computed") == 2, out
+    assert log.read_text().count("computed") == 3, out
 
 
 def test_read_only_project_runs_without_caches_with_a_warning(small_fs):
