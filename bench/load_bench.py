@@ -34,6 +34,16 @@ import run_bench  # noqa: E402  (measure, tree, counts: the same machinery as th
 
 SIZES = [("10k", 200, 50), ("100k", 2000, 50)]
 
+# run_bench finds gen_suite.py at ../../shared from bench/, right in /work/main; from a git
+# worktree elsewhere, the first shared/bench/gen_suite.py up the tree.
+if not os.path.exists(os.path.join(run_bench.SHARED, "bench", "gen_suite.py")):
+    d = HERE
+    while os.path.dirname(d) != d:
+        d = os.path.dirname(d)
+        if os.path.exists(os.path.join(d, "shared", "bench", "gen_suite.py")):
+            run_bench.SHARED = os.path.join(d, "shared")
+            break
+
 
 class WorkerSampler:
     """Samples the VmHWM of every descendant of the measured dx-py (its workers) until stopped."""

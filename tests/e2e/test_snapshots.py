@@ -157,3 +157,28 @@ def test_two_runs_at_once_write_into_one_snap_file(project):
     text = snap_text(project, "__snapshots__/test_many.snap")
     assert text.count("\n== ") == 40
     assert "40 passed in" in closing(project.run("-q").out)
+
+
+def test_a_snapshots_folder_symlinked_outside_the_project_is_never_read_or_written(project, tmp_path_factory):
+    """docs/security.md: a cloned project's __snapshots__ symlink must not make a run (or -u,
+    or the unused-entry cleanup) read, write or delete files elsewhere."""
+    outside = tmp_path_factory.mktemp("outside")  # not under project.root
+    planted = "== tests/test_m.py::test_one | 1\n  'secret'\n== tests/test_m.py::gone | 1\n  'x'\n"
+    (outside / "test_m.snap").write_text(planted)
+    project.write({"pytest.ini": "[pytest]\n", "tests/test_m.py": TESTS})
+    os.symlink(outside, project.root / "tests" / "__snapshots__")
+    for args in (["-v"], ["-v", "-u"]):
+        r = project.run(*args)
+        assert r.code == 1, r.out + r.err
+        assert "tests/test_m.py::test_one FAILED" in r.out and "tests/test_m.py::test_two FAILED" in r.out, r.out
+        assert "refused snapshot path tests/__snapshots__/test_m.snap" in r.out, r.out
+        assert "outside the rootdir" in r.out, r.out
+    assert (outside / "test_m.snap").read_text() == planted
+    assert sorted(os.listdir(outside)) == ["test_m.snap"]
+    # Inside the project, a symlinked folder is fine.
+    os.remove(project.root / "tests" / "__snapshots__")
+    (project.root / "snaps").mkdir()
+    os.symlink("../snaps", project.root / "tests" / "__snapshots__")
+    r = project.run("-q")
+    assert r.code == 0, r.out + r.err
+    assert (project.root / "snaps" / "test_m.snap").exists()
