@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A short libFuzzer run of every fuzz target (CI): builds the targets with clang in
 # build/fuzz (every component with coverage and ASan/UBSan) and runs each for
-# ${FUZZ_SECONDS:-20} s from its committed seed corpus (the component's fuzz_corpus/).
+# ${FUZZ_SECONDS:-30} s (the issue's minimum) from its committed seed corpus (the component's fuzz_corpus/).
 # New inputs go to a scratch folder, so the committed corpora stay as they are.
 #   scripts/fuzz_smoke.sh [target...]   (default: all)
 # A crash prints the reproducer's bytes (base64) and fails the step: add it to the
@@ -21,6 +21,9 @@ targets=(
   "graph_fuzz_loader graph src/dxpy/graph/fuzz_corpus graph-loader"
   "discovery_fuzz_scanner discovery src/dxpy/discovery/fuzz_corpus source-scanner"
   "config_fuzz_readers config src/dxpy/config/fuzz_corpus config-readers"
+  "snapshot_fuzz_index snapshot src/dxpy/snapshot/fuzz_corpus/index snapshot-index"
+  "snapshot_fuzz_snap snapshot src/dxpy/snapshot/fuzz_corpus/snap snap-file-parser"
+  "fixture_fuzz_entry fixture src/dxpy/fixture/fuzz_corpus fixture-cache-header"
 )
 want=("$@")
 if [ ! -f "$build/build.ninja" ]; then
@@ -35,7 +38,7 @@ done
 nice -n "${FUZZ_NICE:-0}" cmake --build "$build" --target "${names[@]}" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-secs=${FUZZ_SECONDS:-20}
+secs=${FUZZ_SECONDS:-30}
 failed=0
 for t in "${targets[@]}"; do
   read -r name dir corpus what <<<"$t"

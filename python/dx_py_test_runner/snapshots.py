@@ -249,9 +249,12 @@ class _Session:
         self.records_dir = (data.get("snapshots") or {}).get("records") or ""
         self.snapshot_dir = (data.get("snapshots") or {}).get("dir") or ""  # rootdir-relative; "": beside the tests
         self.checker = _core.SnapshotChecker(str(runner.rootdir_str), data.get("cache_dir") or "")
-        # Written entries are held and written per .snap file (module) in one locked write,
-        # when the checks move to another file and at the worker's end.
-        self.checker.set_deferred(True)
+        # New entries are held and written per .snap file (module) in one locked write, when
+        # the checks move to another file and at the worker's end (a first run writes many);
+        # an entry that is not written is missing next time and written then, and is not
+        # counted as written. With --update-snapshots each change is written in its test's own
+        # time, so that a failed write fails the test that asked for it.
+        self.checker.set_deferred(not self.update)
         self.store = self.checker.store
         self.token = None  # the test (item or case) the fields below are for
         self.counter = 0

@@ -213,6 +213,35 @@ def test_an_entry_writable_by_others_is_ignored_with_a_warning(project, mode):
     assert "is not owned by you or is writable by others: ignored" in r.out
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+def test_an_entry_owned_by_another_user_or_a_symlink_is_never_unpickled(project, tmp_path):
+    """docs/security.md: another user's entry could hold any pickle, i.e. any code."""
+    project.write({"conftest.py": CONFTEST, "test_a.py": TEST_A})
+    passed(project.run())
+    [entry] = entries(project)
+    os.chown(entry, 65534, 65534)  # nobody, with the private mode the writer gave it
+    assert stat.S_IMODE(entry.stat().st_mode) & 0o022 == 0
+    passed(project.run())
+    assert len(computations(project)) == 2  # not loaded: computed again
+    [entry] = entries(project)
+    assert entry.stat().st_uid == os.geteuid()  # written back as the user's own
+    # The warning (dx-py prints no warnings summary): made an error, it names the entry.
+    os.chown(entry, 65534, 65534)
+    project.write({"pytest.ini": "[pytest]\nfilterwarnings =\n    error::dx_py_test_runner.FixtureCacheWarning\n"})
+    r = project.run()
+    assert r.code == 1 and "is not owned by you or is writable by others: ignored" in r.out, r.out
+    os.remove(project.root / "pytest.ini")
+    passed(project.run())
+    assert len(computations(project)) == 3
+    [entry] = entries(project)
+    # A symlink to a valid entry elsewhere is not followed (O_NOFOLLOW) either.
+    elsewhere = tmp_path / "entry.dxfc"
+    os.rename(entry, elsewhere)
+    os.symlink(elsewhere, entry)
+    passed(project.run())
+    assert len(computations(project)) == 4
+
+
 def test_pytest_and_dx_py_share_the_cache(project):
     """Under real pytest dx.fixture is pytest.fixture; cache=True works there too."""
     project.write({"conftest.py": CONFTEST, "test_a.py": TEST_A})

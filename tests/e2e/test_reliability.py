@@ -195,19 +195,18 @@ def small_fs(tmp_path):
 
 
 def fill(fs):
-    """Fills the file system: writes until ENOSPC."""
-    with open(fs / "filler", "wb") as f:
+    """Fills the file system: writes until ENOSPC (unbuffered: a buffered file's close would
+    flush what the failed write left and raise ENOSPC again)."""
+    with open(fs / "filler", "wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError:
             pass
     try:  # the last bytes of a page
-        with open(fs / "filler2", "wb") as f:
+        with open(fs / "filler2", "wb", buffering=0) as f:
             while True:
                 f.write(b"\0")
-                f.flush()
     except OSError:
         pass
 
@@ -244,6 +243,124 @@ def test_disk_full_while_the_index_and_graph_are_written_keeps_the_old_files(sma
     code, out, err = run_in(proj, "--collect-only", "-q")
     assert code == 0 and "3 tests collected" in out, (out, err)
     assert "ignored" not in err, err  # the old index was valid: no "corrupt index ... ignored"
+
+
+def free(fs):
+    os.remove(fs / "filler")
+    os.remove(fs / "filler2")
+
+
+def tmp_files(folder):
+    """Temp files of an atomic write left behind anywhere under `folder`."""
+    return [os.path.join(d, n) for d, _, names in os.walk(folder) for n in names if ".tmp." in n]
+
+
+SNAP_TESTS = """
+import dx_py_test_runner as dx
+
+VALUE = {value!r}
+
+def test_snap():
+    dx.snapshot(VALUE)
+
+def test_ok():
+    pass
+
+def test_bad():
+    assert 0
+"""
+
+
+def test_disk_full_while_a_snapshot_is_written_keeps_the_old_snap_file_and_index(small_fs):
+    proj = small_fs / "proj"
+    proj.mkdir()
+    (proj / "test_s.py").write_text(SNAP_TESTS.format(value="old value"))
+    code, out, err = run_in(proj, "-q")  # writes tests' .snap file and .dx-py/snapshots.idx
+    assert code == 1, (out, err)
+    snap = proj / "__snapshots__" / "test_s.snap"
+    idx = proj / ".dx-py" / "snapshots.idx"
+    assert snap.exists() and idx.exists(), (out, err)
+    old_snap, old_idx = snap.read_bytes(), idx.read_bytes()
+
+    (proj / "test_s.py").write_text(SNAP_TESTS.format(value="new value " * 2000))  # -u must rewrite both
+    fill(small_fs)
+    code, out, err = run_in(proj, "-v", "-u")
+    assert code == 1, (out, err)
+    assert results_once(out) == {"test_s.py::test_snap": "FAILED", "test_s.py::test_ok": "PASSED",
+                                 "test_s.py::test_bad": "FAILED"}, (out, err)
+    assert "No space left on device" in out, out  # the snapshot test's failure says why
+    assert snap.read_bytes() == old_snap and idx.read_bytes() == old_idx
+    assert not tmp_files(proj), tmp_files(proj)
+
+    free(small_fs)
+    code, out, err = run_in(proj, "-v")  # the old file is still the valid reference
+    assert code == 1, (out, err)
+    assert results_once(out)["test_s.py::test_snap"] == "FAILED", out
+    assert "does not match" in out and "old value" in out, out
+    code, out, err = run_in(proj, "-v", "-u")  # and with space, -u now writes it
+    assert results_once(out)["test_s.py::test_snap"] == "PASSED", (out, err)
+    assert b"new value" in snap.read_bytes() and idx.read_bytes() != old_idx
+
+
+FIXTURE_TESTS = """
+import os
+import dx_py_test_runner as dx
+
+@dx.fixture(scope="session", cache=True)
+def data():
+    with open({log!r}, "a") as f:
+        f.write("computed\\n")
+    return {{"blob": b"{fill}" * 50_000}}
+
+def test_uses(data):
+    assert len(data["blob"]) == 50_000
+
+def test_ok():
+    pass
+
+def test_bad():
+    assert 0
+"""
+
+
+def test_disk_full_while_the_fixture_cache_writes_an_entry_keeps_the_old_entry(small_fs, tmp_path):
+    proj = small_fs / "proj"
+    proj.mkdir()
+    log = tmp_path / "computed"  # outside the full file system
+    (proj / "test_f.py").write_text(FIXTURE_TESTS.format(log=str(log), fill="x"))
+    code, out, err = run_in(proj, "-q")
+    assert code == 1, (out, err)
+    folder = proj / ".dx-py" / "fixtures"
+    [entry] = folder.glob("*.dxfc")
+    old_entry = entry.read_bytes()
+
+    # Another source: another key, so the run writes a new entry, into a full disk.
+    (proj / "test_f.py").write_text(FIXTURE_TESTS.format(log=str(log), fill="y"))
+    ini = "[pytest]\nfilterwarnings =\n    error::dx_py_test_runner.FixtureCacheWarning\n"
+    (proj / "warnings.ini.off").write_text(ini)  # renamed into place on the full disk, below
+    fill(small_fs)
+    code, out, err = run_in(proj, "-v")
+    assert code == 1, (out, err)
+    assert results_once(out) == {"test_f.py::test_uses": "PASSED", "test_f.py::test_ok": "PASSED",
+                                 "test_f.py::test_bad": "FAILED"}, (out, err)
+    assert sorted(folder.glob("*.dxfc")) == [entry] and entry.read_bytes() == old_entry
+    assert not tmp_files(proj), tmp_files(proj)
+    assert log.read_text().count("computed") == 2
+    # The FixtureCacheWarning that reports it (dx-py prints no warnings summary): made an
+    # error, it fails the fixture's setup and names the entry and the cause.
+    os.rename(proj / "warnings.ini.off", proj / "pytest.ini")
+    code, out, err = run_in(proj, "-v")
+    assert code == 1 and results_once(out)["test_f.py::test_uses"] == "ERROR", (out, err)
+    assert "fixture cache: cannot write" in out and "No space left on device" in out, out
+    assert sorted(folder.glob("*.dxfc")) == [entry] and entry.read_bytes() == old_entry
+    assert not tmp_files(proj), tmp_files(proj)
+
+    os.remove(proj / "pytest.ini")
+    free(small_fs)  # the old source again: its entry is loaded, not computed
+    (proj / "test_f.py").write_text(FIXTURE_TESTS.format(log=str(log), fill="x"))
+    code, out, err = run_in(proj, "-v")
+    assert code == 1 and results_once(out)["test_f.py::test_uses"] == "PASSED", (out, err)
+    assert log.read_text().count("computed") == 3, out
 
 
 def test_read_only_project_runs_without_caches_with_a_warning(small_fs):

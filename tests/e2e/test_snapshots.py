@@ -203,3 +203,28 @@ def test_entries_written_in_a_run_are_held_per_module_and_all_land(project):
         assert text.count("\n== ") == 15 and f"'m': {m}," in text, text
     again = project.run("-q", "-n", "2", "-k", "not test_twice")
     assert again.code == 0 and re.search(r"^60 passed, 1 deselected in", closing(again.out)), again.out
+
+
+def test_a_snapshots_folder_symlinked_outside_the_project_is_never_read_or_written(project, tmp_path_factory):
+    """docs/security.md: a cloned project's __snapshots__ symlink must not make a run (or -u,
+    or the unused-entry cleanup) read, write or delete files elsewhere."""
+    outside = tmp_path_factory.mktemp("outside")  # not under project.root
+    planted = "== tests/test_m.py::test_one | 1\n  'secret'\n== tests/test_m.py::gone | 1\n  'x'\n"
+    (outside / "test_m.snap").write_text(planted)
+    project.write({"pytest.ini": "[pytest]\n", "tests/test_m.py": TESTS})
+    os.symlink(outside, project.root / "tests" / "__snapshots__")
+    for args in (["-v"], ["-v", "-u"]):
+        r = project.run(*args)
+        assert r.code == 1, r.out + r.err
+        assert "tests/test_m.py::test_one FAILED" in r.out and "tests/test_m.py::test_two FAILED" in r.out, r.out
+        assert "refused snapshot path tests/__snapshots__/test_m.snap" in r.out, r.out
+        assert "outside the rootdir" in r.out, r.out
+    assert (outside / "test_m.snap").read_text() == planted
+    assert sorted(os.listdir(outside)) == ["test_m.snap"]
+    # Inside the project, a symlinked folder is fine.
+    os.remove(project.root / "tests" / "__snapshots__")
+    (project.root / "snaps").mkdir()
+    os.symlink("../snaps", project.root / "tests" / "__snapshots__")
+    r = project.run("-q")
+    assert r.code == 0, r.out + r.err
+    assert (project.root / "snaps" / "test_m.snap").exists()

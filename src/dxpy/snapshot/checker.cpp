@@ -41,6 +41,7 @@ void Checker::Hashes::set(std::string_view test, std::string_view name, const Ha
 }
 
 Expected<void> Checker::load(const std::string& snap) {
+  DXPY_TRY_VOID(store_.check_inside(snap));  // once per file and worker, before any stat of it
   Hashes h;
   if (auto row = store_.fresh_row(snap)) {
     h.view = std::move(row->view);

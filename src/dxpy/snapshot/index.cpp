@@ -7,6 +7,18 @@
 
 namespace dxpy::snapshot {
 
+bool snap_path_is_safe(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.find('\0') != std::string_view::npos) return false;
+  size_t start = 0;
+  while (true) {
+    size_t end = path.find('/', start);
+    std::string_view part = path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (end == std::string_view::npos) return true;
+    start = end + 1;
+  }
+}
+
 const IndexedFile* Index::find(std::string_view path) const {
   auto it = std::lower_bound(files.begin(), files.end(), path,
                              [](const IndexedFile& f, std::string_view p) { return f.path < p; });
@@ -105,6 +117,7 @@ Expected<std::shared_ptr<const IndexView>> IndexView::parse(std::string bytes, u
     if (first != next_entry || first + count > entries) return corrupt("entry grouping");
     next_entry = first + count;
     std::string_view path = pool.substr(off, len);
+    if (!snap_path_is_safe(path)) return corrupt("a path that is absolute or leaves the rootdir");
     if (i > 0 && !(last_path < path)) return corrupt("paths out of order");
     last_path = path;
     std::string_view last_test, last_name;

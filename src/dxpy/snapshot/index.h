@@ -102,9 +102,13 @@ class IndexView {
   size_t entries_ = 0;
 };
 
+/// Whether `path` may name a .snap file: rootdir-relative, no empty, "." or ".." part, no
+/// NUL byte. Paths read from the index or given to the Store must be (docs/security.md).
+bool snap_path_is_safe(std::string_view path);
+
 std::string encode_index(const Index& index, uint64_t root_hash);
-/// kTruncated, kCorrupt (magic, checksum, offsets, order), kVersion, or kCorrupt for
-/// another rootdir's index.
+/// kTruncated, kCorrupt (magic, checksum, offsets, order, a path that is not
+/// snap_path_is_safe), kVersion, or kCorrupt for another rootdir's index.
 Expected<Index> decode_index(std::string_view bytes, uint64_t root_hash);
 
 }  // namespace dxpy::snapshot

@@ -95,6 +95,7 @@ Expected<std::vector<Entry>> parse(std::string_view text) {
   std::vector<Entry> entries;
   bool in_entry = false;
   bool first_line = false;  // the entry's first value line is not preceded by "\n"
+  bool in_order = true;     // every header so far came after the one before it
   size_t lineno = 0;
   size_t pos = 0;
   auto fail = [&](const std::string& why) {
@@ -126,8 +127,10 @@ Expected<std::vector<Entry>> parse(std::string_view text) {
       auto name = unescape_field(rest.substr(bar + 2));
       if (!name) return fail(name.error().message);
       Entry e{std::move(*test), std::move(*name), {}};
-      if (!entries.empty() && !key_less(entries.back(), e)) {
-        // Hand-edited or merged files may be out of order; duplicates are an error.
+      // Hand-edited or merged files may be out of order; duplicates are an error. Once one
+      // entry came out of order, a later one may repeat any earlier key, not just the last.
+      if (!entries.empty() && !key_less(entries.back(), e)) in_order = false;
+      if (!in_order) {
         for (const auto& other : entries)
           if (other.test == e.test && other.name == e.name) return fail("a second entry for " + e.test + " | " + e.name);
       }

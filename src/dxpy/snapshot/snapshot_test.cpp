@@ -69,6 +69,20 @@ TEST(SnapFile, RejectsMalformedLinesWithTheirNumber) {
   EXPECT_FALSE(parse("== a\\q | 1\n"));          // unknown escape
 }
 
+// Fuzzer finding (snapshot_fuzz_snap, corpus regression-duplicate-after-unordered): once
+// an entry came out of order, a later header repeating an earlier key (not the last one)
+// was accepted, and the file parsed into two entries of the same key.
+TEST(SnapFile, RejectsADuplicateKeyAfterAnEntryOutOfOrder) {
+  auto bad = parse("== b | 1\n  x\n== a | 1\n  y\n== c | 1\n  z\n== b | 1\n  w\n");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::kParse);
+  EXPECT_NE(bad.error().message.find("line 7: a second entry for b | 1"), std::string::npos) << bad.error().message;
+  auto ok = parse("== b | 1\n  x\n== a | 1\n  y\n== c | 1\n  z\n");  // out of order, no duplicate
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->size(), 3u);
+  EXPECT_EQ((*ok)[0].test, "a");
+}
+
 TEST(Index, RoundTripsAndRejectsDamage) {
   Index index;
   index.put({"t/__snapshots__/b.snap", 10, 20, blake3("b"), {{"t/b.py::x", "1", blake3("v")}}});

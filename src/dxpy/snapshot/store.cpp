@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -71,6 +73,18 @@ std::vector<IndexedEntry> hash_entries(const std::vector<Entry>& entries) {
   return out;
 }
 
+/// realpath(3) of `path`, or of its deepest existing ancestor (a .snap file and its
+/// __snapshots__ folder may not exist yet); empty when nothing resolves.
+std::string resolve_existing(std::string path, std::string_view stop) {
+  char buf[PATH_MAX];
+  while (true) {
+    if (::realpath(path.c_str(), buf) != nullptr) return buf;
+    if (errno != ENOENT && errno != ENOTDIR) return {};
+    if (path.size() <= stop.size()) return {};
+    path = std::string(dirname(path));
+  }
+}
+
 }  // namespace
 
 std::string snap_path_for(std::string_view test_path, std::string_view snapshot_dir) {
@@ -88,6 +102,20 @@ Store::Store(std::string rootdir, std::string cache_dir)
 
 std::string Store::index_path() const { return join_path(cache_dir_, "snapshots.idx"); }
 std::string Store::lock_path() const { return join_path(cache_dir_, "snapshots.lock"); }
+
+Expected<void> Store::check_inside(const std::string& snap) const {
+  if (!snap_path_is_safe(snap))
+    return make_error(Errc::kUsage, "refused snapshot path " + snap + ": it is absolute or leaves the rootdir");
+  std::string root = resolve_existing(rootdir_, "");
+  std::string real = resolve_existing(join_path(rootdir_, snap), rootdir_);
+  if (root.empty() || real.empty() ||
+      !(real == root || (real.size() > root.size() && real.compare(0, root.size(), root) == 0 &&
+                         (root.back() == '/' || real[root.size()] == '/'))))
+    return make_error(Errc::kUsage, "refused snapshot path " + snap + ": it resolves to " +
+                                        (real.empty() ? std::string("nothing") : real) + ", outside the rootdir " +
+                                        rootdir_ + " (a symlink?)");
+  return {};
+}
 
 const Index& Store::load_index() {
   std::string path = index_path();
@@ -182,6 +210,7 @@ void Store::save_row(const std::string& snap, const IndexedFile* row) {
 
 Expected<std::vector<IndexedEntry>> Store::hashes(const std::string& snap) {
   last_read_file_ = false;
+  DXPY_TRY_VOID(check_inside(snap));
   if (auto fresh = fresh_row(snap)) {  // the common case: only this file's row is copied
     std::vector<IndexedEntry> out;
     out.reserve(fresh->file.count);
@@ -218,6 +247,7 @@ Expected<std::vector<IndexedEntry>> Store::hashes(const std::string& snap) {
 }
 
 Expected<std::vector<Entry>> Store::read(const std::string& snap) {
+  DXPY_TRY_VOID(check_inside(snap));
   std::string path = join_path(rootdir_, snap);
   auto text = read_file(path);
   if (!text) {
@@ -231,6 +261,7 @@ Expected<std::vector<Entry>> Store::read(const std::string& snap) {
 
 Expected<std::vector<IndexedEntry>> Store::update(const std::string& snap, std::vector<Entry> put,
                                                   const std::vector<Key>& remove) {
+  DXPY_TRY_VOID(check_inside(snap));
   DXPY_TRY_VOID(make_dirs(cache_dir_));
   DXPY_TRY(ExclusiveLock lock, ExclusiveLock::acquire(lock_path()));
   DXPY_TRY(std::vector<Entry> entries, read(snap));

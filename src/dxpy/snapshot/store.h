@@ -38,6 +38,11 @@ class Store {
   std::string lock_path() const;
   const std::string& rootdir() const { return rootdir_; }
 
+  /// Every call below first refuses (kUsage) a `snap` that is not snap_path_is_safe or whose
+  /// file, or deepest existing folder, resolves (symlinks followed) outside the rootdir: a
+  /// cloned project's `__snapshots__` symlink must not make a run read or write elsewhere.
+  Expected<void> check_inside(const std::string& snap) const;
+
   /// The value hashes of the .snap file at `snap` (rootdir-relative), from the index while
   /// its row is fresh; otherwise the file is parsed and the row rewritten. A missing file
   /// has none. kParse for a .snap file that cannot be parsed.
