@@ -463,3 +463,22 @@ def test_with_fork_turned_off_the_workers_are_spawned(watch, tmp_path):
     w.keys("q")
     assert w.wait_exit() == 0
     assert no_processes_left(tmp_path)
+
+
+def test_the_orchestrator_killed_takes_the_template_and_its_forked_workers(watch, tmp_path):
+    log = tmp_path / "where.log"
+    (tmp_path / "where.py").write_text(WHERE)
+    (tmp_path / "conftest.py").write_text("import pytest\nfrom helper import value\n")
+    (tmp_path / "test_where.py").write_text("from where import record\n\n\ndef test_where():\n    record()\n")
+    w = watch("test_where.py", env={"WHERE_LOG": str(log)})
+    w.round()
+    w.write("helper.py", "def value():\n    return 2\n")
+    assert "test_where.py::test_where PASSED" in w.round()
+    _, template, orchestrator = parents(log)[-1]
+    assert template != orchestrator
+    # Between rounds: the template and the warm workers forked from it are alive.
+    alive = processes_in(tmp_path)
+    assert template in alive and len(alive) >= 3, alive
+    os.kill(orchestrator, signal.SIGKILL)
+    w.proc.wait(TIMEOUT)
+    assert no_processes_left(tmp_path)  # PR_SET_PDEATHSIG: template on the run, workers on it
