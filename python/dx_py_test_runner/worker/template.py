@@ -127,6 +127,10 @@ def serve(fd):
     import pathlib  # noqa: F401
     import warnings  # noqa: F401
 
+    try:  # fills importlib.metadata's path cache (checked against each folder's mtime)
+        importlib.metadata.entry_points(group="pytest11")
+    except Exception:  # noqa: BLE001 - metadata of broken installs: the worker says so
+        pass
     _preload(os.environ.get("DXPY_TEMPLATE_PRELOAD", ""))
     files, names = _held(os.environ.get("DXPY_ROOTDIR", ""))
     for f in files:

@@ -258,7 +258,14 @@ class WatchLoop {
   void apply_changes(const std::vector<std::string>& changed) {
     for (const auto& p : changed) drop_bytecode(p);  // before any worker starts again
     bool touched = template_touched(spares_, changed);  // it is dropped, started again after the round
-    if (!spares_.workers.empty() && (spares_touched(changed) || touched)) restart_spares(spares_);
+    if (!spares_.workers.empty() && (spares_touched(changed) || touched)) {
+      auto r0 = Clock::now();
+      restart_spares(spares_);
+      if (timing_)
+        std::fprintf(stderr, "dx-py watch timing: warm workers restarted in %.1f ms (%s)\n",
+                     std::chrono::duration<double, std::milli>(Clock::now() - r0).count(),
+                     spares_.tmpl && spares_.tmpl->wait_ready(0) ? "forked" : "spawned");
+    }
     auto t0 = Clock::now();
     bool config_changed = false;
     for (const auto& p : changed) config_changed |= is_config_file(p);
