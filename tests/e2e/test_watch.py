@@ -482,3 +482,25 @@ def test_the_orchestrator_killed_takes_the_template_and_its_forked_workers(watch
     os.kill(orchestrator, signal.SIGKILL)
     w.proc.wait(TIMEOUT)
     assert no_processes_left(tmp_path)  # PR_SET_PDEATHSIG: template on the run, workers on it
+
+
+def test_a_template_whose_preload_starts_a_thread_does_not_fork_and_workers_are_spawned(watch, tmp_path):
+    """fork() copies only the calling thread: a template that has a thread running refuses to
+    fork, and the warm workers are started the usual way."""
+    log = tmp_path / "where.log"
+    ext = tmp_path.parent / f"{tmp_path.name}-ext"
+    ext.mkdir()
+    (ext / "threadlib.py").write_text(
+        "import threading\nimport time\n\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n")
+    (tmp_path / "where.py").write_text(WHERE)
+    (tmp_path / "conftest.py").write_text("import threadlib\nfrom helper import value\n")
+    (tmp_path / "test_where.py").write_text("from where import record\n\n\ndef test_where():\n    record()\n")
+    w = watch("test_where.py", env={"WHERE_LOG": str(log), "PYTHONPATH": str(ext)})
+    w.round()
+    for n in (2, 3):
+        w.write("helper.py", f"def value():\n    return {n}\n")
+        assert "test_where.py::test_where PASSED" in w.round()
+    assert all(parent == orchestrator for _, parent, orchestrator in parents(log))
+    w.keys("q")
+    assert w.wait_exit() == 0
+    assert no_processes_left(tmp_path)

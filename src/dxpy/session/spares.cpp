@@ -53,9 +53,9 @@ pool::Template* ensure_template(SpareWorkers& spares, const ExecOptions& o, bool
   if (!spares.use_template) return nullptr;
   if (const char* env = std::getenv("DXPY_WATCH_FORK"); env && std::strcmp(env, "0") == 0) return nullptr;
   std::string key = spare_key(o), preload = joined(spares.template_preload);
-  if (spares.tmpl && (spares.tmpl->failed() || spares.template_key != key ||
-                      (refresh_preload && spares.template_preloaded != preload)))
-    spares.tmpl.reset();  // its forked workers keep it alive until they go
+  bool same = spares.template_key == key && (!refresh_preload || spares.template_preloaded == preload);
+  if (spares.tmpl && spares.tmpl->failed() && same) return nullptr;  // not again for the same settings
+  if (spares.tmpl && !same) spares.tmpl.reset();  // its forked workers keep it alive until they go
   if (!spares.tmpl) {
     auto so = worker_spawn_options(o, 0);
     auto started = pool::Template::start(so, spares.template_preload);
