@@ -24,7 +24,12 @@ the end of the round (dx-py's "waiting for changes" line). Per edit:
 and the medians; the target is overhead < 100 ms (median). dx-py's own timing lines
 (DXPY_WATCH_TIMING) give the graph update per round.
 
-    bench/watch_bench.py [--edits 20] [--paths networkx/algorithms/tests] [--json FILE]
+Modes, side by side on the same edits (each from a fresh copy): `fork` (the default
+watch mode: warm workers restarted as forks of the template process, pool/template.h) and
+`spawn` (DXPY_WATCH_FORK=0: restarted warm workers are new interpreters, as before the
+template). The load average is printed before and after each mode: the machine is shared.
+
+    bench/watch_bench.py [--edits 20] [--modes fork spawn] [--paths networkx/algorithms/tests] [--json FILE]
 """
 import argparse
 import json
@@ -68,9 +73,9 @@ def setup():
 
 
 class Term:
-    def __init__(self, args):
+    def __init__(self, args, env=ENV):
         self.master, slave = pty.openpty()
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdin=slave, stdout=slave, stderr=slave, env=ENV,
+        self.proc = subprocess.Popen(args, cwd=ROOT, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      start_new_session=True)
         os.close(slave)
         self.buf = ""
@@ -115,15 +120,17 @@ def own_import_ms(node_id, repeat=3):
     return statistics.median(times)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--edits", type=int, default=20)
-    ap.add_argument("--paths", nargs="*", default=["networkx/algorithms/tests"])
-    ap.add_argument("--json")
-    args = ap.parse_args()
+def load():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def run_mode(mode, args):
     setup()
-    term = Term([os.path.join(BIN, "dx-py"), "test", "--watch", "-v", "-n", "2", *args.paths])
+    env = dict(ENV, DXPY_WATCH_FORK="1" if mode == "fork" else "0")
+    term = Term([os.path.join(BIN, "dx-py"), "test", "--watch", "-v", "-n", "2", *args.paths], env)
     term.read_until(re.escape(WAITING))  # the first round: everything
+    time.sleep(2)  # the template (fork mode) starts after the first round: let it get ready
     rows = []
     for i in range(args.edits):
         rel = EDITED[i % len(EDITED)]
@@ -141,16 +148,38 @@ def main():
         rows.append({"edit": rel, "first_ms": first, "own_ms": own, "overhead_ms": first - own,
                      "graph_ms": float(graph[0]) if graph else None,
                      "round_ms": (end_at - saved) * 1000, "first_test": node})
-        print(f"{rel:45s} first {first:8.1f} ms  own {own:7.1f} ms  overhead {first - own:7.1f} ms  "
+        print(f"[{mode}] {rel:45s} first {first:8.1f} ms  own {own:7.1f} ms  overhead {first - own:7.1f} ms  "
               f"round {rows[-1]['round_ms']:8.1f} ms  graph {rows[-1]['graph_ms']} ms  ({node})", flush=True)
     term.quit()
-    med = {k: statistics.median(r[k] for r in rows) for k in ("first_ms", "own_ms", "overhead_ms", "round_ms")}
-    print(f"median of {len(rows)}: first result {med['first_ms']:.1f} ms, own {med['own_ms']:.1f} ms, "
-          f"overhead {med['overhead_ms']:.1f} ms (target < 100 ms: {'met' if med['overhead_ms'] < 100 else 'MISSED'})"
-          f", round {med['round_ms']:.1f} ms")
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--edits", type=int, default=20)
+    ap.add_argument("--modes", nargs="+", choices=["fork", "spawn"], default=["fork", "spawn"])
+    ap.add_argument("--paths", nargs="*", default=["networkx/algorithms/tests"])
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    out = {}
+    for mode in args.modes:
+        before = load()
+        rows = run_mode(mode, args)
+        med = {k: statistics.median(r[k] for r in rows) for k in ("first_ms", "own_ms", "overhead_ms", "round_ms")}
+        out[mode] = {"rows": rows, "median": med, "load_before": before, "load_after": load()}
+    for mode, res in out.items():
+        med = res["median"]
+        print(f"{mode:5s}: median of {len(res['rows'])}: first result {med['first_ms']:.1f} ms, own "
+              f"{med['own_ms']:.1f} ms, overhead {med['overhead_ms']:.1f} ms (target < 100 ms: "
+              f"{'met' if med['overhead_ms'] < 100 else 'MISSED'}), round {med['round_ms']:.1f} ms; "
+              f"load average {res['load_before']} before, {res['load_after']} after")
+    if "fork" in out and "spawn" in out:
+        f, sp = out["fork"]["median"], out["spawn"]["median"]
+        print(f"spawn / fork: first result {sp['first_ms'] / f['first_ms']:.2f}x, overhead "
+              f"{sp['overhead_ms']:.1f} ms vs {f['overhead_ms']:.1f} ms")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"rows": rows, "median": med}, f, indent=1)
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ TIMEOUT = 30
 class Watch:
     """dx-py test --watch in a pty: its output read by a thread, keys written to it."""
 
-    def __init__(self, root, *args):
+    def __init__(self, root, *args, env=None):
         self.root = root
         master, slave = pty.openpty()
-        env = dict(os.environ, NO_COLOR="1")
+        env = dict(os.environ, NO_COLOR="1", **(env or {}))
         env.pop("PYTEST_ADDOPTS", None)
         self.proc = subprocess.Popen([DX_PY, "test", "--watch", "-v", *args], cwd=root, stdin=slave, stdout=slave,
                                      stderr=slave, env=env, start_new_session=True, close_fds=True)
@@ -136,8 +136,8 @@ def watch(tmp_path):
         (tmp_path / rel).write_text(text)
     started = []
 
-    def start(*args):
-        w = Watch(tmp_path, *args)
+    def start(*args, env=None):
+        w = Watch(tmp_path, *args, env=env)
         started.append(w)
         return w
 
@@ -343,6 +343,164 @@ def test_a_module_a_conftest_imports_is_not_run_stale(watch, tmp_path):
     w.write("conftest.py", "import pytest\n\n\n@pytest.fixture\ndef v():\n    return 1\n")
     r = w.round()
     assert "test_fixture.py::test_v PASSED" in r
+    w.keys("q")
+    assert w.wait_exit() == 0
+    assert no_processes_left(tmp_path)
+
+
+# Forked workers (pool/template.h): after the first round a template process holds the
+# runtime and what the conftests import from outside the project; a change that reaches the
+# conftests restarts the warm workers as forks of it.
+
+WHERE = """
+import os
+import sys
+
+
+def record():
+    with open(os.environ["WHERE_LOG"], "a") as f:
+        f.write(f"{os.getpid()} {os.getppid()} {os.environ['DXPY_ORCHESTRATOR_PID']}\\n")
+"""
+
+
+def parents(log):
+    """(worker pid, its parent, orchestrator) per recorded test run."""
+    return [tuple(int(x) for x in line.split()) for line in log.read_text().splitlines()]
+
+
+def cmdline(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode()
+
+
+def test_a_change_to_what_the_conftest_imports_runs_in_a_worker_forked_from_the_template(watch, tmp_path):
+    log = tmp_path / "where.log"
+    (tmp_path / "where.py").write_text(WHERE)
+    (tmp_path / "conftest.py").write_text("import pytest\nfrom helper import value\n")
+    (tmp_path / "test_where.py").write_text("from where import record\n\n\ndef test_where():\n    record()\n")
+    w = watch("test_where.py", env={"WHERE_LOG": str(log)})
+    assert "test_where.py::test_where PASSED" in w.round()
+    (worker, parent, orchestrator), = parents(log)
+    assert parent == orchestrator  # the first round's workers are spawned
+    w.write("helper.py", "def value():\n    return 2\n")
+    r = w.round()
+    assert "test_where.py::test_where PASSED" in r
+    worker2, parent2, orchestrator2 = parents(log)[-1]
+    assert orchestrator2 == orchestrator and worker2 != worker
+    # Forked: its parent is the template, a child of the orchestrator, alive between rounds.
+    assert parent2 != orchestrator
+    assert "dx_py_test_runner.worker" in cmdline(parent2)
+    with open(f"/proc/{parent2}/stat") as f:
+        assert int(f.read().rsplit(")", 1)[1].split()[1]) == orchestrator
+    w.keys("q")
+    assert w.wait_exit() == 0
+    assert no_processes_left(tmp_path)
+
+
+def test_a_crash_in_a_forked_worker_is_a_crash_result_with_its_signal(watch, tmp_path):
+    log = tmp_path / "where.log"
+    (tmp_path / "where.py").write_text(WHERE)
+    (tmp_path / "conftest.py").write_text("import pytest\nfrom helper import value\n")
+    (tmp_path / "test_crash.py").write_text(
+        "import os\nimport signal\n\nfrom helper import value\nfrom where import record\n\n\n"
+        "def test_crash():\n    record()\n    if value() == 2:\n        os.kill(os.getpid(), signal.SIGSEGV)\n\n\n"
+        "def test_after():\n    pass\n")
+    w = watch("test_crash.py", env={"WHERE_LOG": str(log)})
+    assert "2 passed" in w.round()
+    w.write("helper.py", "def value():\n    return 2\n")
+    r = w.round()
+    assert "test_crash.py::test_crash CRASHED" in r
+    assert "CRASHED test_crash.py::test_crash - worker crashed while running this test: signal 11 (SIGSEGV)" in r
+    assert "test_crash.py::test_after PASSED" in r
+    _, parent, orchestrator = parents(log)[-1]
+    assert parent != orchestrator  # it was a forked worker that crashed
+    w.write("helper.py", HELPER)
+    r = w.round()
+    assert "test_crash.py::test_crash PASSED" in r
+    w.keys("q")
+    assert w.wait_exit() == 0
+    assert no_processes_left(tmp_path)
+
+
+def test_an_edit_to_a_module_the_template_preloaded_is_seen(watch, tmp_path):
+    """vendor/ is on PYTHONPATH, not on the graph's search path: `vendlib` is external to
+    the graph, so the template preloads it, and reports it as a file under the rootdir it
+    holds; an edit to it must start a new template (and new warm workers)."""
+    log = tmp_path / "where.log"
+    (tmp_path / "where.py").write_text(WHERE)
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "vendlib.py").write_text("VALUE = 1\n")
+    (tmp_path / "conftest.py").write_text("import pytest\nimport vendlib\nfrom helper import value\n")
+    (tmp_path / "test_vend.py").write_text(
+        "import vendlib\nfrom where import record\n\n\ndef test_vend():\n    record()\n    assert vendlib.VALUE == 2\n")
+    w = watch("test_vend.py", env={"WHERE_LOG": str(log), "PYTHONPATH": str(tmp_path / "vendor")})
+    assert "test_vend.py::test_vend FAILED" in w.round()
+    w.write("helper.py", "def value():\n    return 2\n")  # the next workers are forks
+    r = w.round()
+    assert "test_vend.py::test_vend FAILED" in r and "assert 1 == 2" in r
+    _, parent, orchestrator = parents(log)[-1]
+    assert parent != orchestrator
+    w.write("vendor/vendlib.py", "VALUE = 2\n")
+    r = w.round()
+    assert "test_vend.py::test_vend PASSED" in r
+    _, parent2, _ = parents(log)[-1]
+    assert parent2 != orchestrator and parent2 != parent  # a new template
+    w.keys("q")
+    assert w.wait_exit() == 0
+    assert no_processes_left(tmp_path)
+
+
+def test_with_fork_turned_off_the_workers_are_spawned(watch, tmp_path):
+    log = tmp_path / "where.log"
+    (tmp_path / "where.py").write_text(WHERE)
+    (tmp_path / "conftest.py").write_text("from helper import value\n")
+    (tmp_path / "test_where.py").write_text("from where import record\n\n\ndef test_where():\n    record()\n")
+    w = watch("test_where.py", env={"WHERE_LOG": str(log), "DXPY_WATCH_FORK": "0"})
+    w.round()
+    w.write("helper.py", "def value():\n    return 2\n")
+    assert "test_where.py::test_where PASSED" in w.round()
+    assert all(parent == orchestrator for _, parent, orchestrator in parents(log))
+    w.keys("q")
+    assert w.wait_exit() == 0
+    assert no_processes_left(tmp_path)
+
+
+def test_the_orchestrator_killed_takes_the_template_and_its_forked_workers(watch, tmp_path):
+    log = tmp_path / "where.log"
+    (tmp_path / "where.py").write_text(WHERE)
+    (tmp_path / "conftest.py").write_text("import pytest\nfrom helper import value\n")
+    (tmp_path / "test_where.py").write_text("from where import record\n\n\ndef test_where():\n    record()\n")
+    w = watch("test_where.py", env={"WHERE_LOG": str(log)})
+    w.round()
+    w.write("helper.py", "def value():\n    return 2\n")
+    assert "test_where.py::test_where PASSED" in w.round()
+    _, template, orchestrator = parents(log)[-1]
+    assert template != orchestrator
+    # Between rounds: the template and the warm workers forked from it are alive.
+    alive = processes_in(tmp_path)
+    assert template in alive and len(alive) >= 3, alive
+    os.kill(orchestrator, signal.SIGKILL)
+    w.proc.wait(TIMEOUT)
+    assert no_processes_left(tmp_path)  # PR_SET_PDEATHSIG: template on the run, workers on it
+
+
+def test_a_template_whose_preload_starts_a_thread_does_not_fork_and_workers_are_spawned(watch, tmp_path):
+    """fork() copies only the calling thread: a template that has a thread running refuses to
+    fork, and the warm workers are started the usual way."""
+    log = tmp_path / "where.log"
+    ext = tmp_path.parent / f"{tmp_path.name}-ext"
+    ext.mkdir()
+    (ext / "threadlib.py").write_text(
+        "import threading\nimport time\n\nthreading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n")
+    (tmp_path / "where.py").write_text(WHERE)
+    (tmp_path / "conftest.py").write_text("import threadlib\nfrom helper import value\n")
+    (tmp_path / "test_where.py").write_text("from where import record\n\n\ndef test_where():\n    record()\n")
+    w = watch("test_where.py", env={"WHERE_LOG": str(log), "PYTHONPATH": str(ext)})
+    w.round()
+    for n in (2, 3):
+        w.write("helper.py", f"def value():\n    return {n}\n")
+        assert "test_where.py::test_where PASSED" in w.round()
+    assert all(parent == orchestrator for _, parent, orchestrator in parents(log))
     w.keys("q")
     assert w.wait_exit() == 0
     assert no_processes_left(tmp_path)

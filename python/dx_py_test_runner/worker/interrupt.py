@@ -5,7 +5,8 @@ SIGINT to it, which reports the tests that were running as interrupted, ends eve
 and exits 2. The test that raised gets no result of its own, as in pytest.
 
 Only a worker started by dx-py does this: the orchestrator passes its pid
-(DXPY_ORCHESTRATOR_PID), and it must still be this process's parent. Elsewhere (a worker
+(DXPY_ORCHESTRATOR_PID), and it must still be this process's parent (or the watch-mode
+template this worker was forked from, DXPY_TEMPLATE_PID, which dies with it). Elsewhere (a worker
 driven by the Python API) the test is reported failed, as before."""
 import os
 import signal
@@ -21,6 +22,13 @@ def raised_keyboard_interrupt(*excs):
     return False
 
 
+def _int(text):
+    try:
+        return int(text or "")
+    except ValueError:
+        return -1
+
+
 def stop_the_session():
     """SIGINT to the orchestrator, then wait for it to end this process. Returns (the test
     is then reported as failed) when there is no orchestrator to ask."""
@@ -28,7 +36,8 @@ def stop_the_session():
         pid = int(os.environ.get("DXPY_ORCHESTRATOR_PID", ""))
     except ValueError:
         return
-    if pid <= 1 or os.getppid() != pid:
+    # A worker forked from watch mode's template (template.py) has the template as parent.
+    if pid <= 1 or os.getppid() not in (pid, _int(os.environ.get("DXPY_TEMPLATE_PID"))):
         return
     try:
         os.kill(pid, signal.SIGINT)

@@ -1,5 +1,7 @@
 #include "dxpy/pool/worker.h"
 
+#include "dxpy/pool/template.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -82,7 +84,8 @@ Expected<std::unique_ptr<Worker>> Worker::spawn(const SpawnOptions& opts) {
 
   // Everything the child needs is prepared here: between fork and exec it may only make
   // async-signal-safe calls.
-  int src[6] = {-1, -1, -1, -1, -1, -1};  // for child fds 0..5
+  DXPY_CHECK(opts.pass_fds.size() <= 4);  // targets 6..9 stay below dup_high's copies
+  std::vector<int> src(6 + opts.pass_fds.size(), -1);  // for child fds 0..5, then pass_fds
   auto close_src = [&] {
     for (int& fd : src) close_fd(fd);
     protocol::close_fds(ends.worker);
@@ -103,6 +106,7 @@ Expected<std::unique_ptr<Worker>> Worker::spawn(const SpawnOptions& opts) {
   src[3] = dup_high(ends.worker.memory);
   src[4] = dup_high(ends.worker.inbound);
   src[5] = dup_high(ends.worker.outbound);
+  for (size_t i = 0; i < opts.pass_fds.size(); ++i) src[6 + i] = dup_high(opts.pass_fds[i]);
   for (int fd : src)
     if (fd < 0) {
       auto e = os_error("dup");
@@ -152,8 +156,8 @@ Expected<std::unique_ptr<Worker>> Worker::spawn(const SpawnOptions& opts) {
     ::signal(SIGPIPE, SIG_DFL);
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
-    for (int target = 0; target < 6; ++target)
-      if (::dup2(src[target], target) < 0) ::_exit(127);
+    for (size_t target = 0; target < src.size(); ++target)
+      if (::dup2(src[target], static_cast<int>(target)) < 0) ::_exit(127);
     if (cwd && ::chdir(cwd) != 0) ::_exit(127);
     ::execve(program.c_str(), argv.data(), envp.data());
     static const char msg[] = "dx-py: cannot execute the worker's interpreter\n";
@@ -203,6 +207,13 @@ std::string Worker::reap(bool kill) {
   ::kill(-pid_, SIGKILL);
   if (kill) ::kill(pid_, SIGKILL);
   int status = 0;
+  if (template_) {  // its parent is the template, which reaps it on request
+    auto st = template_->reap_child(pid_);
+    reaped_ = true;
+    ended_ = st ? describe_wait_status(*st) : "an unknown status (" + st.error().message + ")";
+    template_.reset();
+    return ended_;
+  }
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   reaped_ = true;

@@ -29,7 +29,10 @@ struct SpawnOptions {
   uint16_t worker_id = 0;              // DXPY_WORKER_ID
   bool inherit_output = false;         // fds 1 and 2 are the caller's, not memfds (-s)
   protocol::ChannelOptions channel;
+  std::vector<int> pass_fds;           // given to the child as fds 6, 7, ... (the caller keeps them)
 };
+
+class Template;  // template.h
 
 class Worker {
  public:
@@ -57,7 +60,9 @@ class Worker {
   std::string stderr_tail(size_t max_bytes) const;
 
  private:
+  friend class Template;
   Worker() = default;
+  std::shared_ptr<Template> template_;  // set when forked from a template: it is the parent
   pid_t pid_ = -1;
   int pidfd_ = -1;
   int out_fd_ = -1;

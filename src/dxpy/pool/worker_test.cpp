@@ -1,5 +1,6 @@
 #include "dxpy/pool/worker.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -20,6 +21,22 @@ TEST(Worker, ChildSeesTheChannelDescriptorsAndItsEnvironment) {
   ASSERT_TRUE(w) << w.error().message;
   ASSERT_TRUE((*w)->wait_exit(10'000));
   EXPECT_EQ((*w)->reap(false), "exit code 0");
+}
+
+TEST(Worker, PassedDescriptorsArriveFromSix) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  SpawnOptions o = shell("echo through-six >&6 && exit 0; exit 9");
+  o.pass_fds = {p[1]};
+  auto w = Worker::spawn(o);
+  ::close(p[1]);
+  ASSERT_TRUE(w) << w.error().message;
+  ASSERT_TRUE((*w)->wait_exit(10'000));
+  EXPECT_EQ((*w)->reap(false), "exit code 0");
+  char buf[64] = {};
+  ssize_t n = ::read(p[0], buf, sizeof buf - 1);
+  ::close(p[0]);
+  EXPECT_EQ(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0), "through-six\n");
 }
 
 TEST(Worker, OutputTailsSurviveACrash) {

@@ -5,6 +5,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -161,6 +162,7 @@ class WatchLoop {
     std::string cache = base_.config->cache_folder();
     if (::access(cache.c_str(), W_OK) != 0) cache.clear();
     graph_.emplace(load_synced_graph(*base_.config, cache, notes));
+    set_template_preload();
     if (base_.verbosity > 0)
       for (const auto& n : notes) std::fprintf(stderr, "dx-py: %s\n", n.c_str());
   }
@@ -213,9 +215,8 @@ class WatchLoop {
     return true;
   }
 
-  /// Whether a spare may have imported one of `changed` (before the graph takes the
-  /// change): the conftests and what they import, transitively, and the config files.
-  bool spares_touched(const std::vector<std::string>& changed) const {
+  /// The conftests and what they import from the project, transitively (graph paths).
+  std::unordered_set<std::string> conftest_closure() const {
     std::unordered_set<std::string> seen;
     std::vector<std::string> todo;
     for (auto& p : graph_->paths())
@@ -226,6 +227,27 @@ class WatchLoop {
       if (!seen.insert(p).second) continue;
       for (auto& d : graph_->dependencies(p)) todo.push_back(std::move(d.path));
     }
+    return seen;
+  }
+
+  /// What the fork template preloads: the modules from outside the project that the
+  /// conftests import themselves (pytest, the standard library, third-party packages); never
+  /// a project module, and not what project modules import inside functions.
+  void set_template_preload() {
+    std::vector<std::string> names;
+    for (const auto& p : graph_->paths())
+      if (basename(p) == "conftest.py")
+        for (const auto& u : graph_->unresolved(p))
+          if (u.external) names.push_back(u.name);
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    spares_.template_preload = std::move(names);
+  }
+
+  /// Whether a spare may have imported one of `changed` (before the graph takes the
+  /// change): the conftests and what they import, transitively, and the config files.
+  bool spares_touched(const std::vector<std::string>& changed) const {
+    std::unordered_set<std::string> seen = conftest_closure();
     for (const auto& c : changed) {
       if (is_config_file(c) || basename(c) == "conftest.py") return true;
       auto gp = graph_->graph_path(c);
@@ -242,7 +264,15 @@ class WatchLoop {
   /// changed: the config read again and the graph rebuilt.
   void apply_changes(const std::vector<std::string>& changed) {
     for (const auto& p : changed) drop_bytecode(p);  // before any worker starts again
-    if (!spares_.workers.empty() && spares_touched(changed)) restart_spares(spares_);
+    bool touched = template_touched(spares_, changed);  // it is dropped, started again after the round
+    if (!spares_.workers.empty() && (spares_touched(changed) || touched)) {
+      auto r0 = Clock::now();
+      restart_spares(spares_);
+      if (timing_)
+        std::fprintf(stderr, "dx-py watch timing: warm workers restarted in %.1f ms (%s)\n",
+                     std::chrono::duration<double, std::milli>(Clock::now() - r0).count(),
+                     spares_.tmpl && spares_.tmpl->wait_ready(0) ? "forked" : "spawned");
+    }
     auto t0 = Clock::now();
     bool config_changed = false;
     for (const auto& p : changed) config_changed |= is_config_file(p);
@@ -256,6 +286,7 @@ class WatchLoop {
     if (timing_)
       std::fprintf(stderr, "dx-py watch timing: graph update for %zu path(s) took %.3f ms\n", changed.size(),
                    std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    set_template_preload();
   }
 
   int loop(int ep, int sigfd) {
