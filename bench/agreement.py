@@ -663,7 +663,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds before a run is killed")
     ap.add_argument("--work", default=None, help="where the trees are (default $TMPDIR/dxpy-bench)")
     ap.add_argument("--ci", action="store_true", help="CI mode: toolz and simplejson in a fresh temporary folder, "
-                    "no timing, --min 99.5, one closing line 'agreement: toolz PCT% (SAME/TOTAL), ...'")
+                    "no timing, --min 99.5, one closing line 'agreement: toolz PCT%% (SAME/TOTAL), ...'")
     ap.add_argument("--render", metavar="JSON", help="no runs: write --markdown from the --json file of an earlier run")
     args = ap.parse_args()
     if args.ci:
