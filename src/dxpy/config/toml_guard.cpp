@@ -22,6 +22,11 @@ std::optional<TomlGuardError> check_toml_for_toml_plus_plus(std::string_view tex
   };
   for (size_t i = 0; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
+    // TOML allows no control character but tab anywhere, strings and comments included
+    // (newlines end lines; CR only before LF, left to toml++). Refusing them first also keeps
+    // this scan and toml++'s from parting ways on garbage (a config fuzzer finding).
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+      return fail(i, "a control character (TOML allows none but tab, even in strings and comments)");
     if (c == '\n') {
       ++line;
       line_start = i + 1;
@@ -33,7 +38,9 @@ std::optional<TomlGuardError> check_toml_for_toml_plus_plus(std::string_view tex
       case State::kCode: {
         if (c >= 0x80) return fail(i, "a non-ASCII character outside a string or comment (TOML allows none there)");
         bool opens = last == '\n' || last == '=' || last == '[' || last == ',' || last == '{' || last == '.';
-        if (c != ' ' && c != '\t' && c != '\r') last = static_cast<char>(c);
+        // '[' and '{' open a value only where a value may start ("x = 2[" is one bare token
+        // to toml++, read on as such): elsewhere they count as ordinary characters.
+        if (c != ' ' && c != '\t' && c != '\r') last = (c == '[' || c == '{') && !opens ? 'x' : static_cast<char>(c);
         if ((c == '"' || c == '\'') && !opens) break;
         if (c == '#') {
           state = State::kComment;

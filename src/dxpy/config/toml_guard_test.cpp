@@ -60,5 +60,27 @@ TEST(TomlGuard, AQuoteInsideABareValueOpensNoString) {
   EXPECT_FALSE(check_toml_for_toml_plus_plus("a = [\n  'x\xC3\xA9',\n  \"\xC3\xA9\"\n]\nb = {c = '\xC3\xA9'}\n[\"t\xC3\xA9\".'u\xC3\xA9']\n"));
 }
 
+TEST(TomlGuard, ABracketInsideABareValueOpensNoArrayAndControlCharactersAreRefused) {
+  // src/dxpy/config/fuzz_corpus/regression-toml-unreachable-3 (CI's config fuzzer, 30 s run)
+  const char raw[] = "\x03\x5b\x74\x6f\x6f\x6c\x2e\x70\x79\x74\x65\x73\x74\x5d\x0a\x61\x64\x6f\x70\x64\x74\x73\x20\x3d\x20\x32\x5b\x22\x00\x03\x2d\x32\x00\x00\x00\x00\x00\x00\x00\x6e\x6e\x6e\x6e\x6e\x6e\x6f\x6c\xd2\x95\x79\x6e\x5d\x6e\x6e\x6e\x6e\x6e\x6e\x6e\x6e\x6e\x00\x00\x00\x5c\x5c\x5c\x5c\x5c\x5c\x20\x3c\x20\x78\x0a\x5b\x74\x6f\x6f\x6c\x3a\x70\x79\x74\x65\x73\x74\x5d\x22\x5d\x0a\x70\x79";
+  const std::string input(raw, sizeof raw - 1);
+  ASSERT_EQ(input.size(), 93u);
+  auto refused = check_toml_for_toml_plus_plus(input);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->line, 1u);
+  EXPECT_EQ(refused->column, 1u);  // the control character \x03
+  // The same without control characters: "2[" is one bare token to toml++, so the quote
+  // after it opens no string and the non-ASCII character is outside one.
+  auto bare = check_toml_for_toml_plus_plus("[tool.pytest]\nadopdts = 2[\"nnol\xD2\x95yn]\"]\n");
+  ASSERT_TRUE(bare);
+  EXPECT_EQ(bare->line, 2u);
+  // Control characters are refused in strings and comments too; tab is allowed.
+  EXPECT_TRUE(check_toml_for_toml_plus_plus("a = \"x\x01\"\n"));
+  EXPECT_TRUE(check_toml_for_toml_plus_plus("# c\x7f\n"));
+  EXPECT_FALSE(check_toml_for_toml_plus_plus("a = \"x\ty\"\r\n# tab\there\n"));
+  // Arrays, nested arrays, inline tables and table headers still open strings.
+  EXPECT_FALSE(check_toml_for_toml_plus_plus("a = [[1], [\"\xC3\xA9\"]]\nb = {c = [\"\xC3\xA9\"]}\n[[\"t\xC3\xA9\"]]\n"));
+}
+
 }  // namespace
 }  // namespace dxpy::config
