@@ -168,16 +168,9 @@ Expected<std::unique_ptr<Worker>> Template::fork_worker(const SpawnOptions& opts
   if (!starts_with(*answer, "pid ")) return make_error(Errc::kIo, "the template cannot fork: " + *answer);
   pid_t pid = static_cast<pid_t>(std::atoi(answer->c_str() + 4));
   if (pid <= 1) return make_error(Errc::kIo, "the template answered " + *answer);
-  w->pid_ = pid;
   w->template_ = shared_from_this();
   // The child is not reaped before reap_child, so the pid is still this worker's.
-  w->pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (w->pidfd_ < 0) {
-    auto e = os_error("pidfd_open");
-    w->reap(true);
-    return e;
-  }
-  w->channel_->watch(w->pidfd_);
+  DXPY_TRY_VOID(w->attach(pid));
   return w;
 }
 

@@ -167,15 +167,20 @@ Expected<std::unique_ptr<Worker>> Worker::spawn(const SpawnOptions& opts) {
   }
   ::setpgid(pid, pid);  // also here, so the group exists before anyone signals it
   close_src();
-  w->pid_ = pid;
-  w->pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (w->pidfd_ < 0) {
+  DXPY_TRY_VOID(w->attach(pid));
+  return w;
+}
+
+Expected<void> Worker::attach(pid_t pid) {
+  pid_ = pid;
+  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd_ < 0) {
     auto e = os_error("pidfd_open");
-    w->reap(true);
+    reap(true);
     return e;
   }
-  w->channel_->watch(w->pidfd_);
-  return w;
+  channel_->watch(pidfd_);
+  return {};
 }
 
 Worker::~Worker() {

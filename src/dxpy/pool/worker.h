@@ -61,6 +61,9 @@ class Worker {
 
  private:
   friend class Template;
+  /// The started child `pid` becomes this worker's: a pidfd for its death, watched by the
+  /// channel. On failure the child is killed and reaped.
+  Expected<void> attach(pid_t pid);
   Worker() = default;
   std::shared_ptr<Template> template_;  // set when forked from a template: it is the parent
   pid_t pid_ = -1;
