@@ -16,11 +16,9 @@ scripts/agreement_ci.sh 2>&1 | tee "$log/agreement"
 agreement_rc=${PIPESTATUS[0]}
 scripts/fuzz_smoke.sh 2>&1 | tee "$log/fuzz"
 fuzz_rc=${PIPESTATUS[0]}
-# CI's 20 minutes hold the TSan build (the concurrent suites and dx-py on a real run); the
-# ASan+UBSan build of every C++ test takes longer than that on two cores by itself, so it is
-# `scripts/sanitizers.sh asan`, run by hand (docs/reliability.md). The fuzz smoke step above
-# runs the decoders and loaders under ASan+UBSan in CI.
-scripts/sanitizers.sh ${DXPY_SANITIZERS:-tsan} 2>&1 | tee "$log/sanitizers"
+# Every C++ test under ASan+UBSan (-O0), then the concurrent suites under TSan, each build's
+# dx-py on a generated project too (docs/reliability.md). DXPY_SANITIZERS=tsan runs one.
+scripts/sanitizers.sh ${DXPY_SANITIZERS:-asan tsan} 2>&1 | tee "$log/sanitizers"
 san_rc=${PIPESTATUS[0]}
 
 # ctest: "100% tests passed, 0 tests failed out of 47" or "93% tests passed, 3 tests failed out of 43"

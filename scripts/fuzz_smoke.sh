@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A short libFuzzer run of every fuzz target (CI): builds the targets with clang in
-# build/fuzz (every component with coverage and ASan/UBSan) and runs each for
+# build/fuzz (every component with coverage and ASan/UBSan) and runs each, two at a time, for
 # ${FUZZ_SECONDS:-30} s (the issue's minimum) from its committed seed corpus (the component's fuzz_corpus/).
 # New inputs go to a scratch folder, so the committed corpora stay as they are.
 #   scripts/fuzz_smoke.sh [target...]   (default: all)
@@ -39,23 +39,47 @@ nice -n "${FUZZ_NICE:-0}" cmake --build "$build" --target "${names[@]}" >/dev/nu
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 secs=${FUZZ_SECONDS:-30}
-failed=0
+# Two targets at a time (a libFuzzer run is one process on one core; CI has two).
+parallel=${FUZZ_JOBS:-2}
+
+fuzz_one() {  # name dir corpus what: runs one target, writes its verdict to $work/$name.verdict
+  local name=$1 dir=$2 corpus=$3 what=$4 log="$work/$1.log" run="$work/run-$1"
+  mkdir -p "$work/$name" "$run"
+  if ! (cd "$run" && "$root/$build/src/dxpy/$dir/$name" -max_total_time="$secs" -print_final_stats=1 \
+          -timeout=10 -rss_limit_mb=2048 "$work/$name" "$root/$corpus") >"$log" 2>&1; then
+    {
+      tail -40 "$log"
+      for crash in "$run"/crash-* "$run"/timeout-* "$run"/oom-* "$run"/leak-*; do
+        [ -f "$crash" ] && { echo "reproducer $(basename "$crash") (base64):"; base64 -w0 "$crash"; echo; }
+      done
+      echo "fuzz: $what: the fuzzer found a crash (above)"
+    } >"$work/$name.verdict"
+    return 1
+  fi
+  local execs
+  execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo '?')
+  echo "fuzz: $what, ${execs} inputs in ${secs} s, no crash" >"$work/$name.verdict"
+}
+
+root=$PWD
+running=0
+order=()
 for t in "${targets[@]}"; do
   read -r name dir corpus what <<<"$t"
   [[ " ${names[*]} " == *" $name "* ]] || continue
-  mkdir -p "$work/$name"
-  log="$work/$name.log"
-  if ! (cd "$work" && "$OLDPWD/$build/src/dxpy/$dir/$name" -max_total_time="$secs" -print_final_stats=1 \
-          -timeout=10 -rss_limit_mb=2048 "$work/$name" "$OLDPWD/$corpus") >"$log" 2>&1; then
-    tail -40 "$log"
-    for crash in "$work"/crash-* "$work"/timeout-* "$work"/oom-* "$work"/leak-*; do
-      [ -f "$crash" ] && { echo "reproducer $(basename "$crash") (base64):"; base64 -w0 "$crash"; echo; }
-    done
-    echo "fuzz: $what: the fuzzer found a crash (above)"
-    failed=1
-    continue
+  if [ "$running" -ge "$parallel" ]; then
+    wait -n || true
+    running=$((running - 1))
   fi
-  execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo '?')
-  echo "fuzz: $what, ${execs} inputs in ${secs} s, no crash"
+  fuzz_one "$name" "$dir" "$corpus" "$what" &
+  running=$((running + 1))
+  order+=("$name")
+done
+wait || true
+failed=0
+for name in "${order[@]}"; do
+  cat "$work/$name.verdict" 2>/dev/null || echo "fuzz: $name: no verdict (the run was interrupted)"
+  grep -q 'found a crash' "$work/$name.verdict" 2>/dev/null && failed=1
+  [ -f "$work/$name.verdict" ] || failed=1
 done
 exit $failed
