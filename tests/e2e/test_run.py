@@ -1,6 +1,8 @@
 import os
 import subprocess
 
+import pytest
+
 from conftest import DX_PY
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -231,3 +233,43 @@ def test_an_option_of_a_conftest_is_accepted_and_unknown_ones_are_not(project):
     r = project.run("--runfast")
     assert r.code == 4
     assert "unrecognized arguments: --runfast" in r.err
+
+
+GC_PROJECT = {
+    "tests/test_gc.py": """
+        import gc
+        import os
+        import weakref
+
+        def test_first():
+            pass
+
+        def test_frozen_after_the_first_test():
+            print("FROZEN", gc.get_freeze_count() > 0)
+
+        def test_new_garbage_is_still_collected():
+            class Node:
+                pass
+
+            n = Node()
+            n.self = n
+            ref = weakref.ref(n)
+            del n
+            gc.collect()
+            assert ref() is None
+    """,
+}
+
+
+@pytest.mark.parametrize("how, frozen", [("default", True), ("config", False), ("env", False)])
+def test_imported_objects_are_frozen_after_the_first_test_unless_turned_off(project, how, frozen):
+    files = dict(GC_PROJECT)
+    if how == "config":
+        files["pyproject.toml"] = "[tool.dx-py]\ngc_freeze = false\n"
+    project.write(files)
+    env = {"DXPY_GC_FREEZE": "0"} if how == "env" else {}
+    p = subprocess.run([DX_PY, "test", "-n", "1", "-s"], cwd=project.root, capture_output=True, text=True,
+                       env=dict(os.environ, NO_COLOR="1", **env), timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert f"FROZEN {frozen}" in p.stdout
+    assert "3 passed" in p.stdout

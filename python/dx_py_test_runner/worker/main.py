@@ -24,7 +24,7 @@ import os
 import sys
 
 from .. import _core
-from . import builtin_fixtures
+from . import builtin_fixtures, heap
 from .runner import DEFAULT_MAX_OUTPUT, Runner
 
 # A result whose payload would exceed the channel's limit goes again with every text cut
@@ -278,6 +278,7 @@ def _loop(channel, runner):
     nxt = _Next(channel)
     runner.peek = nxt.peek
     retries = _int_option(runner.config, "reruns")
+    freezer = heap.Freezer(heap.wanted(getattr(runner.config, "_data", None)))
     while True:
         try:
             msg = nxt.pending
@@ -297,6 +298,7 @@ def _loop(channel, runner):
                 else:
                     result, truncated = run(msg.test, emit, msg.last_of_module)
                 _send_result(channel, msg, result, truncated)
+                freezer.after_test()
             elif kind is ShutdownMessage:
                 _shutdown()
             else:

@@ -51,6 +51,7 @@ struct DxPySettings {
   std::optional<unsigned> retries;     // re-runs of a failing test
   std::string snapshot_dir;            // absolute (relative ones from the file's folder); empty: unset
   std::string cache_dir;               // absolute, as snapshot_dir; empty: unset
+  bool gc_freeze = true;               // workers keep imported objects out of the GC (worker/heap.py)
 };
 
 /// Checks a [tool.dx-py] table read from `file`.

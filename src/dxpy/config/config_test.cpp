@@ -201,7 +201,7 @@ TEST_F(ConfigTest, NativeTomlTablesKeepTypesAndAreChecked) {
 TEST_F(ConfigTest, DxPyTableIsTyped) {
   write("pyproject.toml",
         "[tool.pytest.ini_options]\naddopts = '-q'\n\n[tool.dx-py]\nworkers = 'auto'\npreload = ['numpy']\n"
-        "timeout = 2.5\nretries = 2\nsnapshot_dir = 'snaps'\ncache_dir = '/tmp/dxcache'\n");
+        "timeout = 2.5\nretries = 2\nsnapshot_dir = 'snaps'\ncache_dir = '/tmp/dxcache'\ngc_freeze = false\n");
   Config c = load({});
   EXPECT_EQ(c.addopts, V{"-q"});  // [tool.pytest.ini_options] is honoured beside it
   EXPECT_EQ(c.dx.file, path("pyproject.toml"));
@@ -211,6 +211,7 @@ TEST_F(ConfigTest, DxPyTableIsTyped) {
   EXPECT_EQ(c.dx.retries, 2u);
   EXPECT_EQ(c.dx.snapshot_dir, path("snaps"));
   EXPECT_EQ(c.dx.cache_dir, "/tmp/dxcache");
+  EXPECT_FALSE(c.dx.gc_freeze);
 
   write("pyproject.toml", "[tool.dx-py]\ntimeout = 3\n");
   c = load({});
@@ -218,6 +219,7 @@ TEST_F(ConfigTest, DxPyTableIsTyped) {
   EXPECT_FALSE(c.dx.workers);
   EXPECT_FALSE(c.dx.retries);
   EXPECT_TRUE(c.dx.snapshot_dir.empty());
+  EXPECT_TRUE(c.dx.gc_freeze);  // on unless the table turns it off
 
   write("pyproject.toml", "[project]\nname = 'x'\n");
   c = load({});
@@ -245,6 +247,8 @@ TEST_F(ConfigTest, DxPyTableErrorsNameTheFileAndTheKey) {
   EXPECT_NE(error_for("preload = 'numpy'").find("preload must be a list of module names, got a string"),
             std::string::npos);
   EXPECT_NE(error_for("preload = ['a', 1]").find("(item 1 is not)"), std::string::npos);
+  EXPECT_NE(error_for("gc_freeze = 'no'").find("gc_freeze must be true or false, got a string: 'no'"),
+            std::string::npos);
   EXPECT_NE(error_for("snapshot_dir = 3").find("snapshot_dir must be a folder path"), std::string::npos);
   EXPECT_NE(error_for("snapshot-dir = 'x'").find("unknown key 'snapshot-dir' (did you mean 'snapshot_dir'?)"),
             std::string::npos);

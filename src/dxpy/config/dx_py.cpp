@@ -13,7 +13,8 @@ namespace dxpy::config {
 namespace {
 
 // The keys, in the order the documentation (docs/cli.md) gives them.
-const std::vector<std::string> kKeys = {"workers", "preload", "timeout", "retries", "snapshot_dir", "cache_dir"};
+const std::vector<std::string> kKeys = {"workers",      "preload",   "timeout",  "retries",
+                                        "snapshot_dir", "cache_dir", "gc_freeze"};
 
 const char* type_word(const IniValue& v) {
   switch (v.type) {
@@ -79,6 +80,9 @@ Expected<DxPySettings> parse_dx_py_settings(const IniMap& table, const std::stri
       auto n = non_negative_int(v);
       if (!n) return wrong(key, v, "an integer (0 or more)");
       s.retries = *n;
+    } else if (key == "gc_freeze") {
+      if (v.type != IniValue::Type::kBool) return wrong(key, v, "true or false");
+      s.gc_freeze = v.text == "True";
     } else if (key == "snapshot_dir" || key == "cache_dir") {
       if (v.type != IniValue::Type::kString || v.text.empty()) return wrong(key, v, "a folder path (a string)");
       (key == "snapshot_dir" ? s.snapshot_dir : s.cache_dir) = absolute_path(join_path(base, v.text));
@@ -90,7 +94,7 @@ Expected<DxPySettings> parse_dx_py_settings(const IniMap& table, const std::stri
       if (auto near = closest_match(spelled, kKeys)) msg += " (did you mean '" + *near + "'?)";
       else if (std::find(kKeys.begin(), kKeys.end(), spelled) != kKeys.end())
         msg += " (did you mean '" + spelled + "'?)";
-      msg += "; the keys are workers, preload, timeout, retries, snapshot_dir, cache_dir";
+      msg += "; the keys are workers, preload, timeout, retries, snapshot_dir, cache_dir, gc_freeze";
       return make_error(Errc::kUsage, msg);
     }
   }

@@ -88,6 +88,7 @@ std::string worker_config_json(const config::Config& c, const RunOptions& o, int
   key("confcutdir"), json_string(j, c.confcutdir);
   key("xfail_strict"), j += c.xfail_strict ? "true" : "false";
   key("strict"), j += c.strict ? "true" : "false";
+  key("gc_freeze"), j += c.dx.gc_freeze ? "true" : "false";
   key("markers"), json_list(j, c.markers);
   key("filterwarnings"), json_list(j, c.filterwarnings);
   key("pythonpath"), json_list(j, c.pythonpath);
