@@ -328,3 +328,33 @@ def test_no_hook_no_order_process(tmp_path):
     got = run("dx-py", root, "-v")
     assert "pytest_collection_modifyitems" not in got.out
     shutil.rmtree(root)
+
+
+def collect(tool, root, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(NO_COLOR="1", ORDER_LOG=str(root / "collect.log"))
+    if tool == "pytest":
+        cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", *args]
+    else:
+        cmd = [DX_PY, "test", "--collect-only", *args]
+    p = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    timing = re.compile(r"collected.* in [0-9.]+s")
+    lines = [line for line in p.stdout.splitlines() if line.strip() and not timing.search(line) and not
+             line.startswith(("=", "platform", "rootdir", "configfile", "cachedir", "plugins", "collected"))]
+    last = [line for line in p.stdout.splitlines() if timing.search(line)]
+    return p.returncode, lines, re.sub(r" in [0-9.]+s.*", "", last[-1]).strip("= ") if last else ""
+
+
+@pytest.mark.parametrize("hook", ["sort", "shuffle", "deselect_and_reorder"])
+@pytest.mark.parametrize("flags", [["-q"], ["-qq"], []], ids=["q", "qq", "tree"])
+def test_collect_only_lists_the_hooks_order(tmp_path, hook, flags):
+    """--collect-only lists the items in the order the hooks leave them, without what they
+    deselected: node ids (-q), counts per file (-qq, sorted by path as pytest does) and the
+    tree, whose module and class lines come again when the order goes back to them."""
+    results = {}
+    for tool in ("pytest", "dx-py"):
+        root = make_project(tmp_path / tool / "proj", {"conftest.py": HOOKS[hook]})  # same <Dir proj>
+        results[tool] = collect(tool, root, *flags)
+    (ref_code, ref_lines, ref_last), (code, lines, last) = results["pytest"], results["dx-py"]
+    assert ref_lines and lines == ref_lines, f"\npytest: {ref_lines}\ndx-py:  {lines}"
+    assert (code, last) == (ref_code, ref_last)

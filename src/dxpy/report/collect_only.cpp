@@ -1,6 +1,7 @@
 #include "dxpy/report/collect_only.h"
 
 #include <cstring>
+#include <map>
 #include <memory>
 #include <unordered_map>
 
@@ -91,16 +92,12 @@ void print_node_ids(std::FILE* out, const std::vector<std::string_view>& node_id
     std::fwrite(buf.get(), 1, used, out);
     return;
   }
-  // -qq: tests per file, files in order.
-  auto path_of = [](std::string_view id) { return id.substr(0, id.find("::")); };
-  size_t i = 0;
-  while (i < node_ids.size()) {
-    std::string_view path = path_of(node_ids[i]);
-    size_t j = i;
-    while (j < node_ids.size() && path_of(node_ids[j]) == path) ++j;
-    std::fprintf(out, "%.*s: %zu\n", static_cast<int>(path.size()), path.data(), j - i);
-    i = j;
-  }
+  // -qq: tests per file, files sorted by path (pytest's sorted(Counter(...))), whatever
+  // order the tests are in.
+  std::map<std::string_view, size_t> counts;
+  for (std::string_view id : node_ids) ++counts[id.substr(0, id.find("::"))];
+  for (const auto& [path, n] : counts)
+    std::fprintf(out, "%.*s: %zu\n", static_cast<int>(path.size()), path.data(), n);
 }
 
 }  // namespace dxpy::report

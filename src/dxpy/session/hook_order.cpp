@@ -47,21 +47,21 @@ bool write_all(int fd, std::string_view bytes) {
 
 }  // namespace
 
-std::vector<std::string> modifyitems_conftests(const std::vector<TestCase>& tests, const std::string& rootdir,
-                                               const std::string& confcutdir) {
+std::vector<std::string> modifyitems_conftests(const std::vector<std::string_view>& module_paths,
+                                               const std::string& rootdir, const std::string& confcutdir) {
   std::vector<std::string> out;
   std::unordered_set<std::string> seen;
   std::string last, text;
-  for (const auto& tc : tests) {
-    std::string file = tc.file.empty() ? join_path(rootdir, tc.id.path) : tc.file;
-    std::string folder(dirname(file));
+  for (std::string_view path : module_paths) {
+    std::string folder(dirname(path.empty() || path.front() != '/' ? join_path(rootdir, std::string(path))
+                                                                    : std::string(path)));
     if (folder == last) continue;  // tests come a module at a time
     last = folder;
     // Up to the root; a folder seen before had its parents seen too.
     for (std::string dir = folder; seen.insert(dir).second;) {
       if (in_confcutdir(dir, confcutdir)) {
-        std::string path = join_path(dir, "conftest.py");
-        if (read_file_into(path, text) && text.find(kHook) != std::string::npos) out.push_back(path);
+        std::string conftest = join_path(dir, "conftest.py");
+        if (read_file_into(conftest, text) && text.find(kHook) != std::string::npos) out.push_back(conftest);
       }
       std::string parent(dirname(dir));
       if (parent.empty() || parent == dir) break;
@@ -70,6 +70,14 @@ std::vector<std::string> modifyitems_conftests(const std::vector<TestCase>& test
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<std::string> modifyitems_conftests(const std::vector<TestCase>& tests, const std::string& rootdir,
+                                               const std::string& confcutdir) {
+  std::vector<std::string_view> paths;
+  paths.reserve(tests.size());
+  for (const auto& tc : tests) paths.emplace_back(tc.file.empty() ? std::string_view(tc.id.path) : tc.file);
+  return modifyitems_conftests(paths, rootdir, confcutdir);
 }
 
 Expected<std::optional<HookOrder>> parse_hook_order(std::string_view answer, size_t n) {

@@ -42,6 +42,10 @@ struct HookOrder {
 /// pytest_collection_modifyitems, sorted.
 std::vector<std::string> modifyitems_conftests(const std::vector<TestCase>& tests, const std::string& rootdir,
                                                const std::string& confcutdir);
+/// The same for modules given by path (rootdir-relative, or absolute), as a listing of node
+/// ids gives them (the part before "::").
+std::vector<std::string> modifyitems_conftests(const std::vector<std::string_view>& module_paths,
+                                               const std::string& rootdir, const std::string& confcutdir);
 
 /// The answer of worker/order.py for `n` tests: nullopt for `keep`, the order for `order`
 /// (lines `INDEX`, or `INDEX<TAB>HEX` for an item of an expanded test, its id's UTF-8 in

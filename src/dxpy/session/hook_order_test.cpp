@@ -158,6 +158,12 @@ TEST_F(HookOrderFiles, FindsTheConftestsThatNameTheHookAboveTheTests) {
   EXPECT_EQ(found, (std::vector<std::string>{path("a/b/conftest.py"), path("conftest.py")}));
   // The confcutdir leaves out the conftests above it.
   EXPECT_EQ(modifyitems_conftests(tests, dir_, path("a")), (std::vector<std::string>{path("a/b/conftest.py")}));
+  // The same from module paths, as a listing of node ids gives them (rootdir-relative or absolute).
+  std::vector<std::string_view> listed = {"a/b/test_x.py", "a/b/test_x.py", "a/test_y.py"};
+  EXPECT_EQ(modifyitems_conftests(listed, dir_, ""), found);
+  std::string absolute = path("a/test_y.py");
+  EXPECT_EQ(modifyitems_conftests(std::vector<std::string_view>{absolute}, dir_, ""),
+            (std::vector<std::string>{path("conftest.py")}));
   // None: the suite pays the look and nothing else.
   std::vector<TestCase> elsewhere = {test("a/test_y.py", "t")};
   std::filesystem::remove(path("conftest.py"));

@@ -245,6 +245,18 @@ bool report_snapshots(SnapshotRun& snapshots, const Selection& selected, const R
 /// Durations below this are not stored (.dx-py/durations.json): ordering such tests gains nothing.
 constexpr double kRecordedSeconds = 0.001;
 
+// Whether a conftest of the listed tests names pytest_collection_modifyitems: their order
+// then needs the tests themselves, not the index's listing of node ids.
+bool hook_may_reorder(const Selection& selected) {
+  std::vector<std::string_view> paths;
+  std::string_view last;
+  for (std::string_view id : selected.listed) {
+    std::string_view path = id.substr(0, id.find("::"));
+    if (path != last) paths.push_back(last = path);
+  }
+  return !modifyitems_conftests(paths, selected.config.rootdir, selected.config.confcutdir).empty();
+}
+
 }  // namespace
 
 std::string default_python() {
@@ -274,9 +286,12 @@ int run_tests(const RunOptions& given) {
   }
   // Listing node ids (-q, -qq) needs no more than the index's test table (a shard needs files).
   bool ids_only = given.collect_only && given.verbosity < 0 && !given.shard;
-  auto selection = select_tests({given.paths, given.inifile, given.rootdir, given.keyword, given.markexpr, true,
-                                  ids_only, given.config, given.last_failed, given.affected_by, given.changed_ref,
-                                  given.graph});
+  auto select = [&](bool listing) {
+    return select_tests({given.paths, given.inifile, given.rootdir, given.keyword, given.markexpr, true, listing,
+                         given.config, given.last_failed, given.affected_by, given.changed_ref, given.graph});
+  };
+  auto selection = select(ids_only);
+  if (selection && selection->listing && hook_may_reorder(*selection)) selection = select(false);
   if (!selection) {
     std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
     return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError
@@ -323,6 +338,10 @@ int run_tests(const RunOptions& given) {
   if (!selected.config.inifile.empty()) info.configfile.push_back(relative_to(selected.config.inifile, rootdir));
 
   if (opts.collect_only) {
+    // A conftest's pytest_collection_modifyitems orders (and may deselect) what is listed too.
+    if (!selected.listing)
+      follow_hook_order(selected, opts.python.empty() ? default_python() : opts.python,
+                        worker_config_json(selected.config, opts, *retries, "", selected.cache_dir, ""), opts.verbosity);
     // pytest prints the header and "collected N items" above the tree; -q prints neither.
     std::unique_ptr<report::ReportSink> console;
     if (opts.verbosity >= 0) {
