@@ -273,3 +273,27 @@ def test_imported_objects_are_frozen_after_the_first_test_unless_turned_off(proj
     assert p.returncode == 0, p.stdout + p.stderr
     assert f"FROZEN {frozen}" in p.stdout
     assert "3 passed" in p.stdout
+
+
+def test_worker_warnings_are_printed_once_after_the_run_not_in_a_tests_output(project):
+    """An unsupported conftest hook is named in a warning on every run, passing or not, once
+    however many workers found it; it is not part of any test's captured output or JUnit."""
+    project.write({
+        "conftest.py": """
+            def pytest_runtest_makereport(item, call):
+                pass
+        """,
+        "test_a.py": "def test_ok():\n    pass\n\ndef test_bad():\n    assert 0\n",
+        "test_b.py": "def test_ok():\n    pass\n",
+    })
+    warning = "hook pytest_runtest_makereport is not supported by the dx-py worker; not run"
+    for workers in ("1", "2"):
+        r = project.run("-n", workers, "--junit-xml=report.xml")
+        assert r.code == 1, r.out + r.err
+        assert r.err.count(warning) == 1, r.err
+        assert f"dx-py: warning: {project.root / 'conftest.py'}: {warning}" in r.err
+        assert warning not in r.out  # not in test_bad's "Captured stderr"
+        junit = (project.root / "report.xml").read_text()
+        assert "dx-py.warning" not in junit and warning not in junit
+    p = project.run("-n", "1", "test_b.py")  # a passing run says it too
+    assert p.code == 0 and p.err.count(warning) == 1

@@ -61,12 +61,23 @@ _DONE_BY_THE_WORKER = frozenset((
 _HISTORIC = ("pytest_addoption", "pytest_configure")
 
 
+# The worker's own warnings (an unsupported hook, a plugin not loaded, ...), waiting to be
+# sent with the next result (main.py): the worker's stderr is the capture of the test that
+# runs, where a warning would pass for that test's output and show only if it failed.
+PENDING = []
+
+
 def warn(text):
-    try:
-        sys.stderr.write(f"dx-py worker: {text}\n")
-        sys.stderr.flush()
-    except Exception:  # noqa: BLE001 - a warning never ends the worker
-        pass
+    """Names something the worker does not do. The orchestrator prints each distinct warning
+    once, after the run (`dx-py: warning: ...` on stderr)."""
+    if text not in PENDING:
+        PENDING.append(text)
+
+
+def take_warnings():
+    taken = PENDING[:]
+    del PENDING[:]
+    return taken
 
 
 class HookImpl:

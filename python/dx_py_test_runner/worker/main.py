@@ -24,7 +24,7 @@ import os
 import sys
 
 from .. import _core
-from . import builtin_fixtures, heap
+from . import builtin_fixtures, heap, hooks
 from .runner import DEFAULT_MAX_OUTPUT, Runner
 
 # A result whose payload would exceed the channel's limit goes again with every text cut
@@ -55,7 +55,7 @@ def _preload(names):
         try:
             __import__(name)
         except BaseException as e:  # noqa: BLE001 - a preload may raise anything, SystemExit too
-            _warn(f"cannot preload {name!r}: {type(e).__name__}: {e}")
+            hooks.warn(f"cannot preload {name!r}: {type(e).__name__}: {e}")
 
 
 def _int_env(name, default):
@@ -65,7 +65,7 @@ def _int_env(name, default):
     try:
         return int(text)
     except ValueError:
-        _warn(f"{name}={text!r} is not a number; using {default}")
+        hooks.warn(f"{name}={text!r} is not a number; using {default}")
         return default
 
 
@@ -76,9 +76,16 @@ def _cut(text, limit=_RESEND_CHARS):
     return f"{text[:half]}\n[... {len(text) - 2 * half} characters not kept ...]\n{text[-half:]}"
 
 
+# The property that carries the worker's own warnings to the orchestrator (report/sink.h),
+# which takes it off the result before any reporter sees it.
+WARNING_PROPERTY = "dx-py.warning"
+
+
 def _send_result(channel, msg, result, truncated, more=False):
     if builtin_fixtures.SUITE_PROPERTIES:  # recorded while this test ran
         result.suite_properties = builtin_fixtures.take_suite_properties()
+    if hooks.PENDING:  # warnings since the last result: they travel with this one
+        result.properties = list(result.properties) + [(WARNING_PROPERTY, w) for w in hooks.take_warnings()]
     try:
         channel.send_result(msg.sequence, msg.worker_id, result, truncated, more)
     except _core.ProtocolError:  # over the payload limit: cut every text and say so
@@ -198,7 +205,7 @@ def _install_rewrite(config):
         try:
             rewrite.install(config._data)
         except Exception as e:  # noqa: BLE001 - plain asserts still work without it
-            _warn(f"assertion rewriting is off: {type(e).__name__}: {e}")
+            hooks.warn(f"assertion rewriting is off: {type(e).__name__}: {e}")
 
 
 class _Raise:
@@ -302,7 +309,7 @@ def _loop(channel, runner):
             elif kind is ShutdownMessage:
                 _shutdown()
             else:
-                _warn(f"ignoring an unexpected message: {getattr(msg, 'type', msg)!r}")
+                hooks.warn(f"ignoring an unexpected message: {getattr(msg, 'type', msg)!r}")
         except ChannelClosed:  # the orchestrator is gone or closed its end
             _session_teardown()
             _exit_now(0)

@@ -32,6 +32,7 @@
 #include "dxpy/report/collect_only.h"
 #include "dxpy/report/console.h"
 #include "dxpy/report/junit.h"
+#include "dxpy/report/sink.h"
 #include "dxpy/util/fs.h"
 
 namespace dxpy::session {
@@ -502,7 +503,16 @@ int run_tests(const RunOptions& given) {
   const uint64_t maxfail = opts.control.maxfail;
   if (maxfail) events.stop_requested = [&] { return failures >= maxfail; };
   bool unbuffered = eo.inherit_output;  // -s: the workers write to the terminal too
+  std::vector<std::string> worker_warnings;  // each distinct one, in the order first sent
+  std::unordered_set<std::string> warned;
+  std::vector<std::string> taken;
   events.on_result = [&](uint32_t i, TestResult&& r) {
+    if (!r.properties.empty()) {
+      taken.clear();
+      report::take_worker_warnings(r, taken);
+      for (auto& w : taken)
+        if (warned.insert(w).second) worker_warnings.push_back(std::move(w));
+    }
     if (durations) durations->record(r);
     if (maxfail && counts_as_failure(r)) ++failures;
     last_failed.record(i, selected.tests[i], r);
@@ -565,6 +575,10 @@ int run_tests(const RunOptions& given) {
     }
   }
   console->on_session_end(summary);
+  if (!worker_warnings.empty()) {
+    std::fflush(stdout);
+    for (const auto& w : worker_warnings) std::fprintf(stderr, "dx-py: warning: %s\n", w.c_str());
+  }
   if (opts.spares && !outcome.interrupted) refill_spares(*opts.spares, eo);  // for the next round
   save_last_failed_changes(outcome.unfinished);
   if (junit_failed) return kInternalError;
