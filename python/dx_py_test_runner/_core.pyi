@@ -79,6 +79,7 @@ class TestResult:
     assertions: AssertionStats
     properties: list[tuple[str, str]]
     suite_properties: list[tuple[str, str]]
+    worker_warnings: list[str]
     def __init__(self) -> None: ...
 
 def encode(value: TestId | TestCase | TestResult) -> bytes: ...

@@ -259,7 +259,7 @@ def test_an_unexpected_message_type_is_a_warning_and_ignored(spawn, tmp_path):
     [msg] = w.run(case(mod, "test_ok"))
     assert msg.result.status == S.passed
     # The worker's warnings travel with the next result, apart from the test's own output.
-    assert ("dx-py.warning", "ignoring an unexpected message: 'log'") in list(msg.result.properties)
+    assert "ignoring an unexpected message: 'log'" in msg.result.worker_warnings
     assert "ignoring an unexpected message" not in msg.result.stderr
 
 
@@ -281,7 +281,7 @@ def test_preloads_are_imported_and_a_failing_one_is_a_warning(spawn, tmp_path):
     assert isinstance(w.hello, _core.HelloMessage)
     [msg] = w.run(case(mod, "test_sees_preload"))
     assert msg.result.status == S.passed, msg.result.message
-    warnings = [v for n, v in msg.result.properties if n == "dx-py.warning"]
+    warnings = list(msg.result.worker_warnings)
     assert any("cannot preload 'no_such_module_dxpy'" in v for v in warnings), warnings
     assert "cannot preload" not in msg.result.stderr
 

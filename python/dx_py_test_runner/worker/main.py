@@ -76,16 +76,11 @@ def _cut(text, limit=_RESEND_CHARS):
     return f"{text[:half]}\n[... {len(text) - 2 * half} characters not kept ...]\n{text[-half:]}"
 
 
-# The property that carries the worker's own warnings to the orchestrator (report/sink.h),
-# which takes it off the result before any reporter sees it.
-WARNING_PROPERTY = "dx-py.warning"
-
-
 def _send_result(channel, msg, result, truncated, more=False):
     if builtin_fixtures.SUITE_PROPERTIES:  # recorded while this test ran
         result.suite_properties = builtin_fixtures.take_suite_properties()
     if hooks.PENDING:  # warnings since the last result: they travel with this one
-        result.properties = list(result.properties) + [(WARNING_PROPERTY, w) for w in hooks.take_warnings()]
+        result.worker_warnings = hooks.take_warnings()
     try:
         channel.send_result(msg.sequence, msg.worker_id, result, truncated, more)
     except _core.ProtocolError:  # over the payload limit: cut every text and say so

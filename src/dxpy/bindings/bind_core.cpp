@@ -96,7 +96,8 @@ void bind_core(nb::module_& m) {
       .def_rw("stderr", &TestResult::stderr_text)
       .def_rw("assertions", &TestResult::assertions)
       .def_rw("properties", &TestResult::properties)
-      .def_rw("suite_properties", &TestResult::suite_properties);
+      .def_rw("suite_properties", &TestResult::suite_properties)
+      .def_rw("worker_warnings", &TestResult::worker_warnings);
 
   m.def("encode", &encode_bytes<TestId>);
   m.def("encode", &encode_bytes<TestCase>);

@@ -33,7 +33,7 @@ void visit_fields(V& v, TestCase& x) {
 template <class V>
 void visit_fields(V& v, TestResult& x) {
   v(x.id); v(x.status); v(x.duration_ns); v(x.message); v(x.traceback); v(x.stdout_text); v(x.stderr_text);
-  v(x.assertions); v(x.properties); v(x.suite_properties);
+  v(x.assertions); v(x.properties); v(x.suite_properties); v(x.worker_warnings);
 }
 
 template <class V>

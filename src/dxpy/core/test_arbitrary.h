@@ -80,7 +80,8 @@ struct Arbitrary<dxpy::TestResult> {
                                   gen::set(&TestResult::duration_ns), gen::set(&TestResult::message),
                                   gen::set(&TestResult::traceback), gen::set(&TestResult::stdout_text),
                                   gen::set(&TestResult::stderr_text), gen::set(&TestResult::assertions),
-                                  gen::set(&TestResult::properties), gen::set(&TestResult::suite_properties));
+                                  gen::set(&TestResult::properties), gen::set(&TestResult::suite_properties),
+                                  gen::set(&TestResult::worker_warnings));
   }
 };
 

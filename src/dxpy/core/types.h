@@ -99,6 +99,10 @@ struct TestResult {
   /// <property> elements. They travel with a test's result because the worker has no other
   /// message that reaches the JUnit reporter.
   std::vector<Property> suite_properties;
+  /// The worker's own warnings since its last result (an unsupported hook, a plugin it does
+  /// not load, a failed preload): not the test's; the orchestrator prints each distinct one
+  /// once after the run.
+  std::vector<std::string> worker_warnings;
   friend bool operator==(const TestResult&, const TestResult&) = default;
 };
 

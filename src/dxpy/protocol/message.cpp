@@ -169,6 +169,7 @@ template <class V>
 void visit_payload(V& v, TestResultMessage& m) {
   TestResult& r = m.result;
   v(r.id); v(r.message); v(r.traceback); v(r.stdout_text); v(r.stderr_text); v(r.properties); v(r.suite_properties);
+  v(r.worker_warnings);
 }
 
 constexpr MessageType type_of(const HelloMessage*) { return MessageType::kHello; }

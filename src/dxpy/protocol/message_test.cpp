@@ -80,6 +80,18 @@ TEST(ProtocolMessage, ResultCarriesPropertiesAndAnEmptyParam) {
   EXPECT_EQ(back->result.suite_properties, m.result.suite_properties);
 }
 
+// The worker's own warnings travel beside the test's properties, never among them.
+TEST(ProtocolMessage, ResultCarriesTheWorkersWarningsApartFromItsProperties) {
+  TestResultMessage m;
+  m.result.id = TestId::parse("tests/test_a.py::test_x");
+  m.result.properties = {{"answer", "42"}};
+  m.result.worker_warnings = {"conftest.py: hook pytest_runtest_makereport is not supported", ""};
+  auto back = decode_test_result(encode(m));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->result.worker_warnings, m.result.worker_warnings);
+  EXPECT_EQ(back->result.properties, m.result.properties);
+}
+
 TEST(ProtocolMessage, ErrorsSayWhatIsWrong) {
   std::string b = encode(sample_test());
   auto wrong_type = decode_test_result(b);

@@ -112,20 +112,5 @@ TEST(ConsoleRunControl, TerminalSummarySectionBeforeTheShortSummary) {
   EXPECT_LT(d, out.find("short test summary info"));
 }
 
-TEST(WorkerWarnings, AreTakenOffTheResultAndTheOtherPropertiesKeepTheirOrder) {
-  TestResult r;
-  r.properties = {{"a", "1"},
-                  {std::string(kWorkerWarningProperty), "hook x is not supported"},
-                  {"b", "2"},
-                  {std::string(kWorkerWarningProperty), "plugin y is not loaded"}};
-  std::vector<std::string> taken{"earlier"};
-  take_worker_warnings(r, taken);
-  EXPECT_EQ(taken, (std::vector<std::string>{"earlier", "hook x is not supported", "plugin y is not loaded"}));
-  EXPECT_EQ(r.properties, (std::vector<Property>{{"a", "1"}, {"b", "2"}}));
-  take_worker_warnings(r, taken);  // none left: nothing changes
-  EXPECT_EQ(taken.size(), 3u);
-  EXPECT_EQ(r.properties.size(), 2u);
-}
-
 }  // namespace
 }  // namespace dxpy::report

@@ -68,27 +68,6 @@ inline bool is_flaky(const TestResult& r) {
   return r.status == TestStatus::kPassed && r.message.compare(0, kFlakyPrefix.size(), kFlakyPrefix) == 0;
 }
 
-/// The worker's own warnings (an unsupported hook, a pytest plugin it does not load, ...)
-/// travel as properties of this name on the next result it sends (worker/hooks.py). The
-/// orchestrator takes them off before any reporter sees the result and prints each distinct
-/// one after the run; they are neither a test's output nor JUnit properties.
-inline constexpr std::string_view kWorkerWarningProperty = "dx-py.warning";
-
-/// Moves the worker warnings of `r` to `out`, leaving its other properties as they were.
-inline void take_worker_warnings(TestResult& r, std::vector<std::string>& out) {
-  auto& props = r.properties;
-  size_t kept = 0;
-  for (size_t i = 0; i < props.size(); ++i) {
-    if (props[i].first == kWorkerWarningProperty) {
-      out.push_back(std::move(props[i].second));
-    } else {
-      if (kept != i) props[kept] = std::move(props[i]);
-      ++kept;
-    }
-  }
-  props.resize(kept);
-}
-
 struct SessionInfo {
   std::string rootdir;
   std::string python_version;  // of the workers, "3.11.7"

@@ -505,14 +505,9 @@ int run_tests(const RunOptions& given) {
   bool unbuffered = eo.inherit_output;  // -s: the workers write to the terminal too
   std::vector<std::string> worker_warnings;  // each distinct one, in the order first sent
   std::unordered_set<std::string> warned;
-  std::vector<std::string> taken;
   events.on_result = [&](uint32_t i, TestResult&& r) {
-    if (!r.properties.empty()) {
-      taken.clear();
-      report::take_worker_warnings(r, taken);
-      for (auto& w : taken)
-        if (warned.insert(w).second) worker_warnings.push_back(std::move(w));
-    }
+    for (auto& w : r.worker_warnings)
+      if (warned.insert(w).second) worker_warnings.push_back(std::move(w));
     if (durations) durations->record(r);
     if (maxfail && counts_as_failure(r)) ++failures;
     last_failed.record(i, selected.tests[i], r);
