@@ -65,6 +65,9 @@ if(DXPY_GRAMMAR_ABI LESS _rt_min OR DXPY_GRAMMAR_ABI GREATER _rt_max)
 endif()
 message(STATUS "tree-sitter: runtime ABI ${_rt_min}..${_rt_max}, Python grammar ABI ${DXPY_GRAMMAR_ABI}")
 
+# --- xxHash (Debian's libxxhash-dev; header-only use: XXH_INLINE_ALL in util/hash.cpp) ----
+find_path(DXPY_XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
+
 # --- BLAKE3 (the C implementation shipped in the blake3 sdist) ----------------------------
 set(_b3 "${DXPY_BLAKE3_DIR}/c_impl/vendor")
 set(_b3_sources "${_b3}/blake3.c" "${_b3}/blake3_dispatch.c" "${_b3}/blake3_portable.c")

@@ -3,10 +3,12 @@
 #   asan  ASan + UBSan (-fno-sanitize-recover=undefined; LeakSanitizer on): every C++ test
 #   tsan  TSan: the concurrent components, i.e. the protocol's rings and channel, the
 #         scheduler, the worker pool, the session's timeouts, helper threads, the index
-#         lock and the index's parallel encoding (the suites in tsan_regex below)
+#         lock, the index's parallel encoding and its writer thread while a listing is
+#         printed (the suites in tsan_regex below)
 # Both then run their dx-py (built with the same sanitizer) on a generated project of 300
 # files with -n 2: parallel collection, the index and graph writes, the event loop over
-# two workers, a crash and a failure; any sanitizer report fails the step.
+# two workers, a crash and a failure; then list it with --collect-only -q, cold and warm
+# (the index written on its own thread). Any sanitizer report fails the step.
 # Each uses its CMake preset (CMakePresets.json: build/asan at -O0, which halves its build,
 # build/tsan at -O1; clang; the Python extension and the static dx-py left out) and runs
 # its property tests with 100 rapidcheck cases instead of 1,000 (DXPY_RC_CASES), to keep
@@ -23,7 +25,7 @@ fi
 nice_cmd=(nice -n "${SANITIZER_NICE:-10}")
 jobs=${SANITIZER_JOBS:-2}
 tsan_tests='^(protocol_test|exec_test|pool_test|session_test|util_test|index_test)$'
-tsan_regex='^(Ring|Channel|Exec|ExecProp|Worker|TestTimeout|StartElsewhere|Hash|Lock|Dxti|DxtiProp)\.'
+tsan_regex='^(Ring|Channel|Exec|ExecProp|Worker|TestTimeout|StartElsewhere|Hash|Lock|Dxti|DxtiProp|Listing)\.'
 
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
@@ -86,6 +88,20 @@ for kind in "${@:-asan tsan}"; do
         crc=1; failed=$((failed + 1))
       fi
     done
+    # Listing, cold then warm: the index is written on its own thread while the ids are
+    # printed (session/collect.cpp), and the process ends once it is written.
+    rm -rf "$proj/.dx-py"
+    for run in cold warm; do
+      (cd "$proj" && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        TSAN_OPTIONS=halt_on_error=1 "$OLDPWD/$build/src/dxpy/cli/dx-py" test --collect-only -q) >"$log/$k.list-$run" 2>&1
+      erc=$?
+      if [ "$erc" -ne 0 ] || grep -qE 'Sanitizer|runtime error:' "$log/$k.list-$run" ||
+         ! grep -qE '^901 tests collected in ' "$log/$k.list-$run" || [ ! -s "$proj/.dx-py/index.dxti" ]; then
+        echo "sanitizers: $k: dx-py --collect-only -q on a generated project ($run, exit $erc, want 0):"
+        tail -40 "$log/$k.list-$run"
+        crc=1; failed=$((failed + 1))
+      fi
+    done
     t2=$(date +%s)
     if [ "$crc" -ne 0 ] || [ "$total" -eq 0 ]; then
       grep -E 'ERROR: (Address|Leak|Thread)Sanitizer|WARNING: ThreadSanitizer|runtime error:|\*\*\*Failed|Failed|Timeout' \
@@ -94,7 +110,7 @@ for kind in "${@:-asan tsan}"; do
       rc=1
       [ "$failed" -eq 0 ] && failed=1
     fi
-    total=$((total + 2))
+    total=$((total + 4))
     summary+=("$k $((total - failed)) passed, $failed failed (build $((t1 - t0)) s, tests $((t2 - t1)) s)")
   done
 done

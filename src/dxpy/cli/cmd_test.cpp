@@ -349,6 +349,7 @@ int run_test(const TestArgs& a, const CLI::App& app) {
     }
     return session::watch_tests(std::move(o));
   }
+  o.exit_when_collected = true;
   return session::run_tests(o);
 }
 

@@ -79,28 +79,26 @@ bool skip_dir(const std::string& path, const std::string& name, const FileRules&
 void walk(const std::string& dir, const FileRules& rules, std::vector<std::string>& out) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) return;
+  // Names, not paths, are kept and sorted: they sort alike (one folder, one prefix), and
+  // comparing names is cheaper. A path is made only for what is kept.
   std::vector<std::pair<std::string, bool>> entries;
   while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
+    std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
-    std::string full = join_path(dir, name);
     bool is_dir = e->d_type == DT_DIR;
     if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
-      auto st = stat_path(full);
+      auto st = stat_path(join_path(dir, std::string(name)));
       is_dir = st && st->is_dir;
     }
-    if (is_dir) {
-      if (!skip_dir(full, name, rules)) entries.emplace_back(std::move(full), true);
-    } else if (is_test_file_name(name, rules)) {
-      entries.emplace_back(std::move(full), false);
-    }
+    if (is_dir || is_test_file_name(name, rules)) entries.emplace_back(name, is_dir);
   }
   ::closedir(d);
   // pytest visits a folder's entries sorted by name, files and folders interleaved.
   std::sort(entries.begin(), entries.end());
-  for (auto& [path, is_dir] : entries) {
-    if (is_dir) walk(path, rules, out);
-    else out.push_back(std::move(path));
+  for (auto& [name, is_dir] : entries) {
+    std::string full = join_path(dir, name);
+    if (!is_dir) out.push_back(std::move(full));
+    else if (!skip_dir(full, name, rules)) walk(full, rules, out);
   }
 }
 

@@ -13,7 +13,7 @@
 /// Only what the files said is stored: edges are resolved again on load, since they depend
 /// on every file and on the config's pythonpath, which may have changed since.
 ///
-/// checksum = BLAKE3(header bytes [0, 32) || BLAKE3(body)), as in .dxti: it covers the
+/// checksum = XXH3-128(header bytes [0, 32) || XXH3-128(body)), as in .dxti: it covers the
 /// counts, so a flipped count cannot pass. The file is written whole to a temp file and
 /// renamed over the old one (no fsync: a cache), so a reader sees the old graph or the new.
 ///
@@ -44,7 +44,8 @@
 namespace dxpy::graph {
 
 /// Bump on any change to the layout below or to what the scanner extracts.
-inline constexpr uint16_t kGraphVersion = 1;
+/// 2: the checksum is XXH3-128 instead of BLAKE3.
+inline constexpr uint16_t kGraphVersion = 2;
 inline constexpr char kGraphMagic[4] = {'D', 'X', 'I', 'G'};
 /// The file's name in the cache folder, beside the index's "index.dxti".
 inline constexpr std::string_view kGraphFileName = "graph.dxig";

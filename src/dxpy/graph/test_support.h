@@ -16,6 +16,7 @@
 
 #include "dxpy/graph/store.h"
 #include "dxpy/util/hash.h"
+#include "dxpy/util/test_checksum.h"
 
 namespace dxpy::graph {
 
@@ -57,11 +58,8 @@ class TempDirTest : public ::testing::Test {
 /// Recomputes the header checksum after a test edited the bytes, from the format comment
 /// in store.h rather than shared with the writer, so it also checks that comment.
 inline void reseal(std::string& bytes) {
-  Hash256 body = blake3(std::string_view(bytes).substr(sizeof(format::Header)));
-  std::string buf = bytes.substr(0, format::kChecksummedHeaderBytes);
-  buf.append(reinterpret_cast<const char*>(body.data()), body.size());
-  Hash256 sum = blake3(buf);
-  bytes.replace(offsetof(format::Header, checksum), sum.size(), reinterpret_cast<const char*>(sum.data()), sum.size());
+  dxpy::testing::reseal_checksum(bytes, sizeof(format::Header), format::kChecksummedHeaderBytes,
+                                 offsetof(format::Header, checksum));
 }
 
 template <class T>

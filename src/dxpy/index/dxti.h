@@ -13,9 +13,10 @@
 /// record is stored encoded and whole, so loading one file decodes only that one, while
 /// listing node ids, paths, sizes, mtimes and hashes reads the tables in place (mmap).
 ///
-/// checksum = BLAKE3(header bytes [0, 32) || BLAKE3(body)), where body = everything after
-/// the header. It covers the header's counts too, so a flipped count cannot shift the
-/// tables into a plausible but wrong list. The file is written whole to a temp file and
+/// checksum = XXH3-128(header bytes [0, 32) || XXH3-128(body)), where body = everything
+/// after the header, in the checksum field's first 16 bytes, the other 16 zero (see
+/// header_body_checksum in util/hash.h). It covers the header's counts too, so a flipped
+/// count cannot shift the tables into a plausible but wrong list. The file is written whole to a temp file and
 /// renamed over the old one, so a reader sees the old index or the new, never a torn one.
 ///
 /// Opening checks, in order: size >= header (kTruncated), magic (kCorrupt), version
@@ -39,7 +40,8 @@ namespace dxpy::index {
 
 /// Bump on any change to the layout below or to the codec that encodes the records.
 /// 2: core codec 2 (a test's param is optional, so "test_x[]" is stored as such).
-inline constexpr uint16_t kDxtiVersion = 2;
+/// 3: the checksum is XXH3-128 instead of BLAKE3.
+inline constexpr uint16_t kDxtiVersion = 3;
 inline constexpr char kDxtiMagic[4] = {'D', 'X', 'T', 'I'};
 
 namespace format {

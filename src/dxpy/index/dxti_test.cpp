@@ -179,7 +179,7 @@ TEST_F(Dxti, HeaderLayoutIsLittleEndian) {
   auto bytes = encode_index(kRoot, three_files());
   ASSERT_TRUE(bytes);
   EXPECT_EQ(bytes->substr(0, 4), "DXTI");
-  EXPECT_EQ(bytes->substr(4, 4), std::string("\x02\x00\x40\x00", 4));  // version 2, header 64
+  EXPECT_EQ(bytes->substr(4, 4), std::string("\x03\x00\x40\x00", 4));  // version 3, header 64
   EXPECT_EQ(get<uint32_t>(*bytes, offsetof(Header, file_count)), 3u);
   EXPECT_EQ(get<uint32_t>(*bytes, offsetof(Header, test_count)), 8u);
   EXPECT_EQ(get<uint64_t>(*bytes, offsetof(Header, root_hash)), blake3_u64("/repo"));

@@ -13,6 +13,7 @@
 #include "dxpy/core/types.h"
 #include "dxpy/index/dxti.h"
 #include "dxpy/util/hash.h"
+#include "dxpy/util/test_checksum.h"
 #include "dxpy/util/test_temp_dir.h"
 
 namespace dxpy::index::testing {
@@ -33,11 +34,8 @@ inline void write_bytes(const std::string& path, std::string_view bytes) {
 /// Recomputes the header checksum after a test edited the bytes, written from the format
 /// comment in dxti.h rather than shared with the writer, so it also checks that comment.
 inline void reseal(std::string& bytes) {
-  Hash256 body = blake3(std::string_view(bytes).substr(sizeof(format::Header)));
-  std::string buf = bytes.substr(0, format::kChecksummedHeaderBytes);
-  buf.append(reinterpret_cast<const char*>(body.data()), body.size());
-  Hash256 sum = blake3(buf);
-  bytes.replace(offsetof(format::Header, checksum), sum.size(), reinterpret_cast<const char*>(sum.data()), sum.size());
+  dxpy::testing::reseal_checksum(bytes, sizeof(format::Header), format::kChecksummedHeaderBytes,
+                                 offsetof(format::Header, checksum));
 }
 
 inline FileRecord sample_record(const std::string& path, int tests) {

@@ -217,21 +217,35 @@ enum class Source : uint8_t {
 // The new index: this run's records, plus the old index's records of files this run did not
 // look at (a run on part of the tree must not forget the rest) that still exist. Records
 // taken unchanged from the old index are copied as they are stored, without decoding.
-Expected<void> write_all(const CollectOptions& opts, const std::optional<index::IndexReader>& idx, const Collected& out,
-                         const std::vector<Source>& source, const std::vector<std::optional<size_t>>& rows,
-                         const std::vector<char>& prepared_ok, const std::vector<char>& modified,
-                         const std::vector<FileRecord>& support) {
+// The records and their prepared entries are given by their first element: the vectors
+// that hold them may be moved meanwhile (an index written on its own thread), which leaves
+// their elements in place.
+struct WriteInput {
+  std::string index_path, rootdir;
+  const index::IndexReader* idx = nullptr;  // the old index, if any
+  const FileRecord* records = nullptr;
+  const index::PreparedRecord* prepared = nullptr;
+  size_t n = 0;
+  std::vector<Source> source;
+  std::vector<std::optional<size_t>> rows;
+  std::vector<char> prepared_ok, modified;
+  std::vector<FileRecord> support;
+};
+
+Expected<void> write_all(const WriteInput& in) {
+  const index::IndexReader* idx = in.idx;
+  const std::vector<FileRecord>& support = in.support;
   index::RecordArena arena;
   std::deque<index::PreparedRecord> extra;  // entries made here; a deque keeps them in place
   std::vector<const index::PreparedRecord*> entries;
-  entries.reserve(out.records.size() + support.size());
-  for (size_t i = 0; i < out.records.size(); ++i) {
-    if (prepared_ok[i]) {
-      entries.push_back(&out.prepared[i]);
-    } else if (source[i] != Source::kRead && !modified[i]) {
-      entries.push_back(&extra.emplace_back(idx->prepared(*rows[i], arena)));
+  entries.reserve(in.n + support.size());
+  for (size_t i = 0; i < in.n; ++i) {
+    if (in.prepared_ok[i]) {
+      entries.push_back(&in.prepared[i]);
+    } else if (in.source[i] != Source::kRead && !in.modified[i]) {
+      entries.push_back(&extra.emplace_back(idx->prepared(*in.rows[i], arena)));
     } else {
-      DXPY_TRY(auto p, index::prepare_record(out.records[i], arena));
+      DXPY_TRY(auto p, index::prepare_record(in.records[i], arena));
       entries.push_back(&extra.emplace_back(std::move(p)));
     }
   }
@@ -241,21 +255,31 @@ Expected<void> write_all(const CollectOptions& opts, const std::optional<index::
   }
   if (idx) {
     std::vector<char> seen(idx->file_count(), 0);
-    for (const auto& row : rows)
+    for (const auto& row : in.rows)
       if (row) seen[*row] = 1;
     for (const auto& r : support)
       if (auto row = idx->find(r.path)) seen[*row] = 1;
     for (size_t i = 0; i < idx->file_count(); ++i) {
-      if (seen[i] || !stat_path(join_path(opts.rootdir, idx->file_path(i)))) continue;
+      if (seen[i] || !stat_path(join_path(in.rootdir, idx->file_path(i)))) continue;
       entries.push_back(&extra.emplace_back(idx->prepared(i, arena)));
     }
   }
-  return index::write_prepared_index(opts.index_path, opts.rootdir, entries);
+  return index::write_prepared_index(in.index_path, in.rootdir, entries);
+}
+
+// Writes the index under its lock: one writer at a time; a run that finds the lock taken
+// leaves the writing to the other. Returns the note for -v, if any.
+std::optional<std::string> write_locked(const WriteInput& in) {
+  auto lock = index::FileLock::try_acquire(in.index_path + ".lock", index::FileLock::Mode::kExclusive);
+  if (!lock) return "index not written: " + lock.error().message;
+  if (!lock->has_value()) return "index not written: another run is writing it";
+  if (auto w = write_all(in); !w) return "index not written: " + w.error().message;
+  return std::nullopt;
 }
 
 // Listing: each record's node ids, from the index's test table where the record was not
 // decoded, from its prepared entry where it was parsed now, else from its tests.
-void gather_node_ids(Collected& out, const std::optional<index::IndexReader>& idx) {
+void gather_node_ids(Collected& out, const index::IndexReader* idx) {
   const size_t n = out.records.size();
   auto from_index = [&](size_t i) { return idx && i < out.index_rows.size() && out.index_rows[i]; };
   auto from_prepared = [&](size_t i) { return i < out.ids_in_prepared.size() && out.ids_in_prepared[i]; };
@@ -435,43 +459,38 @@ Collected collect_files(const CollectOptions& opts) {
     if (modified[i]) prepared_ok[i] = 0;
 
   const bool write = changed && !opts.index_path.empty();
-  std::thread lister;
+  // The listing reads the old index's test table for as long as it lives: it is shared.
+  if (opts.ids_only && idx) {
+    out.index = std::make_shared<const index::IndexReader>(std::move(*idx));
+    idx.reset();
+  }
+  const index::IndexReader* old_index = idx ? &*idx : out.index.get();
   if (opts.ids_only) {
     out.index_rows.resize(n);
     for (size_t i = 0; i < n; ++i)
       if (ids_only[i]) out.index_rows[i] = rows[i];
-    // The node ids are gathered while the index is written when no record's tests are read
-    // for them (the writer may be encoding those), else after.
-    bool tests_read = false;
-    for (size_t i = 0; i < n && !tests_read; ++i)
-      tests_read = !out.index_rows[i] && !out.ids_in_prepared[i] && !out.records[i].tests.empty();
-    if (write && !tests_read && !pool.empty()) {
-      lister = std::thread([&] { gather_node_ids(out, idx); });
-      start_elsewhere(lister, 0);
-    }
   }
-
   if (write) {
-    // One writer at a time; a run that finds the lock taken leaves the writing to the other.
-    auto lock = index::FileLock::try_acquire(opts.index_path + ".lock", index::FileLock::Mode::kExclusive);
-    if (!lock) {
-      out.notes.push_back("index not written: " + lock.error().message);
-    } else if (!lock->has_value()) {
-      out.notes.push_back("index not written: another run is writing it");
-    } else if (auto w = write_all(opts, idx, out, source, rows, prepared_ok, modified, support); !w) {
-      out.notes.push_back("index not written: " + w.error().message);
+    WriteInput in{opts.index_path, opts.rootdir, old_index, out.records.data(), out.prepared.data(), n,
+                  std::move(source), std::move(rows), std::move(prepared_ok), std::move(modified), std::move(support)};
+    if (opts.ids_only) {
+      // Listing: the index is written on a thread of its own while the caller gathers and
+      // prints the node ids; it is joined when `out` (or what takes its writer) is
+      // destroyed. What the writer reads stays in place until then (see Collected). Its
+      // note is not kept: listing is never verbose.
+      out.index_writer = std::jthread([in = std::move(in)] { (void)write_locked(in); });
+    } else if (auto note = write_locked(in)) {
+      out.notes.push_back(std::move(*note));
     } else {
       out.stats.index_written = true;
     }
   }
-  if (lister.joinable()) lister.join();
-  else if (opts.ids_only) gather_node_ids(out, idx);
+  if (opts.ids_only) gather_node_ids(out, old_index);
   if (!opts.ids_only) {
     std::vector<index::PreparedRecord>().swap(out.prepared);
     std::vector<char>().swap(out.ids_in_prepared);
     out.arenas.clear();
   }
-  if (opts.ids_only && idx) out.index = std::make_shared<const index::IndexReader>(std::move(*idx));
   return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "dxpy/core/types.h"
 #include "dxpy/index/dxti.h"
@@ -52,6 +53,11 @@ struct Collected {
   /// or `owned_ids` (for records whose tests are whole).
   std::vector<std::string_view> node_ids;
   std::deque<std::string> owned_ids;
+  /// With ids_only: the thread writing the index, if it needs writing. It reads `records`,
+  /// `prepared`, `arenas` and `index` (their elements, which stay in place when the vectors
+  /// are moved): whoever takes it must keep those alive until it is joined. Declared last,
+  /// so that it is joined first when this is destroyed.
+  std::jthread index_writer;
 };
 
 Collected collect_files(const CollectOptions& opts);

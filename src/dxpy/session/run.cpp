@@ -252,6 +252,10 @@ bool hook_may_reorder(const Selection& selected) {
   std::vector<std::string_view> paths;
   std::string_view last;
   for (std::string_view id : selected.listed) {
+    // Most ids are of the module before: a prefix comparison, not a search for "::".
+    if (!last.empty() && id.size() > last.size() + 1 && id.compare(0, last.size(), last) == 0 &&
+        id[last.size()] == ':' && id[last.size() + 1] == ':')
+      continue;
     std::string_view path = id.substr(0, id.find("::"));
     if (path != last) paths.push_back(last = path);
   }
@@ -292,7 +296,10 @@ int run_tests(const RunOptions& given) {
                          given.config, given.last_failed, given.affected_by, given.changed_ref, given.graph});
   };
   auto selection = select(ids_only);
-  if (selection && selection->listing && hook_may_reorder(*selection)) selection = select(false);
+  if (selection && selection->listing && hook_may_reorder(*selection)) {
+    selection->listing_storage.reset();  // lets its index writer finish before collecting again
+    selection = select(false);
+  }
   if (!selection) {
     std::fprintf(stderr, "ERROR: %s\n", selection.error().message.c_str());
     return selection.error().code == Errc::kUsage || selection.error().code == Errc::kParse ? kUsageError
@@ -382,8 +389,14 @@ int run_tests(const RunOptions& given) {
                    "dx-py: %zu parametrized test%s could not be expanded statically (arguments that are not "
                    "literals); they are listed by their function id, without [param]\n",
                    runtime, runtime == 1 ? "" : "s");
-    if (!selected.errors.empty()) return kInterrupted;
-    return n == 0 ? kNoTestsCollected : kOk;
+    const int code = !selected.errors.empty() ? kInterrupted : n == 0 ? kNoTestsCollected : kOk;
+    if (opts.exit_when_collected) {
+      wait_for_index_writer(selected);
+      std::fflush(stdout);
+      std::fflush(stderr);
+      std::_Exit(code);
+    }
+    return code;
   }
 
   // pytest runs nothing when a file could not be collected, unless told to go on.

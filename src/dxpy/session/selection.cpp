@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "dxpy/discovery/collector.h"
@@ -76,6 +77,8 @@ struct ListingStorage {
   std::vector<index::PreparedRecord> prepared;
   std::vector<std::unique_ptr<index::RecordArena>> arenas;
   std::deque<std::string> owned;
+  std::vector<FileRecord> records;   // read by the index writer
+  mutable std::jthread index_writer;  // last: joined before the rest is destroyed
 };
 
 void add_collection_error(Selection& out, const FileRecord& rec) {
@@ -99,6 +102,8 @@ Selection list_ids(Selection out, Collected& collected) {
   storage->prepared = std::move(collected.prepared);
   storage->arenas = std::move(collected.arenas);
   storage->owned = std::move(collected.owned_ids);
+  storage->records = std::move(collected.records);
+  storage->index_writer = std::move(collected.index_writer);
   out.listing = true;
   out.listed = std::move(collected.node_ids);
   out.listing_storage = std::move(storage);
@@ -243,6 +248,12 @@ Expected<void> keep_affected(const SelectionRequest& req, const config::Config& 
 
 }  // namespace
 
+void wait_for_index_writer(const Selection& selection) {
+  if (!selection.listing || !selection.listing_storage) return;
+  const auto* storage = static_cast<const ListingStorage*>(selection.listing_storage.get());
+  if (storage->index_writer.joinable()) storage->index_writer.join();
+}
+
 Expected<Selection> select_tests(const SelectionRequest& req) {
   Selection out;
   std::string cwd = absolute_path(".");
@@ -293,9 +304,11 @@ Expected<Selection> select_tests(const SelectionRequest& req) {
   std::vector<std::string> found = discovery::find_test_files(paths, file_rules);
   std::unordered_set<std::string_view> seen;
   seen.reserve(found.size());
-  copts.files.reserve(found.size());
-  for (auto& file : found)
-    if (seen.insert(file).second) copts.files.push_back(file);
+  copts.files.reserve(found.size());  // never reallocated: `seen` views its strings
+  for (auto& file : found) {
+    if (seen.count(file)) continue;
+    seen.insert(copts.files.emplace_back(std::move(file)));
+  }
   std::string cache_folder;
   if (req.use_cache) {
     std::string cache = open_cache_dir(cfg.cache_folder(), out.notes);

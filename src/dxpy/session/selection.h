@@ -57,7 +57,7 @@ struct Selection {
   /// They point into the index's mapping or into strings that `listing_storage` keeps.
   bool listing = false;
   std::vector<std::string_view> listed;
-  std::shared_ptr<const void> listing_storage;
+  std::shared_ptr<const void> listing_storage;  // see wait_for_index_writer
   /// The last failures (lastfailed.h), except when listing: the store's path (empty without
   /// a cache folder), its entries as collection left them and the changes collection made;
   /// with --lf/--ff, pytest's "run-last-failure" status and, with --ff, how many tests at
@@ -81,5 +81,9 @@ graph::ImportGraph load_synced_graph(const config::Config& cfg, const std::strin
 /// kUsage for what pytest calls a usage error: a bad config file, a missing path, a bad
 /// -k or -m expression.
 Expected<Selection> select_tests(const SelectionRequest& req);
+
+/// Listing: waits until the index that collection left being written is written (a
+/// listing's storage also waits when it is destroyed).
+void wait_for_index_writer(const Selection& selection);
 
 }  // namespace dxpy::session

@@ -217,9 +217,10 @@ std::string join_path(std::string_view a, std::string_view b) {
 std::string relative_to(std::string_view path, std::string_view root) {
   if (root.empty()) return std::string(path);
   if (path == root) return ".";
-  std::string prefix(root);
-  if (prefix.back() != '/') prefix.push_back('/');
-  if (path.substr(0, prefix.size()) == prefix) return std::string(path.substr(prefix.size()));
+  // path == root + "/" + rest (root may end with its own '/'), compared in place.
+  const size_t cut = root.back() == '/' ? root.size() : root.size() + 1;
+  if (path.size() >= cut && path.substr(0, root.size()) == root && path[cut - 1] == '/')
+    return std::string(path.substr(cut));
   return std::string(path);
 }
 

@@ -7,6 +7,10 @@
 
 #include <blake3.h>
 
+// Header-only: XXH3 is compiled here, with this build's flags; nothing to link.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 // BLAKE3's compression functions, from the C implementation's internal header.
 extern "C" {
 void blake3_compress_in_place(uint32_t cv[8], const uint8_t block[BLAKE3_BLOCK_LEN], uint8_t block_len,
@@ -195,11 +199,25 @@ std::string to_hex(const Hash256& h) {
   return s;
 }
 
-Hash256 header_body_checksum(std::string_view header, size_t header_bytes, std::string_view body) {
-  Hash256 body_hash = blake3(body);
+Hash256 header_body_checksum(std::string_view header, size_t header_bytes, const std::string_view* body_pieces,
+                             size_t count) {
+  XXH3_state_t state;
+  XXH3_INITSTATE(&state);
+  XXH3_128bits_reset(&state);
+  for (size_t i = 0; i < count; ++i) XXH3_128bits_update(&state, body_pieces[i].data(), body_pieces[i].size());
+  XXH128_canonical_t body;
+  XXH128_canonicalFromHash(&body, XXH3_128bits_digest(&state));
   std::string buf(header.substr(0, header_bytes));
-  buf.append(reinterpret_cast<const char*>(body_hash.data()), body_hash.size());
-  return blake3(buf);
+  buf.append(reinterpret_cast<const char*>(body.digest), sizeof body.digest);
+  XXH128_canonical_t sum;
+  XXH128_canonicalFromHash(&sum, XXH3_128bits(buf.data(), buf.size()));
+  Hash256 out{};
+  std::memcpy(out.data(), sum.digest, sizeof sum.digest);
+  return out;
+}
+
+Hash256 header_body_checksum(std::string_view header, size_t header_bytes, std::string_view body) {
+  return header_body_checksum(header, header_bytes, &body, 1);
 }
 
 }  // namespace dxpy

@@ -74,3 +74,42 @@ TEST(Hash, ThreadsHashAtOnce) {
 
 }  // namespace
 }  // namespace dxpy
+
+namespace dxpy {
+namespace {
+
+// The cache files' checksum: the body in pieces gives the whole body's checksum, every
+// byte of the checksummed header and of the body counts, the header's bytes after
+// `header_bytes` do not, and the second half of the 32 bytes is zero.
+TEST(Hash, HeaderBodyChecksumCoversHeaderAndBody) {
+  std::string header(64, '\0'), body;
+  for (int i = 0; i < 64; ++i) header[static_cast<size_t>(i)] = static_cast<char>(i * 7);
+  for (int i = 0; i < 5000; ++i) body.push_back(static_cast<char>(i * 31 + i / 7));
+  const Hash256 whole = header_body_checksum(header, 32, body);
+  for (size_t k = 16; k < 32; ++k) EXPECT_EQ(whole[k], 0) << k;
+  EXPECT_NE(whole, Hash256{});
+
+  for (size_t cut1 : {size_t{0}, size_t{1}, size_t{17}, size_t{2500}}) {
+    for (size_t cut2 : {cut1, cut1 + 1, size_t{4999}, size_t{5000}}) {
+      std::string_view b(body);
+      std::string_view pieces[] = {b.substr(0, cut1), b.substr(cut1, cut2 - cut1), b.substr(cut2)};
+      EXPECT_EQ(header_body_checksum(header, 32, pieces, 3), whole) << cut1 << " " << cut2;
+    }
+  }
+  for (size_t at : {size_t{0}, size_t{31}}) {
+    std::string h = header;
+    h[at] ^= 1;
+    EXPECT_NE(header_body_checksum(h, 32, body), whole) << at;
+  }
+  std::string h = header;
+  h[40] ^= 1;  // where the checksum itself is stored: not covered
+  EXPECT_EQ(header_body_checksum(h, 32, body), whole);
+  for (size_t at : {size_t{0}, size_t{2048}, size_t{4999}}) {
+    std::string b = body;
+    b[at] ^= 0x80;
+    EXPECT_NE(header_body_checksum(header, 32, b), whole) << at;
+  }
+}
+
+}  // namespace
+}  // namespace dxpy
