@@ -43,6 +43,21 @@ struct TestId {
   friend bool operator==(const TestId&, const TestId&) = default;
 };
 
+/// A node id in its two pieces, which need not lie together in memory: the file's path and
+/// the rest ("::TestC::test_m[1]"), as the index stores them (index/dxti.h).
+struct NodeIdView {
+  std::string_view path;
+  std::string_view tail;
+  size_t size() const { return path.size() + tail.size(); }
+  std::string str() const {
+    std::string s;
+    s.reserve(size());
+    s.append(path);
+    s.append(tail);
+    return s;
+  }
+};
+
 /// `@pytest.mark.NAME(args..., key=value...)`, with arguments kept as their source text.
 struct Marker {
   std::string name;

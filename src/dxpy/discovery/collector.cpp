@@ -26,7 +26,7 @@ bool describe(std::string_view source, const NameRules& rules, FileRecord& recor
   scan_outline_into(source, outline);
   if (compact) apply_rules_compact(outline, rules, record);
   else apply_rules(outline, rules, record);
-  record.outline = encode_outline(outline);
+  record.outline = encode_outline_for_record(outline);
   return has_foreign_bases(outline);
 }
 

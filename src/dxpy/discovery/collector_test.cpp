@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <tree_sitter/api.h>
 
+#include "dxpy/discovery/outline_codec.h"
 #include "dxpy/discovery/rules.h"
 #include "dxpy/discovery/scanner.h"
 
@@ -107,6 +108,49 @@ class TestC:
   EXPECT_EQ(reused, scan_outline(broken));
   scan_outline_into(a, reused);
   EXPECT_EQ(reused, scan_outline(a));
+}
+
+// A record keeps its module's whole outline when the module defines a class (its classes
+// may be bases of other files' classes, or have bases elsewhere), else the outline without
+// its defs: other files only look for classes in it, then follow its imports.
+TEST(Collect, RecordOutlineDropsTheDefsOfAModuleWithoutClasses) {
+  const char* functions = R"(
+from .base import TestBase as Base
+import helpers
+X = 1
+
+def test_a(): pass
+
+@pytest.mark.slow
+async def test_b(x): pass
+)";
+  const char* with_class = "def test_a(): pass\n\nclass TestC(Base):\n    def test_m(self): pass\n";
+  const char* conditional = "import sys\nif sys.platform:\n    class TestC:\n        def test_m(self): pass\n";
+  const char* broken = "def test_x(:\n  pass\n";
+  for (const char* src : {functions, with_class, conditional, broken}) {
+    const Outline whole = scan_outline(src);
+    FileRecord rec;
+    rec.path = "t/test_a.py";
+    describe_source(src, NameRules{}, rec);
+    auto stored = decode_outline(rec.outline);
+    ASSERT_TRUE(stored) << src;
+    Outline want = whole;
+    bool has_class = false;
+    for (const Def& d : whole.defs) has_class |= d.kind == DefKind::kClass;
+    if (!has_class) want.defs.clear();
+    EXPECT_EQ(*stored, want) << src;
+    EXPECT_EQ(rec.outline, encode_outline_for_record(whole));
+  }
+  FileRecord rec;
+  rec.path = "t/test_a.py";
+  describe_source(functions, NameRules{}, rec);
+  auto stored = decode_outline(rec.outline);
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(stored->defs.empty());
+  EXPECT_EQ(stored->imports.size(), 2u);
+  EXPECT_EQ(stored->assignments.size(), 1u);
+  EXPECT_LT(rec.outline.size(), encode_outline(scan_outline(functions)).size());
+  EXPECT_EQ(ids(rec), (std::vector<std::string>{"t/test_a.py::test_a", "t/test_a.py::test_b"}));
 }
 
 TEST(Collect, Markers) {

@@ -40,6 +40,26 @@ std::string encode_outline(const Outline& o) {
   return out;
 }
 
+std::string encode_outline_for_record(const Outline& o) {
+  for (const Def& d : o.defs)
+    if (d.kind == DefKind::kClass) return encode_outline(o);
+  thread_local std::string scratch;
+  ByteWriter w = ByteWriter::reusing(std::move(scratch));
+  w.u8(kOutlineTag);
+  w.u8(kOutlineVersion);
+  Encoder enc(w);
+  std::vector<Def> no_defs;
+  Outline& x = const_cast<Outline&>(o);  // the encoder only reads
+  // visit_fields(Outline)'s order, with no defs.
+  enc(no_defs);
+  enc(x.assignments);
+  enc(x.imports);
+  enc(x.errors);
+  std::string out(w.view());
+  scratch = w.take_buffer();
+  return out;
+}
+
 Expected<Outline> decode_outline(std::string_view bytes) {
   return decode_tagged<Outline>(bytes, kOutlineTag, kOutlineVersion);
 }

@@ -11,6 +11,12 @@
 namespace dxpy::discovery {
 
 std::string encode_outline(const Outline& o);
+/// What FileRecord::outline must keep for other files: the whole outline when the module
+/// defines a class, else the outline without its defs. Other files look for classes in it
+/// (CrossFileResolver), then follow its imports; only a module with a class can have one
+/// whose bases are resolved again from its own outline (collect.cpp's Inheritance). For a
+/// module of test functions alone, this halves the record.
+std::string encode_outline_for_record(const Outline& o);
 /// An error for malformed bytes, including nesting deeper than kMaxOutlineDepth.
 Expected<Outline> decode_outline(std::string_view bytes);
 

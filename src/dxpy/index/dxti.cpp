@@ -218,6 +218,15 @@ std::vector<const PreparedRecord*> pointers(const std::vector<PreparedRecord>& v
 constexpr size_t kPage = 4096;
 constexpr size_t kHugePage = size_t{1} << 21;
 
+// `size` bytes of fresh memory in small pages, populated in one call rather than a page
+// fault per page.
+std::pair<void*, size_t> map_small_populated(size_t size) {
+  size = (std::max<size_t>(size, 1) + kPage - 1) / kPage * kPage;
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  DXPY_CHECK(p != MAP_FAILED);
+  return {p, size};
+}
+
 // `size` bytes of fresh memory, already populated: one call rather than a page fault per
 // page. Whole huge pages are aligned to them and asked for huge pages, which the kernel
 // clears and maps (and unmaps) much faster than 512 small ones.
@@ -240,10 +249,7 @@ std::pair<void*, size_t> map_populated(size_t size) {
       return {p, size};
     }
   }
-  size = (size + kPage - 1) / kPage * kPage;
-  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  DXPY_CHECK(p != MAP_FAILED);
-  return {p, size};
+  return map_small_populated(size);
 }
 
 }  // namespace
@@ -253,14 +259,19 @@ RecordArena::~RecordArena() {
 }
 
 char* RecordArena::grow(Region& r, size_t n) {
-  // Blobs: 64 KiB first (a run that parses a few files needs no more), then 256 KiB, 512 KiB
-  // and 1 MiB, then huge pages; node-id ends take a quarter of that. Chunks are populated
-  // whole, and populating is clearing: a first chunk larger than a small run needs costs
-  // (256 KiB first cost a tenth of a cold `--collect-only` of a 12-file suite), and so did
-  // going from 256 KiB straight to a huge page, which cleared 2 MiB per thread where the
-  // 1,000-file tree needs 0.7 MiB (0.4 ms of its cold collection's CPU).
-  static constexpr size_t kBlobChunks[] = {kPage * 16, kPage * 64, kPage * 128, kPage * 256, kHugePage};
-  static constexpr size_t kEndChunks[] = {kPage * 4, kPage * 16, kPage * 32, kPage * 64, kPage * 64};
+  // Chunks are populated whole, and every page populated costs (1 to 3 us each on the
+  // development VM, for clearing it), used or not: so they grow in small steps and waste at
+  // most one step. Blobs: 64 KiB first (a run that parses a few files needs no more), then
+  // 128 KiB at a time up to 1 MiB, 256 KiB up to 2 MiB, then huge pages; node-id ends take
+  // about a sixth of that. (The 1,000-file tree needs about 0.5 MiB per thread: 256 KiB
+  // then a huge page cleared 2 MiB each.)
+  static constexpr size_t kBlobChunks[] = {kPage * 16, kPage * 32, kPage * 32, kPage * 32, kPage * 32,
+                                           kPage * 32, kPage * 32, kPage * 32, kPage * 64, kPage * 64,
+                                           kPage * 64, kPage * 64, kHugePage};
+  static constexpr size_t kEndChunks[] = {kPage * 4, kPage * 8, kPage * 8, kPage * 8, kPage * 8,
+                                          kPage * 8, kPage * 8, kPage * 8, kPage * 16, kPage * 16,
+                                          kPage * 16, kPage * 16, kPage * 64};
+  static_assert(std::size(kBlobChunks) == std::size(kEndChunks));
   constexpr unsigned kLast = std::size(kBlobChunks) - 1;
   const bool ends = &r == &ends_;
   size_t size = (ends ? kEndChunks : kBlobChunks)[std::min(r.chunks, kLast)];
@@ -300,7 +311,6 @@ Expected<PreparedRecord> prepare_record(const FileRecord& f, RecordArena& arena)
   uint32_t* ends = arena.ends(f.tests.size());
   for (size_t k = 0; k < f.tests.size(); ++k) {
     const TestId& id = f.tests[k].id;
-    w.raw(id.path.empty() ? std::string_view(f.path) : std::string_view(id.path));
     for (const auto& c : id.classes) {
       w.raw("::");
       w.raw(c);
@@ -344,15 +354,24 @@ Expected<std::string> encode_prepared_index(std::string_view rootdir, const std:
 Expected<void> write_prepared_index(const std::string& path, std::string_view rootdir,
                                     const std::vector<const PreparedRecord*>& files) {
   DXPY_TRY(Layout l, plan(files));
-  // The pool is written straight from the arenas, and the header and tables after it: a
-  // large index has them laid out and checksummed on another thread meanwhile.
-  std::unique_ptr<char[]> tables(new char[l.pool_start]);
+  // The pool is written straight from the arenas, and the header and tables after it: an
+  // index of more than 512 KiB has them laid out and checksummed on another thread
+  // meanwhile.
+  // The tables' buffer: populated in one call, as the arenas are; from the heap, its 100
+  // pages for 20,000 tests were faulted in one by one (a third of laying them out).
+  auto [tables_at, tables_mapped] = map_small_populated(l.pool_start);
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap_tables{tables_at, tables_mapped};
+  char* const tables = static_cast<char*>(tables_at);
   const std::vector<std::string_view> pool = pool_pieces(l);
   auto finish = [&] {
-    lay_out_tables(rootdir, l, tables.get());
-    seal(tables.get(), std::string_view(tables.get() + kHeaderSize, l.pool_start - kHeaderSize), pool);
+    lay_out_tables(rootdir, l, tables);
+    seal(tables, std::string_view(tables + kHeaderSize, l.pool_start - kHeaderSize), pool);
   };
-  const bool large = l.total > (size_t{8} << 20) && std::thread::hardware_concurrency() > 1;
+  const bool large = l.total > (size_t{512} << 10) && std::thread::hardware_concurrency() > 1;
   std::thread helper;
   if (large) {
     helper = std::thread(finish);
@@ -360,7 +379,7 @@ Expected<void> write_prepared_index(const std::string& path, std::string_view ro
   }
   std::vector<std::string_view> pieces;
   pieces.reserve(pool.size() + 1);
-  pieces.push_back(std::string_view(tables.get(), l.pool_start));
+  pieces.push_back(std::string_view(tables, l.pool_start));
   pieces.insert(pieces.end(), pool.begin(), pool.end());
   // A cache: validated when loaded and rebuilt when invalid, so no fsync (it cost more than
   // the rest of a cold collection).
@@ -574,9 +593,9 @@ Expected<FileRecord> IndexReader::record(size_t i) const {
   // a large index's load cheap.
   for (size_t k = 0; agrees && k < count; ++k) {
     TestCase& t = rec->tests[k];
-    std::string_view node = test_node_id(first + k);
+    std::string_view node = test_node_tail(first + k);
     agrees = t.id.path.empty() && t.file.empty() && node.size() > t.id.name.size() &&
-             node.find(t.id.name, rec->path.size()) != std::string_view::npos;
+             node.find(t.id.name) != std::string_view::npos;
     t.id.path = rec->path;
   }
   if (!agrees) return corrupt("record of " + std::string(file_path(i)) + " disagrees with its table row");
@@ -620,7 +639,7 @@ PreparedRecord IndexReader::prepared(size_t i, RecordArena& arena) const {
       pool_slice(load_le<uint64_t>(row + offsetof(FileRow, record_offset)), load_le<uint32_t>(row + offsetof(FileRow, record_len)));
   auto [first, count] = file_tests(i);
   size_t ids = 0;
-  for (size_t k = 0; k < count; ++k) ids += test_node_id(first + k).size();
+  for (size_t k = 0; k < count; ++k) ids += test_node_tail(first + k).size();
   char* blob = arena.bytes(path.size() + record.size() + ids);
   uint32_t* ends = arena.ends(count);
   char* at = blob;
@@ -630,7 +649,7 @@ PreparedRecord IndexReader::prepared(size_t i, RecordArena& arena) const {
   at += record.size();
   const char* ids_at = at;
   for (size_t k = 0; k < count; ++k) {
-    std::string_view id = test_node_id(first + k);
+    std::string_view id = test_node_tail(first + k);
     std::memcpy(at, id.data(), id.size());
     at += id.size();
     ends[k] = static_cast<uint32_t>(at - ids_at);
@@ -643,7 +662,7 @@ PreparedRecord IndexReader::prepared(size_t i, RecordArena& arena) const {
   return p;
 }
 
-std::string_view IndexReader::test_node_id(size_t t) const {
+std::string_view IndexReader::test_node_tail(size_t t) const {
   const char* row = test_row(t);
   return pool_slice(load_le<uint64_t>(row + offsetof(TestRow, node_id_offset)), load_le<uint32_t>(row + offsetof(TestRow, node_id_len)));
 }

@@ -4,10 +4,12 @@
 ///   header      64 bytes, format::Header
 ///   file table  file_count rows of format::FileRow (80 bytes), sorted by path, unique
 ///   test table  test_count rows of format::TestRow (16 bytes), grouped by file in file order
-///   pool        bytes: paths, node ids, and each file's `dxpy::encode(FileRecord)`
+///   pool        bytes: paths, node id tails, and each file's `dxpy::encode(FileRecord)`
 ///
 /// A record's tests are stored without their path and file (the record's path stands for
-/// both); record() restores the path and leaves `file` empty.
+/// both); record() restores the path and leaves `file` empty. Likewise a test's node id is
+/// stored without its file's path: its tail, "::TestC::test_m[1]" (the path is the file
+/// row's), which takes a third of the bytes the whole ids took.
 ///
 /// Every integer is little-endian; pool offsets count from the start of the pool. A file's
 /// record is stored encoded and whole, so loading one file decodes only that one, while
@@ -40,7 +42,7 @@ namespace dxpy::index {
 
 /// Bump on any change to the layout below or to the codec that encodes the records.
 /// 2: core codec 2 (a test's param is optional, so "test_x[]" is stored as such).
-/// 3: the checksum is XXH3-128 instead of BLAKE3.
+/// 3: the checksum is XXH3-128 instead of BLAKE3; node ids stored without their path.
 inline constexpr uint16_t kDxtiVersion = 3;
 inline constexpr char kDxtiMagic[4] = {'D', 'X', 'T', 'I'};
 
@@ -94,7 +96,7 @@ static_assert(offsetof(FileRow, test_count) == 76);
 static_assert(sizeof(FileRow) == 80);
 
 struct TestRow {
-  uint64_t node_id_offset;  // TestId::node_id() text
+  uint64_t node_id_offset;  // TestId::node_id() text after the path: "::name[param]"
   uint32_t node_id_len;
   uint32_t file_index;
 };
@@ -146,7 +148,7 @@ class RecordArena {
 
 /// One file's share of an index, encoded ahead of the write (on the thread that parsed the
 /// file): `blob` holds what the pool stores for it, back to back: the path, the encoded
-/// record, then the node ids of its tests. A view: the bytes live in a RecordArena.
+/// record, then the node id tails of its tests. A view: the bytes live in a RecordArena.
 struct PreparedRecord {
   uint64_t size = 0;
   int64_t mtime_ns = 0;
@@ -155,21 +157,23 @@ struct PreparedRecord {
   uint32_t path_len = 0;
   uint32_t record_len = 0;
   uint32_t tests = 0;
-  const uint32_t* node_id_ends = nullptr;  // where each node id ends, counted from the first's start
+  const uint32_t* node_id_ends = nullptr;  // where each node id tail ends, counted from the first's start
 
   std::string_view path() const { return blob.substr(0, path_len); }
   std::string_view record() const { return blob.substr(path_len, record_len); }
   size_t test_count() const { return tests; }
-  std::string_view node_id(size_t k) const {
+  /// Test k's node id after the path ("::test_x[1]").
+  std::string_view node_tail(size_t k) const {
     const size_t base = size_t{path_len} + record_len;
     const size_t begin = k ? node_id_ends[k - 1] : 0;
     return blob.substr(base + begin, node_id_ends[k] - begin);
   }
+  NodeIdView node_id(size_t k) const { return {path(), node_tail(k)}; }
 };
 
 /// `f` as the index stores it, in `arena`: its record without the tests' path and file
-/// (which may be set or left empty), and each test's node id (from the record's path when
-/// the test's is empty). kLimit when a length does not fit its field. `f` is left as it was
+/// (which may be set or left empty; a test's path is its record's), and each test's node
+/// id tail. kLimit when a length does not fit its field. `f` is left as it was
 /// (a test's path and file are moved out and back while it is encoded): one thread per record.
 Expected<PreparedRecord> prepare_record(const FileRecord& f, RecordArena& arena);
 
@@ -212,7 +216,9 @@ class IndexReader {
   PreparedRecord prepared(size_t i, RecordArena& arena) const;
 
   size_t test_count() const { return test_count_; }
-  std::string_view test_node_id(size_t t) const;
+  /// Test t's node id after its file's path ("::TestC::test_m"), in place.
+  std::string_view test_node_tail(size_t t) const;
+  NodeIdView test_node_id(size_t t) const { return {file_path(test_file(t)), test_node_tail(t)}; }
   size_t test_file(size_t t) const;
 
  private:

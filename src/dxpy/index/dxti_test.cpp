@@ -69,7 +69,7 @@ TEST_F(Dxti, PreparedRecordsGiveTheSameIndex) {
     ASSERT_TRUE(full && lean);
     EXPECT_EQ(full->blob, lean->blob);
     ASSERT_EQ(full->test_count(), f.tests.size());
-    for (size_t k = 0; k < f.tests.size(); ++k) EXPECT_EQ(full->node_id(k), f.tests[k].id.node_id());
+    for (size_t k = 0; k < f.tests.size(); ++k) EXPECT_EQ(full->node_id(k).str(), f.tests[k].id.node_id());
     prepared.push_back(*lean);
   }
   EXPECT_EQ(files, three_files());  // prepare_record left the records as they were
@@ -125,8 +125,8 @@ TEST_F(Dxti, AnEmptyParamKeepsItsBrackets) {
   ASSERT_TRUE(write_index(index_path(), kRoot, {f}));
   auto r = IndexReader::open(index_path(), kRoot);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->test_node_id(0), "tests/test_e.py::test_case_0[]");
-  EXPECT_EQ(r->test_node_id(1), "tests/test_e.py::TestGroup::test_case_1");
+  EXPECT_EQ(r->test_node_id(0).str(), "tests/test_e.py::test_case_0[]");
+  EXPECT_EQ(r->test_node_id(1).str(), "tests/test_e.py::TestGroup::test_case_1");
   auto rec = r->record(0);
   ASSERT_TRUE(rec) << rec.error().message;
   EXPECT_EQ(rec->tests[0].id.param, std::optional<std::string>(""));
@@ -143,10 +143,10 @@ TEST_F(Dxti, RoundTripsFilesSortedByPath) {
   EXPECT_EQ(r->file_path(1), "tests/test_a.py");
   EXPECT_EQ(r->file_path(2), "tests/test_b.py");
   ASSERT_EQ(r->test_count(), 8u);
-  EXPECT_EQ(r->test_node_id(0), "tests/test_a.py::test_case_0");
-  EXPECT_EQ(r->test_node_id(2), "tests/test_a.py::test_case_2[p2-x]");
-  EXPECT_EQ(r->test_node_id(5), "tests/test_b.py::test_case_0");
-  EXPECT_EQ(r->test_node_id(6), "tests/test_b.py::TestGroup::test_case_1");
+  EXPECT_EQ(r->test_node_id(0).str(), "tests/test_a.py::test_case_0");
+  EXPECT_EQ(r->test_node_id(2).str(), "tests/test_a.py::test_case_2[p2-x]");
+  EXPECT_EQ(r->test_node_id(5).str(), "tests/test_b.py::test_case_0");
+  EXPECT_EQ(r->test_node_id(6).str(), "tests/test_b.py::TestGroup::test_case_1");
   EXPECT_EQ(r->test_file(7), 2u);
   EXPECT_EQ(r->file_tests(0), (std::pair<size_t, size_t>{0, 0}));
   EXPECT_EQ(r->file_tests(1), (std::pair<size_t, size_t>{0, 5}));
@@ -276,7 +276,7 @@ TEST_F(Dxti, AtomicReplaceLeavesOldReadersValid) {
   ASSERT_TRUE(write_index(index_path(), kRoot, {sample_record("newest.py", 1)}));
 
   EXPECT_EQ(old_reader->file_count(), 3u);
-  EXPECT_EQ(old_reader->test_node_id(7), "tests/test_b.py::test_case_2[p2-x]");
+  EXPECT_EQ(old_reader->test_node_id(7).str(), "tests/test_b.py::test_case_2[p2-x]");
   auto rec = old_reader->record(1);
   ASSERT_TRUE(rec) << rec.error().message;
   EXPECT_EQ(rec->path, "tests/test_a.py");

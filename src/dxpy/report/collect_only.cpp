@@ -65,37 +65,48 @@ void print_collection(std::FILE* out, const std::string& rootdir, const std::vec
     std::vector<std::string> ids;
     ids.reserve(tests.size());
     for (const auto& t : tests) ids.push_back(t.id.node_id());
-    print_node_ids(out, std::vector<std::string_view>(ids.begin(), ids.end()), verbosity);
+    std::vector<NodeIdView> views;
+    views.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const std::string& path = tests[i].id.path;
+      const size_t cut = ids[i].compare(0, path.size(), path) == 0 ? path.size() : 0;
+      views.push_back({std::string_view(ids[i]).substr(0, cut), std::string_view(ids[i]).substr(cut)});
+    }
+    print_node_ids(out, views, verbosity);
   }
 }
 
-void print_node_ids(std::FILE* out, const std::vector<std::string_view>& node_ids, int verbosity) {
+void print_node_ids(std::FILE* out, const std::vector<NodeIdView>& node_ids, int verbosity) {
   if (verbosity == -1) {
     // Lines gathered in a block of our own and written a block at a time.
     constexpr size_t kBlock = size_t{1} << 16;
     std::unique_ptr<char[]> buf(new char[kBlock]);
     size_t used = 0;
-    for (std::string_view id : node_ids) {
+    for (const NodeIdView& id : node_ids) {
       if (kBlock - used <= id.size()) {
         std::fwrite(buf.get(), 1, used, out);
         used = 0;
         if (id.size() >= kBlock) {  // a line longer than the block goes out on its own
-          std::fwrite(id.data(), 1, id.size(), out);
+          std::fwrite(id.path.data(), 1, id.path.size(), out);
+          std::fwrite(id.tail.data(), 1, id.tail.size(), out);
           std::fputc('\n', out);
           continue;
         }
       }
-      std::memcpy(buf.get() + used, id.data(), id.size());
-      used += id.size();
+      std::memcpy(buf.get() + used, id.path.data(), id.path.size());
+      used += id.path.size();
+      std::memcpy(buf.get() + used, id.tail.data(), id.tail.size());
+      used += id.tail.size();
       buf[used++] = '\n';
     }
     std::fwrite(buf.get(), 1, used, out);
     return;
   }
   // -qq: tests per file, files sorted by path (pytest's sorted(Counter(...))), whatever
-  // order the tests are in.
+  // order the tests are in. An id not split at its path has it at the front of its tail.
   std::map<std::string_view, size_t> counts;
-  for (std::string_view id : node_ids) ++counts[id.substr(0, id.find("::"))];
+  for (const NodeIdView& id : node_ids)
+    ++counts[id.path.empty() ? id.tail.substr(0, id.tail.find("::")) : id.path];
   for (const auto& [path, n] : counts)
     std::fprintf(out, "%.*s: %zu\n", static_cast<int>(path.size()), path.data(), n);
 }

@@ -18,6 +18,6 @@ void print_collection(std::FILE* out, const std::string& rootdir, const std::vec
                       const std::function<bool(const std::string&)>& is_package);
 
 /// The -q and -qq forms from node ids alone (verbosity -1 and below).
-void print_node_ids(std::FILE* out, const std::vector<std::string_view>& node_ids, int verbosity);
+void print_node_ids(std::FILE* out, const std::vector<NodeIdView>& node_ids, int verbosity);
 
 }  // namespace dxpy::report

@@ -20,6 +20,7 @@
 #include "dxpy/index/lock.h"
 #include "dxpy/util/fs.h"
 #include "dxpy/util/hash.h"
+#include "dxpy/util/memory.h"
 #include "dxpy/util/thread.h"
 
 namespace dxpy::session {
@@ -289,15 +290,23 @@ void gather_node_ids(Collected& out, const index::IndexReader* idx) {
              : from_prepared(i) ? out.prepared[i].test_count()
                                 : out.records[i].tests.size();
   out.node_ids.reserve(total);
+  populate_for_write(out.node_ids.data(), total * sizeof(NodeIdView));
   for (size_t i = 0; i < n; ++i) {
     if (from_index(i)) {
       auto [first, count] = idx->file_tests(*out.index_rows[i]);
-      for (size_t k = 0; k < count; ++k) out.node_ids.push_back(idx->test_node_id(first + k));
+      std::string_view path = idx->file_path(*out.index_rows[i]);
+      for (size_t k = 0; k < count; ++k) out.node_ids.push_back({path, idx->test_node_tail(first + k)});
     } else if (from_prepared(i)) {
       const index::PreparedRecord& p = out.prepared[i];
       for (size_t k = 0; k < p.test_count(); ++k) out.node_ids.push_back(p.node_id(k));
     } else {
-      for (const auto& t : out.records[i].tests) out.node_ids.push_back(out.owned_ids.emplace_back(t.id.node_id()));
+      const FileRecord& rec = out.records[i];
+      for (const auto& t : rec.tests) {
+        std::string id = t.id.node_id();
+        // A test's path is its record's (collection sets it so); its tail is kept.
+        const size_t cut = id.compare(0, rec.path.size(), rec.path) == 0 ? rec.path.size() : 0;
+        out.node_ids.push_back({cut ? std::string_view(rec.path) : std::string_view(), out.owned_ids.emplace_back(id.substr(cut))});
+      }
     }
   }
 }
@@ -479,6 +488,7 @@ Collected collect_files(const CollectOptions& opts) {
       // destroyed. What the writer reads stays in place until then (see Collected). Its
       // note is not kept: listing is never verbose.
       out.index_writer = std::jthread([in = std::move(in)] { (void)write_locked(in); });
+      start_elsewhere(out.index_writer, 0);
     } else if (auto note = write_locked(in)) {
       out.notes.push_back(std::move(*note));
     } else {

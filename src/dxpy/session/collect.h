@@ -49,9 +49,9 @@ struct Collected {
   std::vector<index::PreparedRecord> prepared;
   std::vector<char> ids_in_prepared;
   std::vector<std::unique_ptr<index::RecordArena>> arenas;  // what `prepared` points into
-  /// With ids_only: every record's node ids, in order. They point into `index`, `arenas`
-  /// or `owned_ids` (for records whose tests are whole).
-  std::vector<std::string_view> node_ids;
+  /// With ids_only: every record's node ids, in order. They point into `index`, `arenas`,
+  /// `records` (paths) or `owned_ids` (the tails of records whose tests are whole).
+  std::vector<NodeIdView> node_ids;
   std::deque<std::string> owned_ids;
   /// With ids_only: the thread writing the index, if it needs writing. It reads `records`,
   /// `prepared`, `arenas` and `index` (their elements, which stay in place when the vectors

@@ -251,14 +251,13 @@ constexpr double kRecordedSeconds = 0.001;
 bool hook_may_reorder(const Selection& selected) {
   std::vector<std::string_view> paths;
   std::string_view last;
-  for (std::string_view id : selected.listed) {
-    // Most ids are of the module before: a prefix comparison, not a search for "::".
-    if (!last.empty() && id.size() > last.size() + 1 && id.compare(0, last.size(), last) == 0 &&
-        id[last.size()] == ':' && id[last.size() + 1] == ':')
-      continue;
-    std::string_view path = id.substr(0, id.find("::"));
-    if (path != last) paths.push_back(last = path);
-  }
+  // One module per folder is enough: the conftests are looked for above each folder.
+  auto folder = [](std::string_view p) { return p.substr(0, p.rfind('/') + 1); };
+  for (const NodeIdView& id : selected.listed)
+    if (id.path != last) {
+      if (last.empty() || folder(id.path) != folder(last)) paths.push_back(id.path);
+      last = id.path;
+    }
   return !modifyitems_conftests(paths, selected.config.rootdir, selected.config.confcutdir).empty();
 }
 

@@ -56,7 +56,7 @@ struct Selection {
   /// Listing (ids_only with nothing to filter): the node ids in order, instead of `tests`.
   /// They point into the index's mapping or into strings that `listing_storage` keeps.
   bool listing = false;
-  std::vector<std::string_view> listed;
+  std::vector<NodeIdView> listed;
   std::shared_ptr<const void> listing_storage;  // see wait_for_index_writer
   /// The last failures (lastfailed.h), except when listing: the store's path (empty without
   /// a cache folder), its entries as collection left them and the changes collection made;

@@ -50,7 +50,11 @@ class Listing : public dxpy::testing::TempDirTest {
     return select_tests(req);
   }
 
-  std::vector<std::string> listed(const Selection& s) { return {s.listed.begin(), s.listed.end()}; }
+  std::vector<std::string> listed(const Selection& s) {
+    std::vector<std::string> out;
+    for (const NodeIdView& id : s.listed) out.push_back(id.str());
+    return out;
+  }
 
   Expected<index::IndexReader> open_index() { return index::IndexReader::open(path(".dx-py/index.dxti"), dir_); }
 };
@@ -68,8 +72,8 @@ TEST_F(Listing, IndexIsWholeOnceTheWriterIsWaitedFor) {
   ASSERT_TRUE(idx) << idx.error().message;
   EXPECT_EQ(idx->file_count(), 100u);
   EXPECT_EQ(idx->test_count(), ids.size());
-  EXPECT_EQ(std::string(idx->test_node_id(0)), ids.front());
-  EXPECT_EQ(std::string(idx->test_node_id(ids.size() - 1)), ids.back());
+  EXPECT_EQ(idx->test_node_id(0).str(), ids.front());
+  EXPECT_EQ(idx->test_node_id(ids.size() - 1).str(), ids.back());
   // The ids stay readable after the writer is done: what they point into is kept.
   EXPECT_EQ(listed(*sel), ids);
 }

@@ -5,7 +5,9 @@
 
 namespace dxpy {
 
-void start_elsewhere(std::thread& t, unsigned k) {
+namespace {
+
+void pin_elsewhere(pthread_t t, unsigned k) {
   cpu_set_t allowed;
   if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
   const int here = ::sched_getcpu();
@@ -18,9 +20,14 @@ void start_elsewhere(std::thread& t, unsigned k) {
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(c, &one);
-    ::pthread_setaffinity_np(t.native_handle(), sizeof one, &one);
+    ::pthread_setaffinity_np(t, sizeof one, &one);
     return;
   }
 }
+
+}  // namespace
+
+void start_elsewhere(std::thread& t, unsigned k) { pin_elsewhere(t.native_handle(), k); }
+void start_elsewhere(std::jthread& t, unsigned k) { pin_elsewhere(t.native_handle(), k); }
 
 }  // namespace dxpy

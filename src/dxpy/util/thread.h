@@ -12,5 +12,6 @@ namespace dxpy {
 /// 2 ms. Moved, it starts within 0.1 ms. The pin stays (a helper lasts one phase); with a
 /// single usable core nothing changes.
 void start_elsewhere(std::thread& t, unsigned k);
+void start_elsewhere(std::jthread& t, unsigned k);
 
 }  // namespace dxpy

@@ -37,6 +37,28 @@ TEST(StartElsewhere, PinsTheHelperToOneOtherAllowedCore) {
   EXPECT_TRUE(CPU_ISSET(ran_on.load(), &allowed));
 }
 
+// The index writer is a jthread: pinned the same way.
+TEST(StartElsewhere, PinsAJthreadToo) {
+  cpu_set_t allowed;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "a single usable core";
+  std::atomic<bool> go{false};
+  std::atomic<int> ran_on{-1};
+  std::jthread t([&] {
+    while (!go) {
+    }
+    ran_on = ::sched_getcpu();
+  });
+  start_elsewhere(t, 0);
+  cpu_set_t pinned;
+  CPU_ZERO(&pinned);
+  ASSERT_EQ(::pthread_getaffinity_np(t.native_handle(), sizeof pinned, &pinned), 0);
+  go = true;
+  t.join();
+  ASSERT_EQ(CPU_COUNT(&pinned), 1);
+  EXPECT_TRUE(CPU_ISSET(ran_on.load(), &pinned));
+}
+
 TEST(StartElsewhere, LeavesTheHelperAloneWithOneCore) {
   cpu_set_t allowed, one;
   ASSERT_EQ(::sched_getaffinity(0, sizeof allowed, &allowed), 0);
