@@ -3,8 +3,10 @@
 
 Workloads: the test folders of the real suites (toolz, simplejson, mpmath, networkx) and two
 generated trees: 1,000 files of 20 tests, and 100,000 tests (gen_suite.py --files 2000 --tests 50). For each, every tool
-collects the tree REPEAT times; the table gives the median wall time, MB/s of test source,
-peak RSS, and the ratio of each peer's time to dx-py's cold time.
+collects the tree REPEAT times, in rounds (every tool once per round); the table gives the
+median wall time (each process started straight from the benchmark, nothing wrapped around
+it), MB/s of test source, peak RSS (from one more run under GNU time), and the ratio of each
+peer's time to dx-py's cold time.
 
   dx-py cold   `dx-py test --collect-only -q` with no .dx-py cache (parse everything)
   dx-py warm   the same with the index valid and nothing changed
@@ -38,18 +40,23 @@ WORK = os.path.join(os.environ.get("TMPDIR", "/tmp"), "dxpy-bench")
 ENV = dict(os.environ, VIRTUAL_ENV=os.path.dirname(BIN), PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
 
 
-def run_measured(cmd, cwd):
-    """Wall time (s), peak RSS (MB) and exit code of one run of cmd.
+def run_timed(cmd, cwd):
+    """Wall time (s) and exit code of one run of cmd, started straight from here."""
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0, p.returncode
 
-    GNU time reports the peak RSS: a child started from this Python process would inherit
-    the interpreter's RSS high-water mark at exec and hide a small tool's own peak."""
+
+def peak_rss(cmd, cwd):
+    """Peak RSS (MB) of one run of cmd, from GNU time: a child started from this Python
+    process would inherit the interpreter's RSS high-water mark at exec and hide a small
+    tool's own peak. A run of its own, so that GNU time's start-up (about 1 ms here) is not
+    counted in the wall times."""
     with tempfile.NamedTemporaryFile("r") as rss:
-        t0 = time.perf_counter()
-        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], cwd=cwd, env=ENV,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall = time.perf_counter() - t0
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], cwd=cwd, env=ENV,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         lines = rss.read().split()
-    return wall, int(lines[-1]) / 1024.0 if lines else float("nan"), p.returncode
+    return int(lines[-1]) / 1024.0 if lines else float("nan")
 
 
 def source_bytes(root, target):
@@ -81,19 +88,23 @@ def tools(root, target):
 
 def bench(label, root, target, repeat):
     mb = source_bytes(root, target) / 1e6
-    rows = []
-    for name, cmd, before in tools(root, target):
-        if not os.path.exists(cmd[0]) and not cmd[0].endswith("python"):
-            continue
-        walls, rss = [], []
-        code = 0
-        for _ in range(repeat):
+    present = [(name, cmd, before) for name, cmd, before in tools(root, target)
+               if os.path.exists(cmd[0]) or cmd[0].endswith("python")]
+    walls = {name: [] for name, _, _ in present}
+    codes = {}
+    # In rounds: each round runs every tool once (dx-py cold, then warm on the index the cold
+    # run wrote), so that a change in the shared machine's speed weighs on all of them alike.
+    for _ in range(repeat):
+        for name, cmd, before in present:
             if before:
                 before()
-            w, r, code = run_measured(cmd, root)
-            walls.append(w)
-            rss.append(r)
-        rows.append((name, statistics.median(walls), max(rss), code))
+            w, codes[name] = run_timed(cmd, root)
+            walls[name].append(w)
+    rows = []
+    for name, cmd, before in present:
+        if before:
+            before()
+        rows.append((name, statistics.median(walls[name]), peak_rss(cmd, root), codes[name]))
     base = rows[0][1]
     print(f"\n{label}: {mb:.2f} MB of test source")
     print(f"| tool | median s | MB/s | peak RSS MB | time / dx-py cold | exit |")
