@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -31,7 +32,7 @@ namespace {
 
 using format::FileRow;
 using format::Header;
-using format::TestRow;
+using format::TestEnd;
 
 constexpr size_t kHeaderSize = sizeof(Header);
 constexpr uint32_t kMaxU32 = std::numeric_limits<uint32_t>::max();
@@ -83,6 +84,7 @@ struct Layout {
   std::vector<const PreparedRecord*> sorted;
   std::vector<uint64_t> blob_at;  // pool offset of sorted[i]'s blob
   uint64_t tests = 0;
+  size_t ends_start = 0;  // header + file table
   size_t pool_start = 0;  // header + tables
   size_t total = 0;       // the whole file
 };
@@ -104,15 +106,15 @@ Expected<Layout> plan(const std::vector<const PreparedRecord*>& files) {
     l.tests += l.sorted[i]->test_count();
   }
   if (l.sorted.size() > kMaxU32 || l.tests > kMaxU32) return make_error(Errc::kLimit, "too many files or tests for one index");
-  l.pool_start = kHeaderSize + l.sorted.size() * sizeof(FileRow) + l.tests * sizeof(TestRow);
+  l.ends_start = kHeaderSize + l.sorted.size() * sizeof(FileRow);
+  l.pool_start = l.ends_start + l.tests * sizeof(TestEnd);
   l.total = l.pool_start + pool;
   return l;
 }
 
-// The header (all but its checksum) and both tables, into `out` (l.pool_start bytes).
+// The header (all but its checksum) and the file table, into `out` (l.ends_start bytes).
 void lay_out_tables(std::string_view rootdir, const Layout& l, char* out) {
   char* const files = out + kHeaderSize;
-  char* const tests = files + l.sorted.size() * sizeof(FileRow);
   uint32_t test = 0;
   for (size_t i = 0; i < l.sorted.size(); ++i) {
     const PreparedRecord& f = *l.sorted[i];
@@ -127,17 +129,7 @@ void lay_out_tables(std::string_view rootdir, const Layout& l, char* out) {
     store_le(row + offsetof(FileRow, record_len), f.record_len);
     store_le(row + offsetof(FileRow, first_test), test);
     store_le(row + offsetof(FileRow, test_count), f.tests);
-    const uint64_t ids_at = at + f.path_len + f.record_len;
-    uint32_t begin = 0;
-    for (uint32_t k = 0; k < f.tests; ++k) {
-      const uint32_t end = f.node_id_ends[k];
-      char* trow = tests + size_t{test} * sizeof(TestRow);
-      store_le(trow + offsetof(TestRow, node_id_offset), ids_at + begin);
-      store_le(trow + offsetof(TestRow, node_id_len), end - begin);
-      store_le(trow + offsetof(TestRow, file_index), static_cast<uint32_t>(i));
-      begin = end;
-      ++test;
-    }
+    test += f.tests;
   }
   char* h = out;
   std::memcpy(h + offsetof(Header, magic), kDxtiMagic, sizeof kDxtiMagic);
@@ -148,6 +140,34 @@ void lay_out_tables(std::string_view rootdir, const Layout& l, char* out) {
   store_le(h + offsetof(Header, root_hash), root_hash(rootdir));
   store_le(h + offsetof(Header, body_size), static_cast<uint64_t>(l.total - kHeaderSize));
   std::memset(h + offsetof(Header, checksum), 0, sizeof(Header::checksum));
+}
+
+// The test table (the files' ends, in file order) into `out` (l.tests * 4 bytes).
+void copy_ends(const Layout& l, char* out) {
+  for (const PreparedRecord* f : l.sorted)
+    for (uint32_t k = 0; k < f->tests; ++k, out += sizeof(TestEnd)) store_le(out, f->node_id_ends[k]);
+}
+
+// The test table as pieces: each file's ends as parsing left them in its arena (they are
+// the table's bytes on a little-endian host; elsewhere they are copied into `scratch`),
+// neighbours that lie back to back joined.
+std::vector<std::string_view> ends_pieces(const Layout& l, std::string& scratch) {
+  std::vector<std::string_view> pieces;
+  if constexpr (std::endian::native != std::endian::little) {
+    scratch.assign(l.tests * sizeof(TestEnd), '\0');
+    copy_ends(l, scratch.data());
+    pieces.push_back(scratch);
+    return pieces;
+  }
+  for (const PreparedRecord* f : l.sorted) {
+    if (f->tests == 0) continue;
+    std::string_view e(reinterpret_cast<const char*>(f->node_id_ends), size_t{f->tests} * sizeof(TestEnd));
+    if (!pieces.empty() && pieces.back().data() + pieces.back().size() == e.data())
+      pieces.back() = std::string_view(pieces.back().data(), pieces.back().size() + e.size());
+    else
+      pieces.push_back(e);
+  }
+  return pieces;
 }
 
 // The pool as pieces: the blobs in order, neighbours that lie back to back in memory
@@ -164,11 +184,14 @@ std::vector<std::string_view> pool_pieces(const Layout& l) {
   return pieces;
 }
 
-// Writes the header's checksum (see dxti.h) over the tables and the pool's pieces.
-void seal(char* header, std::string_view tables, const std::vector<std::string_view>& pool) {
+// Writes the header's checksum (see dxti.h) over the file table, the test table's pieces
+// and the pool's pieces.
+void seal(char* header, std::string_view file_table, const std::vector<std::string_view>& ends,
+          const std::vector<std::string_view>& pool) {
   std::vector<std::string_view> body;
-  body.reserve(pool.size() + 1);
-  body.push_back(tables);
+  body.reserve(ends.size() + pool.size() + 1);
+  body.push_back(file_table);
+  body.insert(body.end(), ends.begin(), ends.end());
   body.insert(body.end(), pool.begin(), pool.end());
   Hash256 h = header_body_checksum(std::string_view(header, kHeaderSize), format::kChecksummedHeaderBytes, body.data(),
                                    body.size());
@@ -344,22 +367,21 @@ Expected<std::string> encode_prepared_index(std::string_view rootdir, const std:
   DXPY_TRY(Layout l, plan(files));
   std::string out(l.total, '\0');
   lay_out_tables(rootdir, l, out.data());
+  copy_ends(l, out.data() + l.ends_start);
   for (size_t i = 0; i < l.sorted.size(); ++i)
     std::memcpy(out.data() + l.pool_start + l.blob_at[i], l.sorted[i]->blob.data(), l.sorted[i]->blob.size());
-  std::string_view body(out.data() + l.pool_start, l.total - l.pool_start);
-  seal(out.data(), std::string_view(out.data() + kHeaderSize, l.pool_start - kHeaderSize), {body});
+  std::string_view rest(out.data() + l.ends_start, l.total - l.ends_start);
+  seal(out.data(), std::string_view(out.data() + kHeaderSize, l.ends_start - kHeaderSize), {rest}, {});
   return out;
 }
 
 Expected<void> write_prepared_index(const std::string& path, std::string_view rootdir,
                                     const std::vector<const PreparedRecord*>& files) {
   DXPY_TRY(Layout l, plan(files));
-  // The pool is written straight from the arenas, and the header and tables after it: an
-  // index of more than 512 KiB has them laid out and checksummed on another thread
-  // meanwhile.
-  // The tables' buffer: populated in one call, as the arenas are; from the heap, its 100
-  // pages for 20,000 tests were faulted in one by one (a third of laying them out).
-  auto [tables_at, tables_mapped] = map_small_populated(l.pool_start);
+  // The test table and the pool are written straight from the arenas, and the header and
+  // file table after them: an index of more than 512 KiB has those laid out and checksummed
+  // on another thread meanwhile. Their buffer is populated in one call, as the arenas are.
+  auto [tables_at, tables_mapped] = map_small_populated(l.ends_start);
   struct Unmap {
     void* p;
     size_t n;
@@ -367,9 +389,11 @@ Expected<void> write_prepared_index(const std::string& path, std::string_view ro
   } unmap_tables{tables_at, tables_mapped};
   char* const tables = static_cast<char*>(tables_at);
   const std::vector<std::string_view> pool = pool_pieces(l);
+  std::string ends_scratch;
+  const std::vector<std::string_view> ends = ends_pieces(l, ends_scratch);
   auto finish = [&] {
     lay_out_tables(rootdir, l, tables);
-    seal(tables, std::string_view(tables + kHeaderSize, l.pool_start - kHeaderSize), pool);
+    seal(tables, std::string_view(tables + kHeaderSize, l.ends_start - kHeaderSize), ends, pool);
   };
   const bool large = l.total > (size_t{512} << 10) && std::thread::hardware_concurrency() > 1;
   std::thread helper;
@@ -378,8 +402,9 @@ Expected<void> write_prepared_index(const std::string& path, std::string_view ro
     start_elsewhere(helper, 0);
   }
   std::vector<std::string_view> pieces;
-  pieces.reserve(pool.size() + 1);
-  pieces.push_back(std::string_view(tables, l.pool_start));
+  pieces.reserve(ends.size() + pool.size() + 1);
+  pieces.push_back(std::string_view(tables, l.ends_start));
+  pieces.insert(pieces.end(), ends.begin(), ends.end());
   pieces.insert(pieces.end(), pool.begin(), pool.end());
   // A cache: validated when loaded and rebuilt when invalid, so no fsync (it cost more than
   // the rest of a cold collection).
@@ -480,13 +505,13 @@ Expected<void> IndexReader::validate(std::string_view rootdir) {
   // sure that even a buggy writer's tables cannot send an accessor out of the mapping.
   const uint64_t files = load_le<uint32_t>(h + offsetof(Header, file_count));
   const uint64_t tests = load_le<uint32_t>(h + offsetof(Header, test_count));
-  const uint64_t tables = files * sizeof(FileRow) + tests * sizeof(TestRow);  // < 2^39: no overflow
+  const uint64_t tables = files * sizeof(FileRow) + tests * sizeof(TestEnd);  // < 2^39: no overflow
   if (tables > body_size) return corrupt("tables of " + std::to_string(tables) + " bytes exceed the body");
   file_count_ = static_cast<size_t>(files);
   test_count_ = static_cast<size_t>(tests);
   files_ = map_ + kHeaderSize;
   tests_ = files_ + files * sizeof(FileRow);
-  pool_ = tests_ + tests * sizeof(TestRow);
+  pool_ = tests_ + tests * sizeof(TestEnd);
   pool_size_ = static_cast<size_t>(body_size - tables);
 
   auto in_pool = [&](uint64_t offset, uint64_t len) { return offset <= pool_size_ && len <= pool_size_ - offset; };
@@ -509,13 +534,16 @@ Expected<void> IndexReader::validate(std::string_view rootdir) {
     if (first != next_test || uint64_t{first} + count > tests)
       return corrupt("tests of file " + std::to_string(i) + " are not the next rows of the test table");
     next_test = uint64_t{first} + count;
+    // Its tails follow its record (in the pool: checked above), each ending at or after
+    // the one before, the last within the pool.
+    const uint64_t tails_at = record_offset + record_len;
+    uint64_t end = 0;
     for (size_t t = first; t < next_test; ++t) {
-      const char* trow = test_row(t);
-      if (load_le<uint32_t>(trow + offsetof(TestRow, file_index)) != i)
-        return corrupt("test " + std::to_string(t) + " names the wrong file");
-      if (!in_pool(load_le<uint64_t>(trow + offsetof(TestRow, node_id_offset)), load_le<uint32_t>(trow + offsetof(TestRow, node_id_len))))
-        return corrupt("test " + std::to_string(t) + " points outside the string pool");
+      const uint64_t e = test_end(t);
+      if (e < end) return corrupt("node ids of test " + std::to_string(t) + " end before the one before");
+      end = e;
     }
+    if (!in_pool(tails_at, end)) return corrupt("node ids of file " + std::to_string(i) + " run past the string pool");
   }
   if (next_test != tests) return corrupt("test table has rows that belong to no file");
   return {};
@@ -550,9 +578,9 @@ const char* IndexReader::file_row(size_t i) const {
   return files_ + i * sizeof(FileRow);
 }
 
-const char* IndexReader::test_row(size_t t) const {
+TestEnd IndexReader::test_end(size_t t) const {
   DXPY_CHECK(t < test_count_);
-  return tests_ + t * sizeof(TestRow);
+  return load_le<uint32_t>(tests_ + t * sizeof(TestEnd));
 }
 
 std::string_view IndexReader::pool_slice(uint64_t offset, uint32_t len) const {
@@ -593,7 +621,7 @@ Expected<FileRecord> IndexReader::record(size_t i) const {
   // a large index's load cheap.
   for (size_t k = 0; agrees && k < count; ++k) {
     TestCase& t = rec->tests[k];
-    std::string_view node = test_node_tail(first + k);
+    std::string_view node = file_test_tail(i, k);
     agrees = t.id.path.empty() && t.file.empty() && node.size() > t.id.name.size() &&
              node.find(t.id.name) != std::string_view::npos;
     t.id.path = rec->path;
@@ -638,8 +666,7 @@ PreparedRecord IndexReader::prepared(size_t i, RecordArena& arena) const {
   std::string_view record =
       pool_slice(load_le<uint64_t>(row + offsetof(FileRow, record_offset)), load_le<uint32_t>(row + offsetof(FileRow, record_len)));
   auto [first, count] = file_tests(i);
-  size_t ids = 0;
-  for (size_t k = 0; k < count; ++k) ids += test_node_tail(first + k).size();
+  const size_t ids = count ? test_end(first + count - 1) : 0;
   char* blob = arena.bytes(path.size() + record.size() + ids);
   uint32_t* ends = arena.ends(count);
   char* at = blob;
@@ -647,13 +674,10 @@ PreparedRecord IndexReader::prepared(size_t i, RecordArena& arena) const {
   at += path.size();
   std::memcpy(at, record.data(), record.size());
   at += record.size();
-  const char* ids_at = at;
-  for (size_t k = 0; k < count; ++k) {
-    std::string_view id = test_node_tail(first + k);
-    std::memcpy(at, id.data(), id.size());
-    at += id.size();
-    ends[k] = static_cast<uint32_t>(at - ids_at);
-  }
+  // The tails as they are stored, with their ends (validated on open).
+  std::memcpy(at, record.data() + record.size(), ids);
+  at += ids;
+  for (size_t k = 0; k < count; ++k) ends[k] = test_end(first + k);
   p.blob = std::string_view(blob, static_cast<size_t>(at - blob));
   p.path_len = static_cast<uint32_t>(path.size());
   p.record_len = static_cast<uint32_t>(record.size());
@@ -662,11 +686,33 @@ PreparedRecord IndexReader::prepared(size_t i, RecordArena& arena) const {
   return p;
 }
 
-std::string_view IndexReader::test_node_tail(size_t t) const {
-  const char* row = test_row(t);
-  return pool_slice(load_le<uint64_t>(row + offsetof(TestRow, node_id_offset)), load_le<uint32_t>(row + offsetof(TestRow, node_id_len)));
+std::string_view IndexReader::file_test_tail(size_t i, size_t k) const {
+  const char* row = file_row(i);
+  auto [first, count] = file_tests(i);
+  DXPY_CHECK(k < count);
+  const uint64_t tails_at =
+      load_le<uint64_t>(row + offsetof(FileRow, record_offset)) + load_le<uint32_t>(row + offsetof(FileRow, record_len));
+  const uint32_t begin = k ? test_end(first + k - 1) : 0;
+  const uint32_t end = test_end(first + k);
+  return pool_slice(tails_at + begin, end - begin);
 }
 
-size_t IndexReader::test_file(size_t t) const { return load_le<uint32_t>(test_row(t) + offsetof(TestRow, file_index)); }
+std::string_view IndexReader::test_node_tail(size_t t) const {
+  const size_t i = test_file(t);
+  return file_test_tail(i, t - file_tests(i).first);
+}
+
+size_t IndexReader::test_file(size_t t) const {
+  DXPY_CHECK(t < test_count_);
+  // The last file whose first test is at or before t: its tests are the ones from there
+  // (first_test never decreases, and a file without tests shares the next one's).
+  size_t lo = 0, hi = file_count_;
+  while (hi - lo > 1) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (file_tests(mid).first <= t) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
 
 }  // namespace dxpy::index

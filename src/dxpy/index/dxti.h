@@ -3,13 +3,18 @@
 ///
 ///   header      64 bytes, format::Header
 ///   file table  file_count rows of format::FileRow (80 bytes), sorted by path, unique
-///   test table  test_count rows of format::TestRow (16 bytes), grouped by file in file order
-///   pool        bytes: paths, node id tails, and each file's `dxpy::encode(FileRecord)`
+///   test table  test_count u32 ends (format::TestEnd), grouped by file in file order
+///   pool        each file's blob: its path, its `dxpy::encode(FileRecord)`, then the node id
+///               tails of its tests back to back
 ///
 /// A record's tests are stored without their path and file (the record's path stands for
 /// both); record() restores the path and leaves `file` empty. Likewise a test's node id is
 /// stored without its file's path: its tail, "::TestC::test_m[1]" (the path is the file
-/// row's), which takes a third of the bytes the whole ids took.
+/// row's), which takes a third of the bytes the whole ids took. The tails of a file's tests
+/// start right after its record (record_offset + record_len); the test table gives where
+/// each ends, counted from there, so test k of a file is [end[k-1], end[k]) (end[-1] = 0).
+/// 4 bytes a test rather than a row of offset, length and file: the writer copies the ends
+/// as parsing left them, with nothing to lay out per test.
 ///
 /// Every integer is little-endian; pool offsets count from the start of the pool. A file's
 /// record is stored encoded and whole, so loading one file decodes only that one, while
@@ -18,12 +23,14 @@
 /// checksum = XXH3-128(header bytes [0, 32) || XXH3-128(body)), where body = everything
 /// after the header, in the checksum field's first 16 bytes, the other 16 zero (see
 /// header_body_checksum in util/hash.h). It covers the header's counts too, so a flipped
-/// count cannot shift the tables into a plausible but wrong list. The file is written whole to a temp file and
-/// renamed over the old one, so a reader sees the old index or the new, never a torn one.
+/// count cannot shift the tables into a plausible but wrong list. The file is written whole
+/// to a temp file and renamed over the old one, so a reader sees the old index or the new,
+/// never a torn one.
 ///
 /// Opening checks, in order: size >= header (kTruncated), magic (kCorrupt), version
 /// (kVersion), header size, rootdir hash, body size (kTruncated if short), checksum, then
-/// every table offset and length, sortedness of paths and the test grouping (kCorrupt).
+/// every table offset and length, sortedness of paths, the test grouping, and each file's
+/// ends: not decreasing, within the pool (kCorrupt).
 /// The caller treats any error as "no index" and rebuilds it.
 
 #include <cstddef>
@@ -42,7 +49,8 @@ namespace dxpy::index {
 
 /// Bump on any change to the layout below or to the codec that encodes the records.
 /// 2: core codec 2 (a test's param is optional, so "test_x[]" is stored as such).
-/// 3: the checksum is XXH3-128 instead of BLAKE3; node ids stored without their path.
+/// 3: the checksum is XXH3-128 instead of BLAKE3; node ids stored without their path,
+///    located by a table of ends.
 inline constexpr uint16_t kDxtiVersion = 3;
 inline constexpr char kDxtiMagic[4] = {'D', 'X', 'T', 'I'};
 
@@ -95,15 +103,8 @@ static_assert(offsetof(FileRow, first_test) == 72);
 static_assert(offsetof(FileRow, test_count) == 76);
 static_assert(sizeof(FileRow) == 80);
 
-struct TestRow {
-  uint64_t node_id_offset;  // TestId::node_id() text after the path: "::name[param]"
-  uint32_t node_id_len;
-  uint32_t file_index;
-};
-static_assert(offsetof(TestRow, node_id_offset) == 0);
-static_assert(offsetof(TestRow, node_id_len) == 8);
-static_assert(offsetof(TestRow, file_index) == 12);
-static_assert(sizeof(TestRow) == 16);
+/// Where a test's node id tail ends, counted from the start of its file's tails.
+using TestEnd = uint32_t;
 
 }  // namespace format
 
@@ -216,16 +217,22 @@ class IndexReader {
   PreparedRecord prepared(size_t i, RecordArena& arena) const;
 
   size_t test_count() const { return test_count_; }
-  /// Test t's node id after its file's path ("::TestC::test_m"), in place.
+  /// Test k of file i: its node id after the path ("::TestC::test_m"), in place.
+  std::string_view file_test_tail(size_t i, size_t k) const;
+  /// Test t's node id tail (file_test_tail of the file test_file(t) finds).
   std::string_view test_node_tail(size_t t) const;
-  NodeIdView test_node_id(size_t t) const { return {file_path(test_file(t)), test_node_tail(t)}; }
+  NodeIdView test_node_id(size_t t) const {
+    const size_t i = test_file(t);
+    return {file_path(i), file_test_tail(i, t - file_tests(i).first)};
+  }
+  /// The file test t belongs to: a binary search of the file table.
   size_t test_file(size_t t) const;
 
  private:
   IndexReader(const char* map, size_t map_size) : map_(map), map_size_(map_size) {}
   Expected<void> validate(std::string_view rootdir);
   const char* file_row(size_t i) const;
-  const char* test_row(size_t t) const;
+  format::TestEnd test_end(size_t t) const;
   std::string_view pool_slice(uint64_t offset, uint32_t len) const;
   void release();
 

@@ -17,7 +17,7 @@ namespace {
 
 using format::FileRow;
 using format::Header;
-using format::TestRow;
+using format::TestEnd;
 using testing::reseal;
 using testing::write_bytes;
 
@@ -200,7 +200,7 @@ RC_GTEST_PROP(DxtiProp, ResealedMutationsStayInBounds, ()) {
   size_t tests = 0;
   for (const auto& f : files) tests += f.tests.size();
   auto bytes = *encode_index(kRoot, files);
-  const size_t tables_end = sizeof(Header) + files.size() * sizeof(FileRow) + tests * sizeof(TestRow);
+  const size_t tables_end = sizeof(Header) + files.size() * sizeof(FileRow) + tests * sizeof(TestEnd);
   const auto n = *rc::gen::inRange(1, 4);
   for (int k = 0; k < n; ++k) {
     // Mostly the counts and tables, where a bad value could point outside the mapping.
@@ -221,7 +221,7 @@ RC_GTEST_PROP(DxtiProp, SealedRandomTablesStayInBounds, ()) {
   const auto tests = *rc::gen::inRange<uint32_t>(0, 6);
   const auto pool = *rc::gen::container<std::string>(rc::gen::elementOf(std::string("ab/\0", 4)));
   auto small = [](uint64_t hi) { return *rc::gen::inRange<uint64_t>(0, hi); };
-  std::string bytes(sizeof(Header) + files * sizeof(FileRow) + tests * sizeof(TestRow), '\0');
+  std::string bytes(sizeof(Header) + files * sizeof(FileRow) + tests * sizeof(TestEnd), '\0');
   for (size_t i = 0; i < files; ++i) {
     const size_t row = sizeof(Header) + i * sizeof(FileRow);
     put<uint64_t>(bytes, row + offsetof(FileRow, path_offset), small(pool.size() + 3));
@@ -232,10 +232,8 @@ RC_GTEST_PROP(DxtiProp, SealedRandomTablesStayInBounds, ()) {
     put<uint32_t>(bytes, row + offsetof(FileRow, test_count), static_cast<uint32_t>(small(4)));
   }
   for (size_t t = 0; t < tests; ++t) {
-    const size_t row = sizeof(Header) + files * sizeof(FileRow) + t * sizeof(TestRow);
-    put<uint64_t>(bytes, row + offsetof(TestRow, node_id_offset), small(pool.size() + 3));
-    put<uint32_t>(bytes, row + offsetof(TestRow, node_id_len), static_cast<uint32_t>(small(5)));
-    put<uint32_t>(bytes, row + offsetof(TestRow, file_index), static_cast<uint32_t>(small(files + 1)));
+    const size_t end = sizeof(Header) + files * sizeof(FileRow) + t * sizeof(TestEnd);
+    put<uint32_t>(bytes, end, static_cast<uint32_t>(small(pool.size() + 3)));
   }
   bytes += pool;
   bytes.replace(0, 4, "DXTI");

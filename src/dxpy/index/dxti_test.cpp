@@ -12,7 +12,7 @@ namespace {
 
 using format::FileRow;
 using format::Header;
-using format::TestRow;
+using format::TestEnd;
 using testing::reseal;
 using testing::sample_record;
 using testing::write_bytes;
@@ -33,7 +33,7 @@ T get(const std::string& bytes, size_t at) {
 }
 
 size_t file_row_at(size_t i) { return sizeof(Header) + i * sizeof(FileRow); }
-size_t test_row_at(size_t files, size_t t) { return sizeof(Header) + files * sizeof(FileRow) + t * sizeof(TestRow); }
+size_t test_end_at(size_t files, size_t t) { return sizeof(Header) + files * sizeof(FileRow) + t * sizeof(TestEnd); }
 
 std::vector<FileRecord> three_files() {
   return {sample_record("tests/test_b.py", 3), sample_record("tests/test_a.py", 5), sample_record("conftest.py", 0)};
@@ -361,7 +361,13 @@ TEST_F(DxtiBadTables, RecordOutsidePool) {
 
 TEST_F(DxtiBadTables, NodeIdOutsidePool) {
   auto bytes = good_;
-  put<uint64_t>(bytes, test_row_at(3, 4) + offsetof(TestRow, node_id_offset), bytes.size());
+  put<uint32_t>(bytes, test_end_at(3, 7), static_cast<uint32_t>(bytes.size()));  // the last test's end
+  expect_corrupt(bytes);
+}
+
+TEST_F(DxtiBadTables, NodeIdEndsBeforeTheOneBefore) {
+  auto bytes = good_;
+  put<uint32_t>(bytes, test_end_at(3, 6), 0);  // file 2's second test ends where its tails start
   expect_corrupt(bytes);
 }
 
@@ -383,9 +389,6 @@ TEST_F(DxtiBadTables, TestsNotGroupedByFile) {
   expect_corrupt(bytes);
   bytes = good_;
   put<uint32_t>(bytes, file_row_at(2) + offsetof(FileRow, test_count), 2);  // leaves an orphan row
-  expect_corrupt(bytes);
-  bytes = good_;
-  put<uint32_t>(bytes, test_row_at(3, 6) + offsetof(TestRow, file_index), 1);
   expect_corrupt(bytes);
 }
 

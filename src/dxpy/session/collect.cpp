@@ -295,7 +295,7 @@ void gather_node_ids(Collected& out, const index::IndexReader* idx) {
     if (from_index(i)) {
       auto [first, count] = idx->file_tests(*out.index_rows[i]);
       std::string_view path = idx->file_path(*out.index_rows[i]);
-      for (size_t k = 0; k < count; ++k) out.node_ids.push_back({path, idx->test_node_tail(first + k)});
+      for (size_t k = 0; k < count; ++k) out.node_ids.push_back({path, idx->file_test_tail(*out.index_rows[i], k)});
     } else if (from_prepared(i)) {
       const index::PreparedRecord& p = out.prepared[i];
       for (size_t k = 0; k < p.test_count(); ++k) out.node_ids.push_back(p.node_id(k));
