@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -46,6 +47,167 @@ bool write_all(int fd, std::string_view bytes) {
 }
 
 }  // namespace
+
+namespace {
+
+// Just enough of Python's tokens for hook_surely_keeps_order: names, operators, the indent of
+// each logical line and the innermost open bracket of each token; strings, numbers and
+// comments are skipped. False when the source cannot be read that way.
+struct Tok {
+  enum Kind : uint8_t { kName, kOp } kind;
+  std::string_view text;
+  bool line_start;  // the first token of a logical line
+  size_t indent;    // that line's column
+  int opener;       // index of the innermost open bracket, or -1
+};
+
+bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80); }
+
+bool tokenize(std::string_view s, std::vector<Tok>& out) {
+  std::vector<int> open;
+  bool line_start = true;
+  size_t col = 0, line_begin = 0;
+  for (size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    if (c == '\n') {
+      if (open.empty()) line_start = true;
+      line_begin = ++i;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
+      ++i;
+      continue;
+    }
+    if (c == '\\') {  // a line continued
+      i += 2;
+      continue;
+    }
+    if (c == '#') {
+      while (i < s.size() && s[i] != '\n') ++i;
+      continue;
+    }
+    if (line_start) col = i - line_begin;
+    if (c == '"' || c == '\'') {
+      const bool triple = s.substr(i, 3) == std::string(3, c);
+      const size_t q = triple ? 3 : 1;
+      size_t j = i + q;
+      for (;; ++j) {
+        if (j >= s.size()) return false;
+        if (s[j] == '\\') {
+          ++j;
+          continue;
+        }
+        if (!triple && s[j] == '\n') return false;
+        if (s.substr(j, q) == s.substr(i, q)) break;
+      }
+      i = j + q;
+      line_start = false;
+      continue;
+    }
+    if (name_char(c)) {
+      size_t j = i;
+      while (j < s.size() && name_char(s[j])) ++j;
+      // A string's prefix (r"", f'', b"") is part of the string.
+      if (j < s.size() && (s[j] == '"' || s[j] == '\'') && j - i <= 2) {
+        i = j;
+        continue;
+      }
+      if (!std::isdigit(static_cast<unsigned char>(c)))
+        out.push_back({Tok::kName, s.substr(i, j - i), line_start, col, open.empty() ? -1 : open.back()});
+      i = j;
+      line_start = false;
+      continue;
+    }
+    // Operators: the longest of these that matches, else one character.
+    static constexpr std::string_view kOps[] = {"**=", "//=", ">>=", "<<=", "==", "!=", "<=", ">=", "+=", "-=",
+                                                "*=",  "/=",  "%=",  "&=",  "|=", "^=", "@=", ":=", "->", "**", "//"};
+    size_t len = 1;
+    for (std::string_view op : kOps)
+      if (s.substr(i, op.size()) == op) {
+        len = op.size();
+        break;
+      }
+    std::string_view op = s.substr(i, len);
+    if (op == ")" || op == "]" || op == "}") {
+      if (open.empty()) return false;
+      open.pop_back();
+    }
+    out.push_back({Tok::kOp, op, line_start, col, open.empty() ? -1 : open.back()});
+    if (op == "(" || op == "[" || op == "{") open.push_back(static_cast<int>(out.size() - 1));
+    i += len;
+    line_start = false;
+  }
+  return open.empty();
+}
+
+bool ordering_name(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view w : {"sort", "shuffl", "order", "random", "revers", "priorit", "permut"})
+    if (lower.find(w) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+bool hook_surely_keeps_order(std::string_view src) {
+  std::vector<Tok> t;
+  if (!tokenize(src, t)) return false;
+  auto is = [&](size_t i, std::string_view text) { return i < t.size() && t[i].text == text; };
+  // The hook: one top-level def; the functions of the module by name.
+  std::set<std::string_view> defs;
+  size_t hook = t.size(), named = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i].kind != Tok::kName) continue;
+    if (t[i].text == "specname") return false;
+    if (t[i].text == kHook) ++named;
+    if (t[i].text == "def" && i + 1 < t.size() && t[i].indent == 0 && t[i].opener < 0 &&
+        (t[i].line_start || (i > 0 && t[i - 1].text == "async" && t[i - 1].line_start))) {
+      defs.insert(t[i + 1].text);
+      if (t[i + 1].text == kHook) hook = i + 1;
+    }
+  }
+  if (named == 0) return true;
+  if (named != 1 || hook == t.size()) return false;
+  // The body: after the ':' that ends the signature, up to the next line at column 0.
+  size_t i = hook + 1;
+  while (i < t.size() && !(t[i].text == ":" && t[i].opener < 0)) ++i;
+  if (i == t.size()) return false;
+  static const std::set<std::string_view> kMutators = {"sort",  "reverse", "insert", "append",      "extend",
+                                                       "pop",   "remove",  "clear",  "__setitem__", "__delitem__",
+                                                       "__iadd__"};
+  static const std::set<std::string_view> kReads = {"in", "not", "if", "elif", "while", "return", "and", "or",
+                                                    "is", "assert", "yield", "==", "!=", "<", ">", "<=", ">="};
+  for (++i; i < t.size() && !(t[i].line_start && t[i].indent == 0); ++i) {
+    if (t[i].kind != Tok::kName || t[i].text != "items") continue;
+    const bool after_open = is(i - 1, "(") || is(i - 1, ",");
+    if (after_open && is(i + 1, "=") && t[i].opener >= 0) continue;  // f(items=...): a keyword's name
+    if (is(i + 1, "[") || (is(i + 1, ":") && t[i].line_start)) return false;  // subscript, `items: T = ...`
+    if (i + 1 < t.size() && t[i + 1].kind == Tok::kOp && t[i + 1].text.back() == '=' && t[i + 1].text != "==" &&
+        t[i + 1].text != "!=" && t[i + 1].text != "<=" && t[i + 1].text != ">=")
+      return false;  // assigned or augmented
+    if (is(i + 1, ".") && (i + 2 >= t.size() || kMutators.count(t[i + 2].text))) return false;
+    const Tok& prev = t[i - 1];
+    if (kReads.count(prev.text)) continue;
+    // An argument of a call, positional or by keyword.
+    bool keyword = is(i - 1, "=") && i >= 3 && t[i - 2].kind == Tok::kName && (is(i - 3, "(") || is(i - 3, ","));
+    if (!after_open && !keyword) return false;
+    const int op = t[i].opener;
+    if (op < 1 || t[static_cast<size_t>(op)].text != "(") return false;
+    const Tok& callee = t[static_cast<size_t>(op) - 1];
+    if (callee.kind == Tok::kOp) {
+      if (callee.text != ")" && callee.text != "]") return false;  // a tuple or a parenthesised expression
+      continue;                                                    // a call of what a call returned
+    }
+    if (kReads.count(callee.text) || callee.text == "lambda") return false;  // `if (...)`: not a call
+    if (op >= 2 && t[static_cast<size_t>(op) - 2].text == "def") return false;  // a nested def's parameter
+    const bool attribute = op >= 2 && t[static_cast<size_t>(op) - 2].text == ".";
+    if (!attribute && defs.count(callee.text)) return false;
+    if (ordering_name(callee.text) && (attribute || (callee.text != "sorted" && callee.text != "reversed")))
+      return false;
+  }
+  return true;
+}
 
 std::vector<std::string> modifyitems_conftests(const std::vector<std::string_view>& module_paths,
                                                const std::string& rootdir, const std::string& confcutdir) {
@@ -231,12 +393,25 @@ Expected<std::optional<HookOrder>> ask_hook_order(const std::string& python, con
   return parse_hook_order(answer, tests.size());
 }
 
+bool conftests_keep_order(const std::vector<std::string>& conftests) {
+  std::string text;
+  for (const auto& path : conftests)
+    if (!read_file_into(path, text) || !hook_surely_keeps_order(text)) return false;
+  return true;
+}
+
 bool follow_hook_order(Selection& selected, const std::string& python, const std::string& worker_config,
                        int verbosity) {
   if (selected.tests.empty()) return false;
   const config::Config& c = selected.config;
   std::vector<std::string> conftests = modifyitems_conftests(selected.tests, c.rootdir, c.confcutdir);
   if (conftests.empty()) return false;
+  if (conftests_keep_order(conftests)) {
+    if (verbosity > 0)
+      std::fprintf(stderr, "dx-py: pytest_collection_modifyitems in %zu conftest%s does not reorder: "
+                           "static collection order\n", conftests.size(), conftests.size() == 1 ? "" : "s");
+    return false;
+  }
   for (auto& tc : selected.tests)
     if (tc.file.empty()) tc.file = join_path(c.rootdir, tc.id.path);  // what the worker imports
   auto answer = ask_hook_order(python, c.rootdir, worker_config, conftests, selected.tests);

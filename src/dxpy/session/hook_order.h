@@ -47,6 +47,20 @@ std::vector<std::string> modifyitems_conftests(const std::vector<TestCase>& test
 std::vector<std::string> modifyitems_conftests(const std::vector<std::string_view>& module_paths,
                                                const std::string& rootdir, const std::string& confcutdir);
 
+/// Whether the pytest_collection_modifyitems of a conftest (its source) surely leaves the
+/// order of `items` as it is, by a look at its tokens in C++: then no Python process is
+/// started to ask worker/order.py, whose `may_reorder` decides otherwise. Conservative: true
+/// only when the hook is one plain top-level `def` (its name nowhere else, no `specname`),
+/// and every use of `items` in its body reads it: iterated (`in items`), compared, tested,
+/// returned, a non-mutating method (`items.index`), or passed to a function that is neither
+/// a function of the conftest nor named like one that orders (sort, shuffle, order, random,
+/// reverse, priority, permute; `sorted`/`reversed` copy). Anything else (an assignment, a
+/// subscript, `del`, a mutating method, an alias, a string it cannot read) is false, and
+/// worker/order.py decides: true implies that it would answer `keep`.
+bool hook_surely_keeps_order(std::string_view conftest_source);
+/// hook_surely_keeps_order of each file (false if one cannot be read).
+bool conftests_keep_order(const std::vector<std::string>& conftests);
+
 /// The answer of worker/order.py for `n` tests: nullopt for `keep`, the order for `order`
 /// (lines `INDEX`, or `INDEX<TAB>HEX` for an item of an expanded test, its id's UTF-8 in
 /// hex); an error for `error MESSAGE` or an answer that is not well formed (an index out

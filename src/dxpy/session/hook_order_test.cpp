@@ -172,3 +172,60 @@ TEST_F(HookOrderFiles, FindsTheConftestsThatNameTheHookAboveTheTests) {
 
 }  // namespace
 }  // namespace dxpy::session
+
+namespace dxpy::session {
+namespace {
+
+// The C++ look at a conftest's hook says "keeps the order" only where worker/order.py's
+// may_reorder would too; these hooks are the ones test_hook_order.py runs against pytest,
+// and the shapes that read `items` without changing it.
+TEST(HookSurelyKeepsOrder, ReadingHooksKeepTheOrder) {
+  const char* keeps[] = {
+      "import pytest\n\ndef pytest_collection_modifyitems(config, items):\n"
+      "    for item in items:\n        if item.get_closest_marker('slow'):\n"
+      "            item.add_marker(pytest.mark.skip(reason='slow'))\n",
+      // networkx's: a plugin's function of another name gets the list; a keyword argument named items.
+      "def pytest_collection_modifyitems(config, items):\n    if config.backend:\n"
+      "        backend = load()\n        if hasattr(backend, 'on_start_tests'):\n"
+      "            getattr(backend, 'on_start_tests')(items)\n"
+      "    if config.getoption('--runslow'):\n        return\n"
+      "    skip_slow = pytest.mark.skip(reason='need --runslow option to run')\n"
+      "    for item in items:\n        if 'slow' in item.keywords:\n            item.add_marker(skip_slow)\n",
+      "def pytest_collection_modifyitems(session, config, items):\n"
+      "    config.hook.pytest_deselected(items=[])\n    n = len(items)\n    if not items:\n        return\n"
+      "    print(items.index(n) if n else 0)\n",
+      "async def other(): pass\n\ndef pytest_collection_modifyitems(items):\n    return items  # items.sort()\n",
+      "def pytest_collection_modifyitems(items):\n    s = '''items[:] = []'''\n    for i in sorted(items):\n        pass\n",
+      "x = 1\n",  // no hook at all
+  };
+  for (const char* src : keeps) EXPECT_TRUE(hook_surely_keeps_order(src)) << src;
+}
+
+TEST(HookSurelyKeepsOrder, AnythingElseIsLeftToPython) {
+  const char* unsure[] = {
+      "def pytest_collection_modifyitems(items):\n    items.sort(key=lambda item: item.name)\n",
+      "def pytest_collection_modifyitems(items):\n    items[:] = reversed(items)\n",
+      "import random\n\ndef pytest_collection_modifyitems(items):\n    random.Random(7).shuffle(items)\n",
+      "def _by_name_length(items):\n    items.sort()\n\ndef pytest_collection_modifyitems(items):\n"
+      "    _by_name_length(items)\n",
+      "def pytest_collection_modifyitems(items):\n    its = items\n    its.reverse()\n",
+      "def pytest_collection_modifyitems(items):\n    del items[0]\n",
+      "def pytest_collection_modifyitems(items):\n    items += []\n",
+      "def pytest_collection_modifyitems(items):\n    reorder(items)\n",
+      "def pytest_collection_modifyitems(items):\n    x.reversed(items)\n",
+      "def pytest_collection_modifyitems(items):\n    a, items = items, []\n",
+      "def pytest_collection_modifyitems(items):\n    f(*items)\n",
+      "def pytest_collection_modifyitems(items):\n    def inner(items):\n        pass\n",
+      "class Plugin:\n    def pytest_collection_modifyitems(self, items):\n        pass\n",
+      "from plugin import pytest_collection_modifyitems\n",
+      "@pytest.hookimpl(specname='pytest_collection_modifyitems')\ndef hook(items):\n    items.sort()\n",
+      "def pytest_collection_modifyitems(items):\n    pass\npytest_collection_modifyitems = other\n",
+      "def pytest_collection_modifyitems(items):\n    s = 'unterminated\n",
+      "def pytest_collection_modifyitems(items):\n    items.pop()\n",
+      "def pytest_collection_modifyitems(items):\n    x = (items)\n",
+  };
+  for (const char* src : unsure) EXPECT_FALSE(hook_surely_keeps_order(src)) << src;
+}
+
+}  // namespace
+}  // namespace dxpy::session

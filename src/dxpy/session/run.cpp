@@ -258,7 +258,8 @@ bool hook_may_reorder(const Selection& selected) {
       if (last.empty() || folder(id.path) != folder(last)) paths.push_back(id.path);
       last = id.path;
     }
-  return !modifyitems_conftests(paths, selected.config.rootdir, selected.config.confcutdir).empty();
+  auto conftests = modifyitems_conftests(paths, selected.config.rootdir, selected.config.confcutdir);
+  return !conftests.empty() && !conftests_keep_order(conftests);
 }
 
 }  // namespace
