@@ -58,6 +58,29 @@ struct NodeIdView {
   }
 };
 
+/// One file's node ids as a listing takes them where they lie (the index's mapping, the
+/// records prepared for it): the path, the tails back to back, and where each tail ends,
+/// counted from `tails`, as u32 in host order (`ends`) or as little-endian bytes
+/// (`ends_le`: the index's test table).
+struct ListedFile {
+  std::string_view path;
+  const char* tails = nullptr;
+  const uint32_t* ends = nullptr;
+  const unsigned char* ends_le = nullptr;
+  uint32_t count = 0;
+
+  uint32_t end(size_t k) const {
+    if (ends) return ends[k];
+    const unsigned char* p = ends_le + 4 * k;
+    return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+  }
+  std::string_view tail(size_t k) const {
+    const uint32_t begin = k ? end(k - 1) : 0;
+    return {tails + begin, end(k) - begin};
+  }
+  NodeIdView id(size_t k) const { return {path, tail(k)}; }
+};
+
 /// `@pytest.mark.NAME(args..., key=value...)`, with arguments kept as their source text.
 struct Marker {
   std::string name;

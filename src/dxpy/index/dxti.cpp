@@ -697,6 +697,15 @@ std::string_view IndexReader::file_test_tail(size_t i, size_t k) const {
   return pool_slice(tails_at + begin, end - begin);
 }
 
+ListedFile IndexReader::listed(size_t i) const {
+  const char* row = file_row(i);
+  auto [first, count] = file_tests(i);
+  const uint64_t tails_at =
+      load_le<uint64_t>(row + offsetof(FileRow, record_offset)) + load_le<uint32_t>(row + offsetof(FileRow, record_len));
+  return {file_path(i), pool_ + tails_at, nullptr,
+          reinterpret_cast<const unsigned char*>(tests_ + first * sizeof(TestEnd)), static_cast<uint32_t>(count)};
+}
+
 std::string_view IndexReader::test_node_tail(size_t t) const {
   const size_t i = test_file(t);
   return file_test_tail(i, t - file_tests(i).first);

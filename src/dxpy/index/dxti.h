@@ -170,6 +170,7 @@ struct PreparedRecord {
     return blob.substr(base + begin, node_id_ends[k] - begin);
   }
   NodeIdView node_id(size_t k) const { return {path(), node_tail(k)}; }
+  ListedFile listed() const { return {path(), blob.data() + path_len + record_len, node_id_ends, nullptr, tests}; }
 };
 
 /// `f` as the index stores it, in `arena`: its record without the tests' path and file
@@ -219,6 +220,8 @@ class IndexReader {
   size_t test_count() const { return test_count_; }
   /// Test k of file i: its node id after the path ("::TestC::test_m"), in place.
   std::string_view file_test_tail(size_t i, size_t k) const;
+  /// File i's node ids where they lie in the mapping.
+  ListedFile listed(size_t i) const;
   /// Test t's node id tail (file_test_tail of the file test_file(t) finds).
   std::string_view test_node_tail(size_t t) const;
   NodeIdView test_node_id(size_t t) const {

@@ -111,4 +111,43 @@ void print_node_ids(std::FILE* out, const std::vector<NodeIdView>& node_ids, int
     std::fprintf(out, "%.*s: %zu\n", static_cast<int>(path.size()), path.data(), n);
 }
 
+void print_node_ids(std::FILE* out, const std::vector<ListedFile>& files, int verbosity) {
+  if (verbosity != -1) {
+    std::vector<NodeIdView> ids;
+    for (const ListedFile& f : files)
+      for (size_t k = 0; k < f.count; ++k) ids.push_back(f.id(k));
+    print_node_ids(out, ids, verbosity);
+    return;
+  }
+  // Lines gathered in a block of our own and written a block at a time.
+  constexpr size_t kBlock = size_t{1} << 16;
+  std::unique_ptr<char[]> buf(new char[kBlock]);
+  size_t used = 0;
+  for (const ListedFile& f : files) {
+    uint32_t begin = 0;
+    for (size_t k = 0; k < f.count; ++k) {
+      const uint32_t end = f.end(k);
+      std::string_view tail(f.tails + begin, end - begin);
+      begin = end;
+      const size_t size = f.path.size() + tail.size();
+      if (kBlock - used <= size) {
+        std::fwrite(buf.get(), 1, used, out);
+        used = 0;
+        if (size >= kBlock) {  // a line longer than the block goes out on its own
+          std::fwrite(f.path.data(), 1, f.path.size(), out);
+          std::fwrite(tail.data(), 1, tail.size(), out);
+          std::fputc('\n', out);
+          continue;
+        }
+      }
+      std::memcpy(buf.get() + used, f.path.data(), f.path.size());
+      used += f.path.size();
+      std::memcpy(buf.get() + used, tail.data(), tail.size());
+      used += tail.size();
+      buf[used++] = '\n';
+    }
+  }
+  std::fwrite(buf.get(), 1, used, out);
+}
+
 }  // namespace dxpy::report

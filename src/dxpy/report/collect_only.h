@@ -19,5 +19,7 @@ void print_collection(std::FILE* out, const std::string& rootdir, const std::vec
 
 /// The -q and -qq forms from node ids alone (verbosity -1 and below).
 void print_node_ids(std::FILE* out, const std::vector<NodeIdView>& node_ids, int verbosity);
+/// The same, a file at a time.
+void print_node_ids(std::FILE* out, const std::vector<ListedFile>& files, int verbosity);
 
 }  // namespace dxpy::report

@@ -20,7 +20,6 @@
 #include "dxpy/index/lock.h"
 #include "dxpy/util/fs.h"
 #include "dxpy/util/hash.h"
-#include "dxpy/util/memory.h"
 #include "dxpy/util/thread.h"
 
 namespace dxpy::session {
@@ -278,36 +277,41 @@ std::optional<std::string> write_locked(const WriteInput& in) {
   return std::nullopt;
 }
 
-// Listing: each record's node ids, from the index's test table where the record was not
-// decoded, from its prepared entry where it was parsed now, else from its tests.
+// Listing: each record's node ids, from the index where the record was not decoded, from
+// its prepared entry where it was parsed now, else from its tests.
 void gather_node_ids(Collected& out, const index::IndexReader* idx) {
   const size_t n = out.records.size();
-  auto from_index = [&](size_t i) { return idx && i < out.index_rows.size() && out.index_rows[i]; };
-  auto from_prepared = [&](size_t i) { return i < out.ids_in_prepared.size() && out.ids_in_prepared[i]; };
-  size_t total = 0;
-  for (size_t i = 0; i < n; ++i)
-    total += from_index(i) ? idx->file_tests(*out.index_rows[i]).second
-             : from_prepared(i) ? out.prepared[i].test_count()
-                                : out.records[i].tests.size();
-  out.node_ids.reserve(total);
-  populate_for_write(out.node_ids.data(), total * sizeof(NodeIdView));
+  out.listed.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    if (from_index(i)) {
-      auto [first, count] = idx->file_tests(*out.index_rows[i]);
-      std::string_view path = idx->file_path(*out.index_rows[i]);
-      for (size_t k = 0; k < count; ++k) out.node_ids.push_back({path, idx->file_test_tail(*out.index_rows[i], k)});
-    } else if (from_prepared(i)) {
-      const index::PreparedRecord& p = out.prepared[i];
-      for (size_t k = 0; k < p.test_count(); ++k) out.node_ids.push_back(p.node_id(k));
+    ListedFile f;
+    if (idx && i < out.index_rows.size() && out.index_rows[i]) {
+      f = idx->listed(*out.index_rows[i]);
+    } else if (i < out.ids_in_prepared.size() && out.ids_in_prepared[i]) {
+      f = out.prepared[i].listed();
     } else {
       const FileRecord& rec = out.records[i];
+      std::string& tails = out.owned_tails.emplace_back();
+      std::vector<uint32_t>& ends = out.owned_ends.emplace_back();
+      bool whole_ids = false;  // a test's path is its record's (collection sets it so)
       for (const auto& t : rec.tests) {
         std::string id = t.id.node_id();
-        // A test's path is its record's (collection sets it so); its tail is kept.
-        const size_t cut = id.compare(0, rec.path.size(), rec.path) == 0 ? rec.path.size() : 0;
-        out.node_ids.push_back({cut ? std::string_view(rec.path) : std::string_view(), out.owned_ids.emplace_back(id.substr(cut))});
+        whole_ids |= id.compare(0, rec.path.size(), rec.path) != 0;
+        tails += std::string_view(id).substr(whole_ids ? 0 : rec.path.size());
+        ends.push_back(static_cast<uint32_t>(tails.size()));
       }
+      if (whole_ids) {  // not so: each whole id in the tail, no path
+        tails.clear();
+        ends.clear();
+        for (const auto& t : rec.tests) {
+          tails += t.id.node_id();
+          ends.push_back(static_cast<uint32_t>(tails.size()));
+        }
+      }
+      f = {std::string_view(rec.path.data(), whole_ids ? 0 : rec.path.size()), tails.data(), ends.data(), nullptr,
+           static_cast<uint32_t>(ends.size())};
     }
+    out.listed_count += f.count;
+    if (f.count) out.listed.push_back(f);
   }
 }
 

@@ -76,7 +76,8 @@ struct ListingStorage {
   std::shared_ptr<const index::IndexReader> index;
   std::vector<index::PreparedRecord> prepared;
   std::vector<std::unique_ptr<index::RecordArena>> arenas;
-  std::deque<std::string> owned;
+  std::deque<std::string> owned_tails;
+  std::deque<std::vector<uint32_t>> owned_ends;
   std::vector<FileRecord> records;   // read by the index writer
   mutable std::jthread index_writer;  // last: joined before the rest is destroyed
 };
@@ -101,11 +102,13 @@ Selection list_ids(Selection out, Collected& collected) {
   storage->index = std::move(collected.index);
   storage->prepared = std::move(collected.prepared);
   storage->arenas = std::move(collected.arenas);
-  storage->owned = std::move(collected.owned_ids);
+  storage->owned_tails = std::move(collected.owned_tails);
+  storage->owned_ends = std::move(collected.owned_ends);
   storage->records = std::move(collected.records);
   storage->index_writer = std::move(collected.index_writer);
   out.listing = true;
-  out.listed = std::move(collected.node_ids);
+  out.listed = std::move(collected.listed);
+  out.listed_count = collected.listed_count;
   out.listing_storage = std::move(storage);
   return out;
 }

@@ -52,7 +52,9 @@ class Listing : public dxpy::testing::TempDirTest {
 
   std::vector<std::string> listed(const Selection& s) {
     std::vector<std::string> out;
-    for (const NodeIdView& id : s.listed) out.push_back(id.str());
+    for (const ListedFile& f : s.listed)
+      for (size_t k = 0; k < f.count; ++k) out.push_back(f.id(k).str());
+    EXPECT_EQ(out.size(), s.listed_count);
     return out;
   }
 
@@ -83,7 +85,8 @@ TEST_F(Listing, DestroyingTheListingWaitsForTheWriter) {
   {
     auto sel = list();
     ASSERT_TRUE(sel) << sel.error().message;
-    EXPECT_EQ(sel->listed.size(), ids.size());
+    EXPECT_EQ(sel->listed_count, ids.size());
+    EXPECT_EQ(sel->listed.size(), 70u);  // a file at a time
   }
   auto idx = open_index();
   ASSERT_TRUE(idx) << idx.error().message;
