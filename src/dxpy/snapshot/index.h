@@ -15,8 +15,8 @@
 ///   pool        the paths (rootdir-relative .snap paths) and the keys (test then name)
 ///
 /// Integers are little-endian; pool offsets count from the start of the pool. checksum =
-/// header_body_checksum(header, 32, body) as in .dxti. The file is replaced whole by rename,
-/// under the lock `.dx-py/snapshots.lock`; a reader that finds it missing, truncated,
+/// header_body_checksum(header, 32, body) (XXH3-128) as in .dxti. The file is replaced
+/// whole by rename, under the lock `.dx-py/snapshots.lock`; a reader that finds it missing, truncated,
 /// corrupt, of another version or rootdir treats it as empty and rebuilds the rows it needs
 /// from the .snap files. A row is fresh while its .snap file has the same size and mtime,
 /// or, when those changed, the same content hash.
@@ -32,7 +32,8 @@
 
 namespace dxpy::snapshot {
 
-inline constexpr uint16_t kIndexVersion = 1;
+/// 2: the checksum is XXH3-128 (util/hash.h) instead of BLAKE3.
+inline constexpr uint16_t kIndexVersion = 2;
 inline constexpr char kIndexMagic[4] = {'D', 'X', 'S', 'I'};
 inline constexpr size_t kIndexHeaderSize = 64;
 inline constexpr size_t kIndexFileRowSize = 64;
