@@ -111,27 +111,13 @@ def test_order_process_says_what_went_wrong(tmp_path):
     assert p.stdout.startswith(b"error ValueError: truncated test list")
 
 
-# The hooks the orchestrator's own C++ look (session/hook_order.cpp, hook_surely_keeps_order,
-# HookSurelyKeepsOrder.ReadingHooksKeepTheOrder) takes as keeping the order without asking
-# this module: may_reorder must agree, or the C++ look would skip an order pytest follows.
-CPP_KEEPS = [
-    "import pytest\n\ndef pytest_collection_modifyitems(config, items):\n"
-    "    for item in items:\n        if item.get_closest_marker('slow'):\n"
-    "            item.add_marker(pytest.mark.skip(reason='slow'))\n",
-    "def pytest_collection_modifyitems(config, items):\n    if config.backend:\n"
-    "        backend = load()\n        if hasattr(backend, 'on_start_tests'):\n"
-    "            getattr(backend, 'on_start_tests')(items)\n"
-    "    if config.getoption('--runslow'):\n        return\n"
-    "    skip_slow = pytest.mark.skip(reason='need --runslow option to run')\n"
-    "    for item in items:\n        if 'slow' in item.keywords:\n            item.add_marker(skip_slow)\n",
-    "def pytest_collection_modifyitems(session, config, items):\n"
-    "    config.hook.pytest_deselected(items=[])\n    n = len(items)\n    if not items:\n        return\n"
-    "    print(items.index(n) if n else 0)\n",
-    "async def other(): pass\n\ndef pytest_collection_modifyitems(items):\n    return items  # items.sort()\n",
-    "def pytest_collection_modifyitems(items):\n    s = '''items[:] = []'''\n    for i in sorted(items):\n        pass\n",
-]
+# The hooks the orchestrator's own C++ look (session/hook_order.cpp, hook_surely_keeps_order)
+# takes as keeping the order without asking this module (HookSurelyKeepsOrder reads the same
+# files): may_reorder must agree, or the C++ look would skip an order pytest follows.
+CPP_KEEPS = os.path.join(os.path.dirname(__file__), "..", "data", "hooks_that_keep_order")
 
 
-@pytest.mark.parametrize("source", CPP_KEEPS)
-def test_what_the_orchestrator_takes_as_keeping_the_order_keeps_it(source):
-    assert may_reorder(source) is False
+@pytest.mark.parametrize("name", sorted(os.listdir(CPP_KEEPS)))
+def test_what_the_orchestrator_takes_as_keeping_the_order_keeps_it(name):
+    with open(os.path.join(CPP_KEEPS, name), "rb") as f:
+        assert may_reorder(f.read()) is False

@@ -24,6 +24,10 @@ std::string TestId::node_id() const {
 
 void TestId::append_node_id(std::string& out) const {
   out += path;
+  append_node_tail(out);
+}
+
+void TestId::append_node_tail(std::string& out) const {
   for (const auto& c : classes) {
     out += "::";
     out += c;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "dxpy/util/bytes.h"
+
 namespace dxpy {
 
 /// A test's outcome. Crashed and Timeout are dx-py's own: pytest has no process to lose.
@@ -37,6 +39,8 @@ struct TestId {
   std::string node_id() const;
   /// Appends node_id() to `out`, without a temporary.
   void append_node_id(std::string& out) const;
+  /// Appends what node_id() holds after the path ("::TestC::test_m[1]").
+  void append_node_tail(std::string& out) const;
   /// Parses a node id. The param is what lies inside the final "[...]" of the last part
   /// ("" for "test_x[]"); none without brackets.
   static TestId parse(std::string_view node_id);
@@ -66,14 +70,10 @@ struct ListedFile {
   std::string_view path;
   const char* tails = nullptr;
   const uint32_t* ends = nullptr;
-  const unsigned char* ends_le = nullptr;
+  const char* ends_le = nullptr;
   uint32_t count = 0;
 
-  uint32_t end(size_t k) const {
-    if (ends) return ends[k];
-    const unsigned char* p = ends_le + 4 * k;
-    return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-  }
+  uint32_t end(size_t k) const { return ends ? ends[k] : load_le<uint32_t>(ends_le + 4 * k); }
   std::string_view tail(size_t k) const {
     const uint32_t begin = k ? end(k - 1) : 0;
     return {tails + begin, end(k) - begin};

@@ -87,7 +87,7 @@ void walk(const std::string& dir, const FileRules& rules, std::vector<std::strin
     if (name == "." || name == "..") continue;
     bool is_dir = e->d_type == DT_DIR;
     if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
-      auto st = stat_path(join_path(dir, std::string(name)));
+      auto st = stat_path(join_path(dir, name));
       is_dir = st && st->is_dir;
     }
     if (is_dir || is_test_file_name(name, rules)) entries.emplace_back(name, is_dir);

@@ -163,14 +163,8 @@ struct PreparedRecord {
   std::string_view path() const { return blob.substr(0, path_len); }
   std::string_view record() const { return blob.substr(path_len, record_len); }
   size_t test_count() const { return tests; }
-  /// Test k's node id after the path ("::test_x[1]").
-  std::string_view node_tail(size_t k) const {
-    const size_t base = size_t{path_len} + record_len;
-    const size_t begin = k ? node_id_ends[k - 1] : 0;
-    return blob.substr(base + begin, node_id_ends[k] - begin);
-  }
-  NodeIdView node_id(size_t k) const { return {path(), node_tail(k)}; }
   ListedFile listed() const { return {path(), blob.data() + path_len + record_len, node_id_ends, nullptr, tests}; }
+  NodeIdView node_id(size_t k) const { return listed().id(k); }
 };
 
 /// `f` as the index stores it, in `arena`: its record without the tests' path and file
@@ -183,6 +177,8 @@ Expected<PreparedRecord> prepare_record(const FileRecord& f, RecordArena& arena)
 Expected<std::string> encode_prepared_index(std::string_view rootdir, const std::vector<const PreparedRecord*>& files);
 Expected<void> write_prepared_index(const std::string& path, std::string_view rootdir,
                                     const std::vector<const PreparedRecord*>& files);
+/// Above this size write_prepared_index lays out and checksums on a helper thread.
+inline constexpr size_t kHelperBytes = size_t{8} << 20;
 
 /// A validated, read-only mapping of a .dxti file. After open() succeeds every accessor
 /// stays in bounds; an index (file or test) out of range is a bug and aborts. The mapping
@@ -218,15 +214,11 @@ class IndexReader {
   PreparedRecord prepared(size_t i, RecordArena& arena) const;
 
   size_t test_count() const { return test_count_; }
-  /// Test k of file i: its node id after the path ("::TestC::test_m"), in place.
-  std::string_view file_test_tail(size_t i, size_t k) const;
   /// File i's node ids where they lie in the mapping.
   ListedFile listed(size_t i) const;
-  /// Test t's node id tail (file_test_tail of the file test_file(t) finds).
-  std::string_view test_node_tail(size_t t) const;
   NodeIdView test_node_id(size_t t) const {
     const size_t i = test_file(t);
-    return {file_path(i), file_test_tail(i, t - file_tests(i).first)};
+    return listed(i).id(t - file_tests(i).first);
   }
   /// The file test t belongs to: a binary search of the file table.
   size_t test_file(size_t t) const;

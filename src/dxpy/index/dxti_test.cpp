@@ -101,7 +101,7 @@ TEST_F(Dxti, PreparedRecordsGiveTheSameIndex) {
 // A large index is checksummed on another thread while its pool is written.
 TEST_F(Dxti, LargePreparedIndexRoundTrips) {
   std::vector<FileRecord> files;
-  for (int k = 0; k < 600; ++k) files.push_back(sample_record("tests/test_" + std::to_string(k) + ".py", 40));
+  for (int k = 0; k < 5000; ++k) files.push_back(sample_record("tests/test_" + std::to_string(k) + ".py", 40));
   RecordArena arena;
   std::vector<PreparedRecord> prepared;
   for (const auto& f : files) prepared.push_back(*prepare_record(f, arena));
@@ -109,11 +109,11 @@ TEST_F(Dxti, LargePreparedIndexRoundTrips) {
   for (const auto& p : prepared) entries.push_back(&p);
   ASSERT_TRUE(write_prepared_index(index_path(), kRoot, entries));
   auto bytes = *read_file(index_path());
-  EXPECT_GT(bytes.size(), size_t{1} << 20);
+  EXPECT_GT(bytes.size(), kHelperBytes);
   EXPECT_EQ(bytes, *encode_index(kRoot, files));
   auto r = IndexReader::open(index_path(), kRoot);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->test_count(), 600u * 40u);
+  EXPECT_EQ(r->test_count(), 5000u * 40u);
   EXPECT_EQ(*r->record(*r->find("tests/test_17.py")), files[17]);
 }
 

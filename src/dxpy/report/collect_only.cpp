@@ -57,66 +57,42 @@ void print_tree(std::FILE* out, const std::string& rootdir, const std::vector<Te
 
 }  // namespace
 
+void list_tests(std::span<const TestCase> tests, std::vector<ListedFile>& out, std::deque<std::string>& tails,
+                std::deque<std::vector<uint32_t>>& ends) {
+  for (size_t i = 0; i < tests.size();) {
+    const std::string& path = tests[i].id.path;
+    std::string& t = tails.emplace_back();
+    std::vector<uint32_t>& e = ends.emplace_back();
+    for (; i < tests.size() && tests[i].id.path == path; ++i) {
+      tests[i].id.append_node_tail(t);
+      e.push_back(static_cast<uint32_t>(t.size()));
+    }
+    out.push_back({path, t.data(), e.data(), nullptr, static_cast<uint32_t>(e.size())});
+  }
+}
+
 void print_collection(std::FILE* out, const std::string& rootdir, const std::vector<TestCase>& tests, int verbosity,
                       const std::function<bool(const std::string&)>& is_package) {
   if (verbosity >= 0) {
     print_tree(out, rootdir, tests, is_package);
   } else {
-    std::vector<std::string> ids;
-    ids.reserve(tests.size());
-    for (const auto& t : tests) ids.push_back(t.id.node_id());
-    std::vector<NodeIdView> views;
-    views.reserve(ids.size());
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const std::string& path = tests[i].id.path;
-      const size_t cut = ids[i].compare(0, path.size(), path) == 0 ? path.size() : 0;
-      views.push_back({std::string_view(ids[i]).substr(0, cut), std::string_view(ids[i]).substr(cut)});
-    }
-    print_node_ids(out, views, verbosity);
+    std::vector<ListedFile> files;
+    std::deque<std::string> tails;
+    std::deque<std::vector<uint32_t>> ends;
+    list_tests(tests, files, tails, ends);
+    print_node_ids(out, files, verbosity);
   }
-}
-
-void print_node_ids(std::FILE* out, const std::vector<NodeIdView>& node_ids, int verbosity) {
-  if (verbosity == -1) {
-    // Lines gathered in a block of our own and written a block at a time.
-    constexpr size_t kBlock = size_t{1} << 16;
-    std::unique_ptr<char[]> buf(new char[kBlock]);
-    size_t used = 0;
-    for (const NodeIdView& id : node_ids) {
-      if (kBlock - used <= id.size()) {
-        std::fwrite(buf.get(), 1, used, out);
-        used = 0;
-        if (id.size() >= kBlock) {  // a line longer than the block goes out on its own
-          std::fwrite(id.path.data(), 1, id.path.size(), out);
-          std::fwrite(id.tail.data(), 1, id.tail.size(), out);
-          std::fputc('\n', out);
-          continue;
-        }
-      }
-      std::memcpy(buf.get() + used, id.path.data(), id.path.size());
-      used += id.path.size();
-      std::memcpy(buf.get() + used, id.tail.data(), id.tail.size());
-      used += id.tail.size();
-      buf[used++] = '\n';
-    }
-    std::fwrite(buf.get(), 1, used, out);
-    return;
-  }
-  // -qq: tests per file, files sorted by path (pytest's sorted(Counter(...))), whatever
-  // order the tests are in. An id not split at its path has it at the front of its tail.
-  std::map<std::string_view, size_t> counts;
-  for (const NodeIdView& id : node_ids)
-    ++counts[id.path.empty() ? id.tail.substr(0, id.tail.find("::")) : id.path];
-  for (const auto& [path, n] : counts)
-    std::fprintf(out, "%.*s: %zu\n", static_cast<int>(path.size()), path.data(), n);
 }
 
 void print_node_ids(std::FILE* out, const std::vector<ListedFile>& files, int verbosity) {
   if (verbosity != -1) {
-    std::vector<NodeIdView> ids;
+    // -qq: tests per file, files sorted by path (pytest's sorted(Counter(...))), whatever
+    // order the tests are in.
+    std::map<std::string_view, size_t> counts;
     for (const ListedFile& f : files)
-      for (size_t k = 0; k < f.count; ++k) ids.push_back(f.id(k));
-    print_node_ids(out, ids, verbosity);
+      if (f.count) counts[f.path] += f.count;
+    for (const auto& [path, n] : counts)
+      std::fprintf(out, "%.*s: %zu\n", static_cast<int>(path.size()), path.data(), n);
     return;
   }
   // Lines gathered in a block of our own and written a block at a time.
@@ -124,11 +100,8 @@ void print_node_ids(std::FILE* out, const std::vector<ListedFile>& files, int ve
   std::unique_ptr<char[]> buf(new char[kBlock]);
   size_t used = 0;
   for (const ListedFile& f : files) {
-    uint32_t begin = 0;
     for (size_t k = 0; k < f.count; ++k) {
-      const uint32_t end = f.end(k);
-      std::string_view tail(f.tails + begin, end - begin);
-      begin = end;
+      const std::string_view tail = f.tail(k);
       const size_t size = f.path.size() + tail.size();
       if (kBlock - used <= size) {
         std::fwrite(buf.get(), 1, used, out);

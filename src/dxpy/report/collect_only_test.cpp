@@ -51,5 +51,25 @@ TEST(CollectOnly, VeryQuietIsCountsPerFile) {
   EXPECT_EQ(print(-2), "test_top.py: 1\ntests/pkg/test_b.py: 1\ntests/test_a.py: 2\n");
 }
 
+// Listed files as a listing gives them: a file without tests (a module of base classes in
+// the index) is no line, in either form; one path in two runs is counted once.
+TEST(CollectOnly, ListedFilesWithoutTestsAreNotCounted) {
+  const uint32_t ends_a[] = {8, 16};
+  const uint32_t ends_b[] = {8};
+  std::vector<ListedFile> files = {{"t/a.py", "::test_x::test_y", ends_a, nullptr, 2},
+                                   {"t/base.py", "", nullptr, nullptr, 0},
+                                   {"t/a.py", "::test_z", ends_b, nullptr, 1}};
+  for (int verbosity : {-1, -2}) {
+    char* buf = nullptr;
+    size_t len = 0;
+    std::FILE* f = open_memstream(&buf, &len);
+    print_node_ids(f, files, verbosity);
+    std::fclose(f);
+    std::string out(buf, len);
+    std::free(buf);
+    EXPECT_EQ(out, verbosity == -1 ? "t/a.py::test_x\nt/a.py::test_y\nt/a.py::test_z\n" : "t/a.py: 3\n");
+  }
+}
+
 }  // namespace
 }  // namespace dxpy::report

@@ -18,6 +18,7 @@
 #include "dxpy/discovery/outline_codec.h"
 #include "dxpy/index/dxti.h"
 #include "dxpy/index/lock.h"
+#include "dxpy/report/collect_only.h"
 #include "dxpy/util/fs.h"
 #include "dxpy/util/hash.h"
 #include "dxpy/util/thread.h"
@@ -283,35 +284,13 @@ void gather_node_ids(Collected& out, const index::IndexReader* idx) {
   const size_t n = out.records.size();
   out.listed.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    ListedFile f;
     if (idx && i < out.index_rows.size() && out.index_rows[i]) {
-      f = idx->listed(*out.index_rows[i]);
+      if (ListedFile f = idx->listed(*out.index_rows[i]); f.count) out.listed.push_back(f);
     } else if (i < out.ids_in_prepared.size() && out.ids_in_prepared[i]) {
-      f = out.prepared[i].listed();
+      if (ListedFile f = out.prepared[i].listed(); f.count) out.listed.push_back(f);
     } else {
-      const FileRecord& rec = out.records[i];
-      std::string& tails = out.owned_tails.emplace_back();
-      std::vector<uint32_t>& ends = out.owned_ends.emplace_back();
-      bool whole_ids = false;  // a test's path is its record's (collection sets it so)
-      for (const auto& t : rec.tests) {
-        std::string id = t.id.node_id();
-        whole_ids |= id.compare(0, rec.path.size(), rec.path) != 0;
-        tails += std::string_view(id).substr(whole_ids ? 0 : rec.path.size());
-        ends.push_back(static_cast<uint32_t>(tails.size()));
-      }
-      if (whole_ids) {  // not so: each whole id in the tail, no path
-        tails.clear();
-        ends.clear();
-        for (const auto& t : rec.tests) {
-          tails += t.id.node_id();
-          ends.push_back(static_cast<uint32_t>(tails.size()));
-        }
-      }
-      f = {std::string_view(rec.path.data(), whole_ids ? 0 : rec.path.size()), tails.data(), ends.data(), nullptr,
-           static_cast<uint32_t>(ends.size())};
+      report::list_tests(out.records[i].tests, out.listed, out.owned_tails, out.owned_ends);
     }
-    out.listed_count += f.count;
-    if (f.count) out.listed.push_back(f);
   }
 }
 

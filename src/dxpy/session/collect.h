@@ -49,11 +49,10 @@ struct Collected {
   std::vector<index::PreparedRecord> prepared;
   std::vector<char> ids_in_prepared;
   std::vector<std::unique_ptr<index::RecordArena>> arenas;  // what `prepared` points into
-  /// With ids_only: every record's node ids, a file at a time, in order, and how many. They
-  /// point into `index`, `arenas`, `records` (paths) or `owned_tails` and `owned_ends` (of
-  /// records whose tests are whole).
+  /// With ids_only: every record's node ids, a file at a time, in order. They point into
+  /// `index`, `arenas`, `records` (paths) or `owned_tails` and `owned_ends` (of records whose
+  /// tests are whole).
   std::vector<ListedFile> listed;
-  size_t listed_count = 0;
   std::deque<std::string> owned_tails;
   std::deque<std::vector<uint32_t>> owned_ends;
   /// With ids_only: the thread writing the index, if it needs writing. It reads `records`,

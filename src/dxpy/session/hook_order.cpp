@@ -107,8 +107,10 @@ bool tokenize(std::string_view s, std::vector<Tok>& out) {
     if (name_char(c)) {
       size_t j = i;
       while (j < s.size() && name_char(s[j])) ++j;
-      // A string's prefix (r"", f'', b"") is part of the string.
+      // A string's prefix (r"", b"") is part of the string. An f-string's fields may hold
+      // quotes and code (PEP 701), which this does not follow: not read.
       if (j < s.size() && (s[j] == '"' || s[j] == '\'') && j - i <= 2) {
+        if (s.substr(i, j - i).find_first_of("fF") != std::string_view::npos) return false;
         i = j;
         continue;
       }

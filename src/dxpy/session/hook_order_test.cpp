@@ -9,6 +9,7 @@
 #include <numeric>
 #include <random>
 
+#include "dxpy/util/fs.h"
 #include "dxpy/util/test_temp_dir.h"
 
 namespace dxpy::session {
@@ -177,28 +178,17 @@ namespace dxpy::session {
 namespace {
 
 // The C++ look at a conftest's hook says "keeps the order" only where worker/order.py's
-// may_reorder would too; these hooks are the ones test_hook_order.py runs against pytest,
-// and the shapes that read `items` without changing it.
+// may_reorder would too: the hooks in tests/data/hooks_that_keep_order, which
+// tests/python/test_worker_order.py gives may_reorder, read `items` without changing it.
 TEST(HookSurelyKeepsOrder, ReadingHooksKeepTheOrder) {
-  const char* keeps[] = {
-      "import pytest\n\ndef pytest_collection_modifyitems(config, items):\n"
-      "    for item in items:\n        if item.get_closest_marker('slow'):\n"
-      "            item.add_marker(pytest.mark.skip(reason='slow'))\n",
-      // networkx's: a plugin's function of another name gets the list; a keyword argument named items.
-      "def pytest_collection_modifyitems(config, items):\n    if config.backend:\n"
-      "        backend = load()\n        if hasattr(backend, 'on_start_tests'):\n"
-      "            getattr(backend, 'on_start_tests')(items)\n"
-      "    if config.getoption('--runslow'):\n        return\n"
-      "    skip_slow = pytest.mark.skip(reason='need --runslow option to run')\n"
-      "    for item in items:\n        if 'slow' in item.keywords:\n            item.add_marker(skip_slow)\n",
-      "def pytest_collection_modifyitems(session, config, items):\n"
-      "    config.hook.pytest_deselected(items=[])\n    n = len(items)\n    if not items:\n        return\n"
-      "    print(items.index(n) if n else 0)\n",
-      "async def other(): pass\n\ndef pytest_collection_modifyitems(items):\n    return items  # items.sort()\n",
-      "def pytest_collection_modifyitems(items):\n    s = '''items[:] = []'''\n    for i in sorted(items):\n        pass\n",
-      "x = 1\n",  // no hook at all
-  };
-  for (const char* src : keeps) EXPECT_TRUE(hook_surely_keeps_order(src)) << src;
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(DXPY_HOOKS_KEEP_DIR)) {
+    std::string text;
+    ASSERT_TRUE(read_file_into(entry.path().string(), text));
+    EXPECT_TRUE(hook_surely_keeps_order(text)) << entry.path();
+    ++files;
+  }
+  EXPECT_GE(files, 6u);
 }
 
 TEST(HookSurelyKeepsOrder, AnythingElseIsLeftToPython) {
@@ -223,6 +213,7 @@ TEST(HookSurelyKeepsOrder, AnythingElseIsLeftToPython) {
       "def pytest_collection_modifyitems(items):\n    s = 'unterminated\n",
       "def pytest_collection_modifyitems(items):\n    items.pop()\n",
       "def pytest_collection_modifyitems(items):\n    x = (items)\n",
+      "def pytest_collection_modifyitems(items):\n    f'{items.sort()}'\n",  // an f-string: not read
   };
   for (const char* src : unsure) EXPECT_FALSE(hook_surely_keeps_order(src)) << src;
 }

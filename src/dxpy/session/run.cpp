@@ -254,10 +254,8 @@ bool hook_may_reorder(const Selection& selected) {
   // One module per folder is enough: the conftests are looked for above each folder.
   auto folder = [](std::string_view p) { return p.substr(0, p.rfind('/') + 1); };
   for (const ListedFile& f : selected.listed) {
-    // A file without its path in its ids (never so from collection) has the path up front.
-    std::string_view path = f.path.empty() ? f.tail(0).substr(0, f.tail(0).find("::")) : f.path;
-    if (last.empty() || folder(path) != folder(last)) paths.push_back(path);
-    last = path;
+    if (last.empty() || folder(f.path) != folder(last)) paths.push_back(f.path);
+    last = f.path;
   }
   auto conftests = modifyitems_conftests(paths, selected.config.rootdir, selected.config.confcutdir);
   return !conftests.empty() && !conftests_keep_order(conftests);
@@ -367,7 +365,11 @@ int run_tests(const RunOptions& given) {
     for (const auto& e : selected.errors) std::printf("ERROR %s - %s\n", e.path.c_str(), e.message.c_str());
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char line[128];
-    size_t n = selected.listing ? selected.listed_count : selected.tests.size();
+    size_t n = selected.tests.size();
+    if (selected.listing) {
+      n = 0;
+      for (const ListedFile& f : selected.listed) n += f.count;
+    }
     if (selected.deselected)
       std::snprintf(line, sizeof line, "%zu/%zu tests collected (%zu deselected) in %.2fs", n,
                     n + static_cast<size_t>(selected.deselected), static_cast<size_t>(selected.deselected), secs);

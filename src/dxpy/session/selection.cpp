@@ -108,7 +108,6 @@ Selection list_ids(Selection out, Collected& collected) {
   storage->index_writer = std::move(collected.index_writer);
   out.listing = true;
   out.listed = std::move(collected.listed);
-  out.listed_count = collected.listed_count;
   out.listing_storage = std::move(storage);
   return out;
 }

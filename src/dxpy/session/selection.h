@@ -57,7 +57,6 @@ struct Selection {
   /// They point into the index's mapping or into strings that `listing_storage` keeps.
   bool listing = false;
   std::vector<ListedFile> listed;  // a file at a time
-  size_t listed_count = 0;
   std::shared_ptr<const void> listing_storage;  // see wait_for_index_writer
   /// The last failures (lastfailed.h), except when listing: the store's path (empty without
   /// a cache folder), its entries as collection left them and the changes collection made;

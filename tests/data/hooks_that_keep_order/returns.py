@@ -1,0 +1,4 @@
+async def other(): pass
+
+def pytest_collection_modifyitems(items):
+    return items  # items.sort()

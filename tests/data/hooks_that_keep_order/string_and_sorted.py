@@ -1,0 +1,4 @@
+def pytest_collection_modifyitems(items):
+    s = '''items[:] = []'''
+    for i in sorted(items):
+        pass
